@@ -1,0 +1,128 @@
+//! `legrec info ID|FILE`: what a recording is, in words.
+
+use std::path::{Path, PathBuf};
+
+use super::{find_files, read_sidecar};
+
+/// Find the sidecar for an id, a sidecar path or a FLAC path.
+pub fn locate(what: &str, spool: &Path) -> Option<PathBuf> {
+    let p = Path::new(what);
+    if p.is_file() {
+        let s = p.to_string_lossy();
+        if s.ends_with(".json") {
+            return Some(p.to_path_buf());
+        }
+        let stem = s
+            .trim_end_matches(".flac")
+            .trim_end_matches("-in")
+            .trim_end_matches("-out");
+        for cand in [format!("{stem}.json"), format!("{stem}.inprogress.json")] {
+            if Path::new(&cand).is_file() {
+                return Some(PathBuf::from(cand));
+            }
+        }
+        return None;
+    }
+    let name = format!("{what}.json");
+    let marker = format!("{what}.inprogress.json");
+    find_files(spool, ".json").into_iter().find(|f| {
+        f.file_name()
+            .is_some_and(|n| n == name.as_str() || n == marker.as_str())
+    })
+}
+
+pub fn run(what: &str, spool: &Path, out: &mut dyn std::io::Write) -> Result<(), String> {
+    let path = locate(what, spool)
+        .ok_or_else(|| format!("{what}: no recording found (spool {})", spool.display()))?;
+    let sc = read_sidecar(&path)?;
+    let w = |out: &mut dyn std::io::Write, k: &str, v: &str| {
+        let _ = writeln!(out, "{k:<12} {v}");
+    };
+    w(out, "id", &sc.id);
+    w(out, "sidecar", &path.display().to_string());
+    w(
+        out,
+        "status",
+        &format!(
+            "{}{}",
+            sc.status,
+            sc.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
+    );
+    w(out, "policy", &sc.policy);
+    w(out, "pbx", &sc.pbx);
+    w(out, "channel", &sc.channel);
+    w(
+        out,
+        "caller",
+        &format!("{} {}", sc.caller.number, sc.caller.name)
+            .trim()
+            .to_string(),
+    );
+    w(out, "callee", &sc.callee);
+    w(out, "queue", &sc.queue);
+    w(out, "started", &sc.started_at);
+    w(out, "ended", sc.ended_at.as_deref().unwrap_or("-"));
+    for leg in &sc.legs {
+        w(
+            out,
+            &format!("leg {}", leg.name),
+            &format!(
+                "{} {:.2} s at {} Hz, {} ch, dropped {} filled {} samples",
+                leg.file,
+                leg.samples as f64 / f64::from(leg.sample_rate.max(1)),
+                leg.sample_rate,
+                leg.channels,
+                leg.dropped_samples,
+                leg.filled_samples
+            ),
+        );
+    }
+    for n in &sc.notice {
+        w(
+            out,
+            "notice",
+            &format!(
+                "{} to {} at {} (+{:.2} s)",
+                n.sound, n.party, n.at, n.offset
+            ),
+        );
+    }
+    for m in &sc.masks {
+        w(
+            out,
+            "mask",
+            &format!(
+                "+{:.2} s to {} by {}",
+                m.start_offset,
+                m.end_offset.map_or("-".into(), |e| format!("+{e:.2} s")),
+                m.by
+            ),
+        );
+    }
+    for p in &sc.pauses {
+        w(
+            out,
+            "pause",
+            &format!(
+                "at +{:.2} s from {} to {} by {}",
+                p.start_offset,
+                p.start,
+                p.end.as_deref().unwrap_or("-"),
+                p.by
+            ),
+        );
+    }
+    w(
+        out,
+        "consent",
+        &format!(
+            "{}: {} ({})",
+            sc.consent.mode, sc.consent.decision, sc.consent.reason
+        ),
+    );
+    Ok(())
+}

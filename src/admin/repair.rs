@@ -1,0 +1,119 @@
+//! `legrec repair PATH`: make a FLAC file cut by a crash whole again.
+//!
+//! Every frame that still decodes is kept: the audio is decoded up to the
+//! cut and encoded again with the same tags, so STREAMINFO (length, MD5) is
+//! right.  Given a recording's in-progress marker, every leg is repaired and
+//! the sidecar is rebuilt with status `interrupted`.
+
+use std::path::{Path, PathBuf};
+
+use crate::flac::decoder::decode_file;
+use crate::flac::encoder::{FlacSpec, FlacWriter};
+use crate::recorder::files::{create_new, write_atomic};
+use crate::recorder::job::hash_file;
+use crate::sidecar::LegFile;
+
+/// What repairing one file did.
+#[derive(Debug)]
+pub struct Repaired {
+    pub samples: u64,
+    pub channels: u32,
+    pub sample_rate: u32,
+    pub cut: Option<String>,
+}
+
+/// Re-encode the decodable part of `path` in place (atomically).
+pub fn repair_flac(path: &Path) -> Result<Repaired, String> {
+    let mut frames: Vec<Vec<i16>> = Vec::new();
+    let decoded =
+        decode_file(path, &mut |f, _| frames.push(f.to_vec())).map_err(|e| e.to_string())?;
+    let info = &decoded.info;
+    if info.channels == 0 || info.sample_rate == 0 {
+        return Err(format!(
+            "{}: no usable STREAMINFO; nothing to recover",
+            path.display()
+        ));
+    }
+    let tmp = path.with_extension("flac.repair");
+    let _ = std::fs::remove_file(&tmp);
+    let mode = std::fs::metadata(path)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+        .unwrap_or(0o640);
+    let file = create_new(&tmp, mode).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let result = (|| {
+        let mut w = FlacWriter::new(
+            file,
+            &FlacSpec {
+                channels: info.channels,
+                sample_rate: info.sample_rate,
+                compression_level: 5,
+                tags: info.tags.clone(),
+            },
+        )?;
+        for f in &frames {
+            w.write(f)?;
+        }
+        w.finish()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("{}: {e}", path.display()));
+    }
+    Ok(Repaired {
+        samples: decoded.samples,
+        channels: info.channels,
+        sample_rate: info.sample_rate,
+        cut: decoded.error,
+    })
+}
+
+/// Repair every leg of the recording whose marker is `marker` and write
+/// its sidecar.  Returns the sidecar path.
+pub fn repair_recording(marker: &Path) -> Result<PathBuf, String> {
+    let mut sc = super::read_sidecar(marker)?;
+    let dir = marker.parent().unwrap_or(Path::new("."));
+    let id = sc.id.clone();
+    if id.is_empty() || id.contains('/') {
+        return Err(format!("{}: marker has no usable id", marker.display()));
+    }
+    let mut legs = Vec::new();
+    let mut notes = Vec::new();
+    for (name, file, channels) in [
+        ("in", format!("{id}-in.flac"), 1),
+        ("out", format!("{id}-out.flac"), 1),
+        ("stereo", format!("{id}.flac"), 2),
+    ] {
+        let path = dir.join(&file);
+        if !path.exists() {
+            continue;
+        }
+        let r = repair_flac(&path)?;
+        if let Some(cut) = &r.cut {
+            notes.push(format!("{file}: {cut}"));
+        }
+        let (sha256, flac_md5) = hash_file(&path).map_err(|e| e.to_string())?;
+        legs.push(LegFile {
+            name: name.to_string(),
+            file,
+            channels,
+            sample_rate: r.sample_rate,
+            samples: r.samples,
+            sha256,
+            flac_md5,
+            ..Default::default()
+        });
+    }
+    sc.legs = legs;
+    sc.status = "interrupted".to_string();
+    sc.reason = Some(format!(
+        "the PBX stopped while recording; repaired by legrec repair{}{}",
+        if notes.is_empty() { "" } else { ": " },
+        notes.join("; ")
+    ));
+    let sidecar = dir.join(format!("{id}.json"));
+    let json = serde_json::to_vec_pretty(&sc).map_err(|e| e.to_string())?;
+    write_atomic(&sidecar, &json, 0o640).map_err(|e| format!("{}: {e}", sidecar.display()))?;
+    std::fs::remove_file(marker).map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok(sidecar)
+}

@@ -1,0 +1,140 @@
+//! `legrec verify PATH`: every FLAC decodes, its sample count, SHA-256 and
+//! STREAMINFO MD5 match the sidecar, and the decoded audio matches the MD5.
+
+use std::path::Path;
+
+use super::{find_files, read_sidecar};
+use crate::flac::decoder::decode_file;
+use crate::recorder::job::hash_file;
+
+/// One problem found, naming the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub file: String,
+    pub what: String,
+}
+
+/// Check one FLAC file on its own: decodes to the end, MD5 of the audio
+/// matches STREAMINFO.  Returns the decoded sample count.
+pub fn check_flac(path: &Path) -> Result<u64, String> {
+    let decoded = decode_file(path, &mut |_, _| {}).map_err(|e| e.to_string())?;
+    if let Some(e) = decoded.error {
+        return Err(e);
+    }
+    if decoded.info.total_samples != decoded.samples {
+        return Err(format!(
+            "STREAMINFO says {} samples, {} decoded (cut by a crash? try legrec repair)",
+            decoded.info.total_samples, decoded.samples
+        ));
+    }
+    match decoded.md5_ok {
+        Some(true) => Ok(decoded.samples),
+        Some(false) => Err("decoded audio does not match the MD5 in STREAMINFO".into()),
+        None => Err("no MD5 in STREAMINFO".into()),
+    }
+}
+
+/// Check one sidecar and the files it lists.
+pub fn check_sidecar(path: &Path) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let problem = |file: &Path, what: String| Problem {
+        file: file.display().to_string(),
+        what,
+    };
+    let sc = match read_sidecar(path) {
+        Ok(s) => s,
+        Err(e) => return vec![problem(path, e)],
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for leg in &sc.legs {
+        let f = dir.join(&leg.file);
+        if leg.file.contains('/') {
+            problems.push(problem(
+                &f,
+                "sidecar names a file outside its directory".into(),
+            ));
+            continue;
+        }
+        match hash_file(&f) {
+            Err(e) => {
+                problems.push(problem(&f, format!("cannot read: {e}")));
+                continue;
+            }
+            Ok((sha, md5)) => {
+                if sha != leg.sha256 {
+                    problems.push(problem(
+                        &f,
+                        format!("SHA-256 {sha} differs from the sidecar's {}", leg.sha256),
+                    ));
+                }
+                if md5 != leg.flac_md5 {
+                    problems.push(problem(
+                        &f,
+                        format!(
+                            "STREAMINFO MD5 {md5} differs from the sidecar's {}",
+                            leg.flac_md5
+                        ),
+                    ));
+                }
+            }
+        }
+        match check_flac(&f) {
+            Err(e) => problems.push(problem(&f, e)),
+            Ok(n) if n != leg.samples => problems.push(problem(
+                &f,
+                format!("{n} samples decoded, the sidecar says {}", leg.samples),
+            )),
+            Ok(_) => {}
+        }
+    }
+    problems
+}
+
+/// Verify everything under `root`.  Prints a line per recording; returns
+/// the number of failures.
+pub fn run(root: &Path, out: &mut dyn std::io::Write) -> usize {
+    let mut failures = 0;
+    let name = root.to_string_lossy();
+    let sidecars = if name.ends_with(".json") && !name.ends_with(".inprogress.json") {
+        vec![root.to_path_buf()]
+    } else if name.ends_with(".flac") {
+        match check_flac(root) {
+            Ok(n) => {
+                let _ = writeln!(out, "OK   {} ({n} samples)", root.display());
+                return 0;
+            }
+            Err(e) => {
+                let _ = writeln!(out, "FAIL {}: {e}", root.display());
+                return 1;
+            }
+        }
+    } else {
+        find_files(root, ".json")
+            .into_iter()
+            .filter(|p| !p.to_string_lossy().ends_with(".inprogress.json"))
+            .collect()
+    };
+    for marker in find_files(root, ".inprogress.json") {
+        let _ = writeln!(
+            out,
+            "NOTE {}: recording in progress or interrupted (legrec repair)",
+            marker.display()
+        );
+    }
+    if sidecars.is_empty() {
+        let _ = writeln!(out, "FAIL {}: no recordings found", root.display());
+        return 1;
+    }
+    for sc in sidecars {
+        let problems = check_sidecar(&sc);
+        if problems.is_empty() {
+            let _ = writeln!(out, "OK   {}", sc.display());
+        } else {
+            failures += 1;
+            for p in problems {
+                let _ = writeln!(out, "FAIL {}: {}", p.file, p.what);
+            }
+        }
+    }
+    failures
+}

@@ -1,0 +1,82 @@
+//! legrec: check and repair recordings made by app_legrec / mod_legrec.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use legrec::admin;
+
+const USAGE: &str = "usage:
+  legrec verify PATH             check FLAC files against their sidecars
+                                 (a sidecar, a FLAC file, or a folder)
+  legrec repair PATH             repair a FLAC file cut by a crash, or a whole
+                                 recording given its .inprogress.json marker
+  legrec info ID|FILE [--spool DIR]
+                                 describe a recording
+  legrec --version";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let spool = args
+        .iter()
+        .position(|a| a == "--spool")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/spool/asterisk/legrec"));
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["verify", path] => {
+            let failures = admin::verify::run(Path::new(path), &mut std::io::stdout());
+            if failures == 0 {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("legrec verify: {failures} recording(s) failed");
+                ExitCode::from(1)
+            }
+        }
+        ["repair", path] => {
+            let p = Path::new(path);
+            let result = if path.ends_with(".inprogress.json") {
+                admin::repair::repair_recording(p)
+                    .map(|s| format!("repaired; sidecar {}", s.display()))
+            } else {
+                admin::repair::repair_flac(p).map(|r| {
+                    format!(
+                        "repaired {}: {} samples kept{}",
+                        p.display(),
+                        r.samples,
+                        r.cut.map(|c| format!(" (cut: {c})")).unwrap_or_default()
+                    )
+                })
+            };
+            match result {
+                Ok(msg) => {
+                    println!("{msg}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("legrec repair: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        ["info", what, ..] => match admin::info::run(what, &spool, &mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("legrec info: {e}");
+                ExitCode::from(1)
+            }
+        },
+        ["--version"] => {
+            println!("legrec {}", legrec::VERSION);
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}

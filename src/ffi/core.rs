@@ -1,0 +1,217 @@
+//! `legrec_core`: start, reload, list and stop the recorder.
+
+use std::ffi::{c_char, c_void};
+
+use super::bindings::*;
+use super::config::raw_config;
+use super::guard::{c_string, copy_out};
+use crate::policy::config::Settings;
+use crate::recorder::session::{Outcome, Recording};
+use crate::recorder::Core;
+
+pub(crate) struct CoreHandle {
+    pub core: Core,
+}
+
+pub(crate) fn core_ref<'a>(p: *const legrec_core) -> &'a CoreHandle {
+    // SAFETY: every legrec_core handed out is a Box<CoreHandle>.
+    unsafe { &*(p as *const CoreHandle) }
+}
+
+#[derive(Clone, Copy)]
+struct HostFinished {
+    callback: legrec_finished_callback,
+    userdata: usize,
+}
+
+fn status_code(s: crate::Status) -> legrec_status {
+    match s {
+        crate::Status::Recording => LEGREC_STATUS_RECORDING,
+        crate::Status::Complete => LEGREC_STATUS_COMPLETE,
+        crate::Status::Failed => LEGREC_STATUS_FAILED,
+        crate::Status::Declined => LEGREC_STATUS_DECLINED,
+        crate::Status::Discarded => LEGREC_STATUS_DISCARDED,
+    }
+}
+
+fn notify_finished(host: HostFinished, rec: &Recording, outcome: &Outcome) {
+    let Some(cb) = host.callback else { return };
+    let files: Vec<String> = outcome
+        .files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let id = c_string(&rec.id);
+    let policy = c_string(&rec.policy.name);
+    let channel = c_string(&rec.call.channel);
+    let files = c_string(&files.join(","));
+    let reason = c_string(&outcome.reason);
+    let finished = legrec_finished {
+        id: id.as_ptr(),
+        policy: policy.as_ptr(),
+        channel: channel.as_ptr(),
+        files: files.as_ptr(),
+        status: status_code(outcome.status),
+        reason: reason.as_ptr(),
+        seconds: outcome.seconds,
+    };
+    unsafe { cb(host.userdata as *mut c_void, &finished) };
+}
+
+fn write_err(err: *mut c_char, err_len: usize, text: &str) {
+    unsafe { copy_out(text, err, err_len) };
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_core_new(
+    config: *const legrec_config,
+    host: *const legrec_host,
+    out: *mut *mut legrec_core,
+    err: *mut c_char,
+    err_len: usize,
+) -> legrec_result {
+    guarded!({
+        check_null!(config, host, out);
+        unsafe { *out = std::ptr::null_mut() };
+        let host = unsafe { *host };
+        // The log sink is installed first so that start-up is logged; its
+        // owner token is replaced by the core's address below.
+        let token = Box::into_raw(Box::new(0u8)) as usize;
+        super::log::install(host.log, host.userdata, token);
+        let settings = match Settings::from_raw(raw_config(config)) {
+            Ok(s) => s,
+            Err(e) => {
+                write_err(err, err_len, &e.to_string());
+                super::log::uninstall(token);
+                drop(unsafe { Box::from_raw(token as *mut u8) });
+                return LEGREC_ERR_CONFIG;
+            }
+        };
+        let finished = HostFinished {
+            callback: host.finished,
+            userdata: host.userdata as usize,
+        };
+        let on_finished: crate::recorder::FinishedFn =
+            Box::new(move |rec, outcome| notify_finished(finished, rec, outcome));
+        match Core::new(settings, Some(on_finished)) {
+            Ok(core) => {
+                let handle = Box::into_raw(Box::new(CoreHandle { core }));
+                super::log::install(host.log, host.userdata, handle as usize);
+                drop(unsafe { Box::from_raw(token as *mut u8) });
+                unsafe { *out = handle as *mut legrec_core };
+                LEGREC_OK
+            }
+            Err(e) => {
+                write_err(err, err_len, &e.to_string());
+                super::log::uninstall(token);
+                drop(unsafe { Box::from_raw(token as *mut u8) });
+                LEGREC_ERR_IO
+            }
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_core_reload(
+    core: *mut legrec_core,
+    config: *const legrec_config,
+    err: *mut c_char,
+    err_len: usize,
+) -> legrec_result {
+    guarded!({
+        check_null!(core, config);
+        match Settings::from_raw(raw_config(config)) {
+            Ok(s) => {
+                core_ref(core).core.reload(s);
+                LEGREC_OK
+            }
+            Err(e) => {
+                log::error!("reload refused, keeping the running configuration: {e}");
+                write_err(err, err_len, &e.to_string());
+                LEGREC_ERR_CONFIG
+            }
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_core_free(core: *mut legrec_core) {
+    guarded!({
+        if core.is_null() {
+            return;
+        }
+        let mut handle = unsafe { Box::from_raw(core as *mut CoreHandle) };
+        handle.core.shutdown();
+        super::log::uninstall(core as usize);
+        drop(handle);
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_core_policies(
+    core: *const legrec_core,
+    callback: legrec_policy_callback,
+    userdata: *mut c_void,
+) -> legrec_result {
+    guarded!({
+        check_null!(core);
+        let Some(cb) = callback else {
+            return LEGREC_ERR_NULL_PARAMETER;
+        };
+        let settings = core_ref(core).core.settings();
+        for p in settings.policies.values() {
+            let name = c_string(&p.name);
+            let notice = c_string(&p.notice);
+            let notice_to = c_string(p.notice_to.as_str());
+            let consent = c_string(p.consent.as_str());
+            let legs = c_string(p.legs.as_str());
+            let info = legrec_policy_info {
+                name: name.as_ptr(),
+                notice: notice.as_ptr(),
+                notice_to: notice_to.as_ptr(),
+                consent: consent.as_ptr(),
+                legs: legs.as_ptr(),
+                sample_rate: p.sample_rate,
+                beep_interval: p.beep_interval,
+                min_duration: p.min_duration,
+                record_notice: p.record_notice,
+            };
+            unsafe { cb(userdata, &info) };
+        }
+        LEGREC_OK
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_core_recordings(
+    core: *const legrec_core,
+    callback: legrec_live_callback,
+    userdata: *mut c_void,
+) -> legrec_result {
+    guarded!({
+        check_null!(core);
+        let Some(cb) = callback else {
+            return LEGREC_ERR_NULL_PARAMETER;
+        };
+        for rec in core_ref(core).core.live() {
+            if rec.is_stopped() {
+                continue;
+            }
+            let id = c_string(&rec.id);
+            let policy = c_string(&rec.policy.name);
+            let channel = c_string(&rec.call.channel);
+            let stats = super::recording::stats(&rec);
+            let info = legrec_live_info {
+                id: id.as_ptr(),
+                policy: policy.as_ptr(),
+                channel: channel.as_ptr(),
+                seconds: stats.seconds,
+                dropped_frames: stats.dropped_frames[0] + stats.dropped_frames[1],
+                masked: stats.masked,
+                paused: stats.paused,
+            };
+            unsafe { cb(userdata, &info) };
+        }
+        LEGREC_OK
+    })
+}

@@ -1,0 +1,268 @@
+//! `legrec_recording`: one call's recording, from the PBX's side.
+
+use std::ffi::{c_char, CString};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::bindings::*;
+use super::core::core_ref;
+use super::guard::{c_string, copy_out, opt_str, req_str};
+use crate::policy::config::NoticeTo;
+use crate::recorder::session::{CallInfo, PushError, Recording};
+use crate::recorder::StartError;
+
+pub(crate) struct RecordingHandle {
+    pub rec: Arc<Recording>,
+    notice: CString,
+}
+
+fn handle<'a>(p: *const legrec_recording) -> &'a RecordingHandle {
+    // SAFETY: every legrec_recording handed out is a Box<RecordingHandle>.
+    unsafe { &*(p as *const RecordingHandle) }
+}
+
+/// The PBX's sample rates we accept.
+const RATES: [u32; 8] = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000];
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_start(
+    core: *mut legrec_core,
+    policy: *const c_char,
+    call: *const legrec_call_info,
+    out: *mut *mut legrec_recording,
+) -> legrec_result {
+    guarded!({
+        check_null!(core, policy, call, out);
+        unsafe { *out = std::ptr::null_mut() };
+        let Ok(policy) = (unsafe { req_str(policy) }) else {
+            return LEGREC_ERR_INVALID_PARAMETER;
+        };
+        let c = unsafe { &*call };
+        let text = |p| {
+            unsafe { opt_str(p) }
+                .ok()
+                .flatten()
+                .unwrap_or("")
+                .to_string()
+        };
+        let info = CallInfo {
+            pbx: text(c.pbx),
+            channel: text(c.channel),
+            uniqueid: text(c.uniqueid),
+            caller_number: text(c.caller_number),
+            caller_name: text(c.caller_name),
+            callee: text(c.callee),
+            queue: text(c.queue),
+        };
+        match core_ref(core).core.start(policy, info) {
+            Ok(rec) => {
+                let notice = c_string(&rec.policy.notice);
+                let h = Box::new(RecordingHandle { rec, notice });
+                unsafe { *out = Box::into_raw(h) as *mut legrec_recording };
+                LEGREC_OK
+            }
+            Err(StartError::UnknownPolicy(p)) => {
+                log::warn!(
+                    "LegRecord: no policy named '{}' in the configuration",
+                    p.escape_debug()
+                );
+                LEGREC_ERR_UNKNOWN_POLICY
+            }
+            Err(StartError::Io(_)) => LEGREC_ERR_IO,
+            Err(StartError::ShuttingDown) => LEGREC_ERR_SHUTTING_DOWN,
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_push(
+    recording: *mut legrec_recording,
+    leg: legrec_leg,
+    samples: *const i16,
+    count: usize,
+    sample_rate: u32,
+) -> legrec_result {
+    guarded!({
+        check_null!(recording, samples);
+        if leg > LEGREC_LEG_OUT
+            || count == 0
+            || count > LEGREC_MAX_FRAME_SAMPLES as usize
+            || !RATES.contains(&sample_rate)
+        {
+            return LEGREC_ERR_INVALID_PARAMETER;
+        }
+        // SAFETY: the caller passes `count` readable samples.
+        let frame = unsafe { std::slice::from_raw_parts(samples, count) };
+        match handle(recording).rec.push(leg as usize, frame, sample_rate) {
+            Ok(()) => LEGREC_OK,
+            Err(PushError::Stopped) => LEGREC_ERR_STOPPED,
+            Err(PushError::Busy) => LEGREC_ERR_BUSY,
+        }
+    })
+}
+
+fn who(by: *const c_char) -> String {
+    unsafe { opt_str(by) }
+        .ok()
+        .flatten()
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_mask(
+    recording: *mut legrec_recording,
+    on: bool,
+    by: *const c_char,
+) -> legrec_result {
+    guarded!({
+        check_null!(recording);
+        let rec = &handle(recording).rec;
+        if rec.is_stopped() {
+            return LEGREC_ERR_STOPPED;
+        }
+        if rec.set_masked(on, &who(by)) {
+            log::info!(channel = rec.call.channel.as_str(); "recording {} {} by {}", rec.id, if on { "masked" } else { "unmasked" }, who(by));
+            LEGREC_OK
+        } else {
+            LEGREC_ERR_STATE
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_pause(
+    recording: *mut legrec_recording,
+    on: bool,
+    by: *const c_char,
+) -> legrec_result {
+    guarded!({
+        check_null!(recording);
+        let rec = &handle(recording).rec;
+        if rec.is_stopped() {
+            return LEGREC_ERR_STOPPED;
+        }
+        if rec.set_paused(on, &who(by)) {
+            log::info!(channel = rec.call.channel.as_str(); "recording {} {} by {}", rec.id, if on { "paused" } else { "resumed" }, who(by));
+            LEGREC_OK
+        } else {
+            LEGREC_ERR_STATE
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_notice_played(
+    recording: *mut legrec_recording,
+    sound: *const c_char,
+    party: *const c_char,
+) -> legrec_result {
+    guarded!({
+        check_null!(recording, sound, party);
+        let (Ok(sound), Ok(party)) = (unsafe { req_str(sound) }, unsafe { req_str(party) }) else {
+            return LEGREC_ERR_INVALID_PARAMETER;
+        };
+        if !matches!(party, "caller" | "agent" | "both") {
+            return LEGREC_ERR_INVALID_PARAMETER;
+        }
+        let rec = &handle(recording).rec;
+        rec.note_notice(sound, party);
+        LEGREC_OK
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_plan(
+    recording: *const legrec_recording,
+    out: *mut legrec_plan,
+) -> legrec_result {
+    guarded!({
+        check_null!(recording, out);
+        let h = handle(recording);
+        let p = &h.rec.policy;
+        let notice_to = match (p.notice.is_empty(), p.notice_to) {
+            (true, _) | (_, NoticeTo::None) => LEGREC_PARTY_NONE,
+            (false, NoticeTo::Caller) => LEGREC_PARTY_CALLER,
+            (false, NoticeTo::Both) => LEGREC_PARTY_BOTH,
+        };
+        unsafe {
+            *out = legrec_plan {
+                notice: h.notice.as_ptr(),
+                notice_to,
+                record_notice: p.record_notice,
+                sample_rate: p.sample_rate,
+                beep_interval: p.beep_interval,
+            }
+        };
+        LEGREC_OK
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_stop(recording: *mut legrec_recording) -> legrec_result {
+    guarded!({
+        check_null!(recording);
+        let rec = &handle(recording).rec;
+        if rec.stop() {
+            log::debug!(channel = rec.call.channel.as_str(); "recording {} stop requested", rec.id);
+            LEGREC_OK
+        } else {
+            LEGREC_ERR_STOPPED
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_id(
+    recording: *const legrec_recording,
+    buf: *mut c_char,
+    len: usize,
+) -> legrec_result {
+    guarded!({
+        check_null!(recording, buf);
+        if len == 0 {
+            return LEGREC_ERR_BUFFER_TOO_SMALL;
+        }
+        match unsafe { copy_out(&handle(recording).rec.id, buf, len) } {
+            (_, true) => LEGREC_OK,
+            (_, false) => LEGREC_ERR_BUFFER_TOO_SMALL,
+        }
+    })
+}
+
+pub(crate) fn stats(rec: &Recording) -> legrec_recording_stats {
+    let leg = |i: usize| &rec.legs[i];
+    legrec_recording_stats {
+        seconds: rec.recorded_samples.load(Ordering::Relaxed) as f64
+            / f64::from(rec.policy.sample_rate),
+        dropped_samples: [0, 1].map(|i| leg(i).dropped_samples.load(Ordering::Relaxed)),
+        dropped_frames: [0, 1].map(|i| leg(i).dropped_frames.load(Ordering::Relaxed)),
+        pushed_samples: [0, 1].map(|i| leg(i).pushed_samples.load(Ordering::Relaxed)),
+        masked: rec.is_masked(),
+        paused: rec.is_paused(),
+        stopped: rec.is_stopped(),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_stats_get(
+    recording: *const legrec_recording,
+    out: *mut legrec_recording_stats,
+) -> legrec_result {
+    guarded!({
+        check_null!(recording, out);
+        unsafe { *out = stats(&handle(recording).rec) };
+        LEGREC_OK
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_free(recording: *mut legrec_recording) {
+    guarded!({
+        if recording.is_null() {
+            return;
+        }
+        let h = unsafe { Box::from_raw(recording as *mut RecordingHandle) };
+        h.rec.stop();
+    })
+}

@@ -1,0 +1,343 @@
+//! legrec's settings: `[general]` and one section per policy.
+//!
+//! The shims read their PBX's own config format and hand over the lines;
+//! this module checks every one of them and says exactly which line is wrong.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Deserializer};
+
+use super::values::{EntriesDeserializer, Entry, ValueError};
+
+/// The configuration as the PBX handed it over: sections in order, each with
+/// its lines.
+#[derive(Clone, Debug, Default)]
+pub struct RawConfig {
+    pub sections: Vec<RawSection>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RawSection {
+    pub name: String,
+    pub lines: Vec<RawLine>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RawLine {
+    pub key: String,
+    pub value: String,
+    pub line: u32,
+}
+
+impl RawConfig {
+    pub fn set(&mut self, section: &str, key: &str, value: &str, line: u32) {
+        let idx = match self.sections.iter().position(|s| s.name == section) {
+            Some(i) => i,
+            None => {
+                self.sections.push(RawSection {
+                    name: section.to_string(),
+                    lines: Vec::new(),
+                });
+                self.sections.len() - 1
+            }
+        };
+        self.sections[idx].lines.push(RawLine {
+            key: key.trim().to_string(),
+            value: value.trim().to_string(),
+            line,
+        });
+    }
+}
+
+/// A configuration error, naming where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub section: String,
+    pub key: Option<String>,
+    pub line: u32,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "line {}: ", self.line)?;
+        }
+        write!(f, "[{}]", self.section)?;
+        if let Some(key) = &self.key {
+            write!(f, " {key}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Who hears the recording notice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeTo {
+    Caller,
+    Both,
+    None,
+}
+
+/// How consent is obtained (see the consent issue for keypress handling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsentMode {
+    Notify,
+    OptOut,
+    OptIn,
+}
+
+/// Which files a recording produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LegsLayout {
+    /// `<id>-in.flac` and `<id>-out.flac`.
+    Split,
+    /// `<id>.flac`, L = in, R = out.
+    Stereo,
+    /// Both of the above.
+    Both,
+}
+
+impl LegsLayout {
+    pub fn split(self) -> bool {
+        matches!(self, LegsLayout::Split | LegsLayout::Both)
+    }
+    pub fn stereo(self) -> bool {
+        matches!(self, LegsLayout::Stereo | LegsLayout::Both)
+    }
+}
+
+macro_rules! enum_names {
+    ($t:ty { $($v:ident => $s:literal),* }) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s),* }
+            }
+        }
+    };
+}
+enum_names!(NoticeTo { Caller => "caller", Both => "both", None => "none" });
+enum_names!(ConsentMode { Notify => "notify", OptOut => "opt-out", OptIn => "opt-in" });
+enum_names!(LegsLayout { Split => "split", Stereo => "stereo", Both => "both" });
+
+/// A Unix permission mode written in octal, as admins write it (`0640`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mode(pub u32);
+
+impl<'de> Deserialize<'de> for Mode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match u32::from_str_radix(s.trim(), 8) {
+            Ok(m) if m <= 0o777 => Ok(Mode(m)),
+            _ => Err(serde::de::Error::custom(format!(
+                "'{s}' is not an octal file mode such as 0640"
+            ))),
+        }
+    }
+}
+
+/// `[general]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct General {
+    pub spool_dir: PathBuf,
+    pub workers: usize,
+    pub compression_level: u32,
+    pub file_mode: Mode,
+    pub dir_mode: Mode,
+    /// How far a leg may lag behind the call's clock before the worker fills
+    /// silence (a direction with no audio, such as an idle agent).
+    pub align_slack_ms: u32,
+    /// Each leg's ring holds this much audio; beyond it frames are dropped.
+    pub ring_ms: u32,
+}
+
+impl Default for General {
+    fn default() -> Self {
+        General {
+            spool_dir: PathBuf::from("/var/spool/legrec"),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            compression_level: 5,
+            file_mode: Mode(0o640),
+            dir_mode: Mode(0o750),
+            align_slack_ms: 250,
+            ring_ms: 2000,
+        }
+    }
+}
+
+/// One policy: the name `LegRecord()` and queues use.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    #[serde(skip)]
+    pub name: String,
+    pub notice: String,
+    pub notice_to: NoticeTo,
+    pub record_notice: bool,
+    pub consent: ConsentMode,
+    pub beep_interval: u32,
+    pub legs: LegsLayout,
+    pub sample_rate: u32,
+    pub min_duration: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            name: String::new(),
+            notice: String::new(),
+            notice_to: NoticeTo::Caller,
+            record_notice: true,
+            consent: ConsentMode::Notify,
+            beep_interval: 0,
+            legs: LegsLayout::Split,
+            sample_rate: 8000,
+            min_duration: 0,
+        }
+    }
+}
+
+/// The checked configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub general: General,
+    pub policies: BTreeMap<String, Policy>,
+}
+
+/// A policy name is used as a directory name: letters, digits, `-` and `_`
+/// only, so no dialplan or config text can ever steer a path.
+pub fn valid_policy_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Settings {
+    pub fn from_raw(raw: &RawConfig) -> Result<Settings, ConfigError> {
+        let mut general = General::default();
+        let mut policies = BTreeMap::new();
+        for section in &raw.sections {
+            let err_at = |key: Option<&str>, line: u32, message: String| ConfigError {
+                section: section.name.clone(),
+                key: key.map(str::to_string),
+                line,
+                message,
+            };
+            let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
+            for l in &section.lines {
+                if let Some(first) = seen.insert(&l.key, l.line) {
+                    return Err(err_at(
+                        Some(&l.key),
+                        l.line,
+                        format!("set twice (first at line {first})"),
+                    ));
+                }
+            }
+            let entries: Vec<Entry> = section
+                .lines
+                .iter()
+                .map(|l| Entry {
+                    key: &l.key,
+                    value: &l.value,
+                })
+                .collect();
+            let located = |e: ValueError| {
+                let line = e
+                    .key
+                    .as_deref()
+                    .and_then(|k| section.lines.iter().find(|l| l.key == k))
+                    .map_or(0, |l| l.line);
+                let value = e
+                    .key
+                    .as_deref()
+                    .and_then(|k| section.lines.iter().find(|l| l.key == k));
+                let message = match value {
+                    Some(l) if !e.message.starts_with("unknown key") => {
+                        format!("= '{}': {}", l.value, e.message)
+                    }
+                    _ => e.message.clone(),
+                };
+                err_at(e.key.as_deref(), line, message)
+            };
+            if section.name == "general" {
+                general =
+                    General::deserialize(EntriesDeserializer::new(&entries)).map_err(located)?;
+                check_general(&general).map_err(|(k, m)| located(key_error(k, m)))?;
+            } else {
+                let first_line = section.lines.first().map_or(0, |l| l.line);
+                if !valid_policy_name(&section.name) {
+                    return Err(err_at(
+                        None,
+                        first_line,
+                        "a policy name may use only letters, digits, '-' and '_' (at most 64)"
+                            .into(),
+                    ));
+                }
+                let mut policy =
+                    Policy::deserialize(EntriesDeserializer::new(&entries)).map_err(located)?;
+                policy.name = section.name.clone();
+                check_policy(&policy).map_err(|(k, m)| located(key_error(k, m)))?;
+                policies.insert(policy.name.clone(), policy);
+            }
+        }
+        Ok(Settings { general, policies })
+    }
+}
+
+fn key_error(key: &str, message: String) -> ValueError {
+    ValueError {
+        key: Some(key.to_string()),
+        message,
+    }
+}
+
+fn check_general(g: &General) -> Result<(), (&'static str, String)> {
+    if !g.spool_dir.is_absolute() {
+        return Err(("spool_dir", "must be an absolute path".into()));
+    }
+    if g.workers == 0 || g.workers > 64 {
+        return Err(("workers", "must be from 1 to 64".into()));
+    }
+    if g.compression_level > 8 {
+        return Err(("compression_level", "must be from 0 to 8".into()));
+    }
+    if !(20..=10_000).contains(&g.align_slack_ms) {
+        return Err(("align_slack_ms", "must be from 20 to 10000".into()));
+    }
+    if !(200..=30_000).contains(&g.ring_ms) {
+        return Err(("ring_ms", "must be from 200 to 30000".into()));
+    }
+    Ok(())
+}
+
+fn check_policy(p: &Policy) -> Result<(), (&'static str, String)> {
+    if p.sample_rate != 8000 && p.sample_rate != 16000 {
+        return Err(("sample_rate", "must be 8000 or 16000".into()));
+    }
+    if p.beep_interval != 0 && !(5..=3600).contains(&p.beep_interval) {
+        return Err((
+            "beep_interval",
+            "must be 0 (off) or from 5 to 3600 seconds".into(),
+        ));
+    }
+    if p.min_duration > 86_400 {
+        return Err(("min_duration", "must be at most 86400 seconds".into()));
+    }
+    if p.notice.len() > 255 || p.notice.contains(['\0', '\n', '\r', '&', '|', ',']) {
+        return Err((
+            "notice",
+            "must be a sound name of at most 255 characters without '&', '|', ',' or control characters".into(),
+        ));
+    }
+    Ok(())
+}

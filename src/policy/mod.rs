@@ -1,0 +1,4 @@
+//! Policies and settings: every decision a PBX admin configures.
+
+pub mod config;
+pub mod values;

@@ -1,0 +1,464 @@
+//! Where a frame becomes FLAC: a worker's state for one recording.
+//!
+//! Each poll drains both legs' rings into their encoders, keeps the legs on
+//! one timeline (silence for a direction that sent nothing, silence for
+//! dropped frames, resampling for frames at another rate), and feeds the
+//! stereo file.  `finalize` closes the files and writes the sidecar.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use super::resample::LegResampler;
+use super::ring::{LegConsumer, LegEvent, Piece};
+use super::session::{Outcome, Recording, LEG_NAMES};
+use crate::flac::encoder::FlacWriter;
+use crate::sidecar::{Consent, LegFile, Party, Sidecar};
+use crate::Status;
+
+/// Output side of one leg: everything after the ring.
+struct LegOutput {
+    flac: Option<FlacWriter>,
+    /// Samples kept for the stereo file until the other leg catches up.
+    pending: Option<Vec<i16>>,
+    samples: u64,
+    dropped: u64,
+    filled: u64,
+}
+
+impl LegOutput {
+    fn write(&mut self, s: &[i16]) -> io::Result<()> {
+        if let Some(f) = &mut self.flac {
+            f.write(s)?;
+        }
+        if let Some(p) = &mut self.pending {
+            p.extend_from_slice(s);
+        }
+        self.samples += s.len() as u64;
+        Ok(())
+    }
+
+    fn silence(&mut self, n: u64) -> io::Result<()> {
+        if let Some(f) = &mut self.flac {
+            f.write_silence(n)?;
+        }
+        if let Some(p) = &mut self.pending {
+            p.resize(p.len() + n as usize, 0);
+        }
+        self.samples += n;
+        Ok(())
+    }
+}
+
+struct Track {
+    consumer: LegConsumer,
+    leg_rate: u32,
+    src_rate: u32,
+    resampler: Option<LegResampler>,
+    rate_mismatch: bool,
+    out: LegOutput,
+}
+
+impl Track {
+    fn drain(&mut self) -> io::Result<()> {
+        let Track {
+            consumer,
+            leg_rate,
+            src_rate,
+            resampler,
+            rate_mismatch,
+            out,
+        } = self;
+        let mut result = Ok(());
+        consumer.drain(|piece| {
+            if result.is_err() {
+                return;
+            }
+            result = match piece {
+                Piece::Samples(s) => match resampler {
+                    Some(r) => {
+                        let mut r_out = Ok(());
+                        r.push(s, &mut |o| {
+                            if r_out.is_ok() {
+                                r_out = out.write(o);
+                            }
+                        });
+                        r_out
+                    }
+                    None => out.write(s),
+                },
+                Piece::Event(LegEvent::Gap { samples, .. }) => {
+                    out.dropped += samples;
+                    flush(resampler, out).and_then(|_| out.silence(samples))
+                }
+                Piece::Event(LegEvent::Rate { rate, .. }) => {
+                    let flushed = flush(resampler, out);
+                    *src_rate = rate;
+                    *resampler = if rate == *leg_rate {
+                        None
+                    } else {
+                        *rate_mismatch = true;
+                        LegResampler::new(rate, *leg_rate)
+                    };
+                    flushed
+                }
+            };
+        });
+        result
+    }
+}
+
+fn flush(resampler: &mut Option<LegResampler>, out: &mut LegOutput) -> io::Result<()> {
+    let mut result = Ok(());
+    if let Some(r) = resampler {
+        r.flush(&mut |o| {
+            if result.is_ok() {
+                result = out.write(o);
+            }
+        });
+    }
+    result
+}
+
+/// A worker's state for one recording.
+pub struct Job {
+    pub rec: Arc<Recording>,
+    tracks: [Track; 2],
+    stereo: Option<FlacWriter>,
+    interleave: Vec<i16>,
+    slack: u64,
+    file_mode: u32,
+    failure: Option<String>,
+}
+
+/// The files a new job writes into, opened by the core on the caller's
+/// thread so that a failure to create them is reported to the dialplan.
+pub struct JobFiles {
+    pub legs: [Option<FlacWriter>; 2],
+    pub stereo: Option<FlacWriter>,
+}
+
+impl Job {
+    pub fn new(
+        rec: Arc<Recording>,
+        consumers: [LegConsumer; 2],
+        files: JobFiles,
+        slack_ms: u32,
+        file_mode: u32,
+    ) -> Job {
+        let rate = rec.policy.sample_rate;
+        let want_pending = files.stereo.is_some();
+        let [ci, co] = consumers;
+        let [fi, fo] = files.legs;
+        let track = |consumer, flac| Track {
+            consumer,
+            leg_rate: rate,
+            src_rate: rate,
+            resampler: None,
+            rate_mismatch: false,
+            out: LegOutput {
+                flac,
+                pending: want_pending.then(Vec::new),
+                samples: 0,
+                dropped: 0,
+                filled: 0,
+            },
+        };
+        Job {
+            tracks: [track(ci, fi), track(co, fo)],
+            stereo: files.stereo,
+            interleave: Vec::new(),
+            slack: u64::from(slack_ms) * u64::from(rate) / 1000,
+            file_mode,
+            failure: None,
+            rec,
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        self.failure.is_some()
+    }
+
+    /// Move queued audio into the files; called every poll.
+    pub fn poll(&mut self, now: Instant) {
+        if self.failure.is_some() {
+            return;
+        }
+        if let Err(e) = self.poll_inner(now) {
+            self.fail(e);
+        }
+    }
+
+    fn poll_inner(&mut self, now: Instant) -> io::Result<()> {
+        for t in &mut self.tracks {
+            t.drain()?;
+        }
+        if !self.rec.is_paused() {
+            // A direction that sent nothing for longer than the slack gets
+            // silence up to the call's clock, so later audio lands at the
+            // right time.
+            let rate = f64::from(self.rec.policy.sample_rate);
+            let expected = (self.rec.offset_at(now) * rate) as u64;
+            for t in &mut self.tracks {
+                if t.out.samples + self.slack < expected {
+                    let n = expected - self.slack - t.out.samples;
+                    t.out.filled += n;
+                    t.out.silence(n)?;
+                }
+            }
+        }
+        self.write_stereo()?;
+        let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
+        self.rec.recorded_samples.store(longest, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn write_stereo(&mut self) -> io::Result<()> {
+        let Some(stereo) = &mut self.stereo else {
+            return Ok(());
+        };
+        let [a, b] = &mut self.tracks;
+        let (Some(pa), Some(pb)) = (&mut a.out.pending, &mut b.out.pending) else {
+            return Ok(());
+        };
+        let n = pa.len().min(pb.len());
+        if n == 0 {
+            return Ok(());
+        }
+        self.interleave.clear();
+        for i in 0..n {
+            self.interleave.push(pa[i]);
+            self.interleave.push(pb[i]);
+        }
+        pa.drain(..n);
+        pb.drain(..n);
+        stereo.write(&self.interleave)
+    }
+
+    fn fail(&mut self, e: io::Error) {
+        let reason = format!("writing {} failed: {e}", self.rec.paths.dir.display());
+        log::error!(channel = self.rec.call.channel.as_str(); "recording {} stopped: {reason}", self.rec.id);
+        self.failure = Some(reason);
+        self.rec.stop();
+        // Release the encoders now: nothing more can be written.
+        for t in &mut self.tracks {
+            t.out.flac = None;
+            t.out.pending = None;
+        }
+        self.stereo = None;
+    }
+
+    /// Drain what is left, even out the legs, close the files and write the
+    /// sidecar.  Runs on the worker thread, after the PBX stopped pushing.
+    pub fn finalize(mut self) -> Outcome {
+        if self.failure.is_none() {
+            let result = (|| {
+                for t in &mut self.tracks {
+                    t.drain()?;
+                    flush(&mut t.resampler, &mut t.out)?;
+                }
+                // Legs end together: pad the shorter one.
+                let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
+                for t in &mut self.tracks {
+                    let n = longest - t.out.samples;
+                    t.out.filled += n;
+                    t.out.silence(n)?;
+                }
+                self.write_stereo()
+            })();
+            if let Err(e) = result {
+                self.fail(e);
+            }
+        }
+        let rate = self.rec.policy.sample_rate;
+        let seconds =
+            self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0) as f64 / f64::from(rate);
+        let mut legs = Vec::new();
+        let mut files = Vec::new();
+        let paths = self.rec.paths.clone();
+        let mut close = |name: &str,
+                         path: PathBuf,
+                         channels: u32,
+                         writer: Option<FlacWriter>,
+                         t: Option<&Track>| {
+            let closed = writer.map(FlacWriter::finish).transpose();
+            let (sha256, flac_md5) = match closed {
+                Ok(Some(_)) => hash_file(&path).unwrap_or_default(),
+                Ok(None) => hash_file(&path)
+                    .map(|(s, _)| (s, String::new()))
+                    .unwrap_or_default(),
+                Err(e) => {
+                    self.failure
+                        .get_or_insert_with(|| format!("closing {} failed: {e}", path.display()));
+                    Default::default()
+                }
+            };
+            legs.push(LegFile {
+                name: name.to_string(),
+                file: file_name(&path),
+                channels,
+                sample_rate: rate,
+                samples: t.map_or(0, |t| t.out.samples),
+                dropped_samples: t.map_or(0, |t| t.out.dropped),
+                filled_samples: t.map_or(0, |t| t.out.filled),
+                rate_mismatch: t.and_then(|t| t.rate_mismatch.then(|| "resampled".to_string())),
+                sha256,
+                flac_md5,
+            });
+            files.push(path);
+        };
+        let split = self.rec.policy.legs.split();
+        let stereo_on = self.rec.policy.legs.stereo();
+        let [ti, to] = &mut self.tracks;
+        if split {
+            close(
+                LEG_NAMES[0],
+                paths.leg(LEG_NAMES[0]),
+                1,
+                ti.out.flac.take(),
+                Some(ti),
+            );
+            close(
+                LEG_NAMES[1],
+                paths.leg(LEG_NAMES[1]),
+                1,
+                to.out.flac.take(),
+                Some(to),
+            );
+        }
+        if stereo_on {
+            let samples = ti.out.samples.max(to.out.samples);
+            let dropped = ti.out.dropped + to.out.dropped;
+            close("stereo", paths.stereo(), 2, self.stereo.take(), None);
+            if let Some(l) = legs.last_mut() {
+                l.samples = samples;
+                l.dropped_samples = dropped;
+            }
+        }
+
+        let too_short = seconds < f64::from(self.rec.policy.min_duration);
+        let status = match (&self.failure, too_short) {
+            (Some(_), _) => Status::Failed,
+            (None, true) => Status::Discarded,
+            (None, false) => Status::Complete,
+        };
+        let reason = self.failure.clone().unwrap_or_default();
+        if status == Status::Discarded {
+            for f in &files {
+                let _ = std::fs::remove_file(f);
+            }
+            let _ = std::fs::remove_file(paths.marker());
+            log::info!(channel = self.rec.call.channel.as_str();
+                "recording {} discarded: {:.1} s is shorter than min_duration {} s",
+                self.rec.id, seconds, self.rec.policy.min_duration);
+            return Outcome {
+                status,
+                reason,
+                files: Vec::new(),
+                seconds,
+            };
+        }
+
+        let sidecar = self.sidecar(legs, status, &reason);
+        let json = serde_json::to_vec_pretty(&sidecar).expect("sidecar serializes");
+        match crate::recorder::files::write_atomic(&paths.sidecar(), &json, self.file_mode) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(paths.marker());
+                files.push(paths.sidecar());
+            }
+            Err(e) => log::error!(channel = self.rec.call.channel.as_str();
+                "recording {}: cannot write sidecar {}: {e}", self.rec.id, paths.sidecar().display()),
+        }
+        Outcome {
+            status,
+            reason,
+            files,
+            seconds,
+        }
+    }
+
+    fn sidecar(&self, legs: Vec<LegFile>, status: Status, reason: &str) -> Sidecar {
+        let mut s = initial_sidecar(&self.rec);
+        let log = self.rec.control.lock().unwrap_or_else(|e| e.into_inner());
+        s.ended_at = Some(humantime::format_rfc3339_millis(SystemTime::now()).to_string());
+        s.legs = legs;
+        s.pauses = log.pauses.clone();
+        s.masks = log.masks.clone();
+        s.notice = log.notices.clone();
+        s.status = status.as_str().to_string();
+        s.reason = (!reason.is_empty()).then(|| reason.to_string());
+        s
+    }
+}
+
+/// The sidecar as known at start; also the in-progress marker's content.
+pub fn initial_sidecar(rec: &Recording) -> Sidecar {
+    let c = &rec.call;
+    Sidecar {
+        id: rec.id.clone(),
+        policy: rec.policy.name.clone(),
+        pbx: c.pbx.clone(),
+        channel: c.channel.clone(),
+        uniqueid: c.uniqueid.clone(),
+        caller: Party {
+            number: c.caller_number.clone(),
+            name: c.caller_name.clone(),
+        },
+        callee: c.callee.clone(),
+        queue: c.queue.clone(),
+        started_at: humantime::format_rfc3339_millis(rec.started_at).to_string(),
+        ended_at: None,
+        legs: Vec::new(),
+        pauses: Vec::new(),
+        masks: Vec::new(),
+        notice: Vec::new(),
+        consent: Consent {
+            mode: rec.policy.consent.as_str().to_string(),
+            decision: "recorded".to_string(),
+            reason: format!(
+                "policy {} consent = {}",
+                rec.policy.name,
+                rec.policy.consent.as_str()
+            ),
+        },
+        status: "recording".to_string(),
+        reason: None,
+        legrec_version: crate::VERSION.to_string(),
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// SHA-256 of the whole file and the MD5 stored in its STREAMINFO.
+pub fn hash_file(path: &Path) -> io::Result<(String, String)> {
+    let mut f = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < 42 {
+            head.extend_from_slice(&buf[..n.min(42 - head.len())]);
+        }
+        hasher.update(&buf[..n]);
+    }
+    // "fLaC", a 4-byte block header, then STREAMINFO whose MD5 starts at
+    // byte 18 of the block.
+    let md5 = if head.len() >= 42 && &head[..4] == b"fLaC" {
+        crate::hex(&head[26..42])
+    } else {
+        String::new()
+    };
+    Ok((crate::hex(&hasher.finalize()), md5))
+}

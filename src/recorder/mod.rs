@@ -1,0 +1,293 @@
+//! The recorder: live recordings, their rings and the worker pool.
+
+pub mod files;
+pub mod job;
+pub mod resample;
+pub mod ring;
+pub mod session;
+pub mod worker;
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::SystemTime;
+
+use crossbeam_channel::Sender;
+
+use crate::flac::encoder::{FlacSpec, FlacWriter};
+use crate::policy::config::Settings;
+use files::RecordingPaths;
+use job::{initial_sidecar, Job, JobFiles};
+use session::{CallInfo, Outcome, Recording, LEG_NAMES};
+use worker::Control;
+
+/// Called on a worker thread when a recording's files are final.
+pub type FinishedFn = Box<dyn Fn(&Recording, &Outcome) + Send + Sync>;
+
+/// Why a recording could not start.
+#[derive(Debug)]
+pub enum StartError {
+    UnknownPolicy(String),
+    Io(String),
+    ShuttingDown,
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::UnknownPolicy(p) => write!(f, "no policy named '{p}' in the configuration"),
+            StartError::Io(e) => f.write_str(e),
+            StartError::ShuttingDown => f.write_str("legrec is shutting down"),
+        }
+    }
+}
+
+/// What workers share with the control plane.
+pub struct Shared {
+    settings: RwLock<Arc<Settings>>,
+    live: Mutex<Vec<Arc<Recording>>>,
+    on_finished: Option<FinishedFn>,
+}
+
+impl Shared {
+    fn finished(&self, rec: &Arc<Recording>, outcome: Outcome) {
+        self.live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|r| !Arc::ptr_eq(r, rec));
+        log::info!(channel = rec.call.channel.as_str();
+            "recording {} {} ({:.1} s{}{})", rec.id, outcome.status.as_str(), outcome.seconds,
+            if outcome.reason.is_empty() { "" } else { ": " }, outcome.reason);
+        if let Some(f) = &self.on_finished {
+            // A panicking host callback must not take the worker down.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(rec, &outcome)));
+        }
+        rec.set_outcome(outcome);
+    }
+}
+
+/// The process-wide recorder.
+pub struct Core {
+    shared: Arc<Shared>,
+    workers: Vec<(Sender<Control>, JoinHandle<()>)>,
+    next_worker: AtomicUsize,
+    shutting_down: AtomicBool,
+}
+
+impl Core {
+    pub fn new(settings: Settings, on_finished: Option<FinishedFn>) -> io::Result<Core> {
+        let g = &settings.general;
+        files::create_dirs(&g.spool_dir, g.dir_mode.0).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot create spool_dir {}: {e}", g.spool_dir.display()),
+            )
+        })?;
+        let n = g.workers;
+        let shared = Arc::new(Shared {
+            settings: RwLock::new(Arc::new(settings)),
+            live: Mutex::new(Vec::new()),
+            on_finished,
+        });
+        let mut workers = Vec::with_capacity(n);
+        for i in 0..n {
+            let (tx, rx) = crossbeam_channel::unbounded();
+            let sh = Arc::clone(&shared);
+            let handle = std::thread::Builder::new()
+                .name(format!("legrec-enc{i}"))
+                .spawn(move || worker::run(rx, sh))?;
+            workers.push((tx, handle));
+        }
+        log::info!("legrec {} started: {} encoder threads", crate::VERSION, n);
+        Ok(Core {
+            shared,
+            workers,
+            next_worker: AtomicUsize::new(0),
+            shutting_down: AtomicBool::new(false),
+        })
+    }
+
+    pub fn settings(&self) -> Arc<Settings> {
+        Arc::clone(
+            &self
+                .shared
+                .settings
+                .read()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
+    /// New recordings use `settings`; live ones keep theirs.
+    pub fn reload(&self, settings: Settings) {
+        let n = settings.policies.len();
+        if settings.general.workers != self.workers.len() {
+            log::warn!(
+                "workers = {} takes effect when the module is loaded again ({} running)",
+                settings.general.workers,
+                self.workers.len()
+            );
+        }
+        *self
+            .shared
+            .settings
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(settings);
+        log::info!("configuration reloaded: {n} policies");
+    }
+
+    pub fn live(&self) -> Vec<Arc<Recording>> {
+        self.shared
+            .live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Open a recording: files, marker, rings; hand it to a worker.
+    pub fn start(&self, policy_name: &str, call: CallInfo) -> Result<Arc<Recording>, StartError> {
+        if self.shutting_down.load(Ordering::Acquire) {
+            return Err(StartError::ShuttingDown);
+        }
+        let settings = self.settings();
+        let policy = settings
+            .policies
+            .get(policy_name)
+            .ok_or_else(|| StartError::UnknownPolicy(policy_name.to_string()))?;
+        let policy = Arc::new(policy.clone());
+        let g = &settings.general;
+        let now = SystemTime::now();
+        let id = files::new_id(now);
+        let paths = RecordingPaths::new(&g.spool_dir, &policy.name, now, &id)
+            .map_err(|e| StartError::Io(e.to_string()))?;
+        let io_err = |what: &std::path::Path, e: io::Error| {
+            StartError::Io(format!("{}: {e}", what.display()))
+        };
+        files::create_dirs(&paths.dir, g.dir_mode.0).map_err(|e| io_err(&paths.dir, e))?;
+
+        let capacity = (u64::from(g.ring_ms) * u64::from(policy.sample_rate) / 1000) as usize;
+        let (pi, ci) = ring::leg_ring(capacity, policy.sample_rate);
+        let (po, co) = ring::leg_ring(capacity, policy.sample_rate);
+        let rec = Arc::new(Recording::new(
+            id,
+            Arc::clone(&policy),
+            call,
+            paths.clone(),
+            [pi, po],
+        ));
+
+        let marker = serde_json::to_vec_pretty(&initial_sidecar(&rec)).expect("sidecar serializes");
+        let mut created = Vec::new();
+        let opened = (|| {
+            let m = paths.marker();
+            let mut f = files::create_new(&m, g.file_mode.0).map_err(|e| io_err(&m, e))?;
+            created.push(m.clone());
+            io::Write::write_all(&mut f, &marker).map_err(|e| io_err(&m, e))?;
+            let tags = vorbis_tags(&rec);
+            let open = |path: std::path::PathBuf, channels: u32, created: &mut Vec<_>| {
+                let f = files::create_new(&path, g.file_mode.0).map_err(|e| io_err(&path, e))?;
+                created.push(path.clone());
+                let spec = FlacSpec {
+                    channels,
+                    sample_rate: policy.sample_rate,
+                    compression_level: g.compression_level,
+                    tags: tags.clone(),
+                };
+                FlacWriter::new(f, &spec).map_err(|e| io_err(&path, e))
+            };
+            let mut legs = [None, None];
+            if policy.legs.split() {
+                for (i, name) in LEG_NAMES.iter().enumerate() {
+                    legs[i] = Some(open(paths.leg(name), 1, &mut created)?);
+                }
+            }
+            let stereo = if policy.legs.stereo() {
+                Some(open(paths.stereo(), 2, &mut created)?)
+            } else {
+                None
+            };
+            Ok(JobFiles { legs, stereo })
+        })();
+        let job_files = match opened {
+            Ok(f) => f,
+            Err(e) => {
+                for p in &created {
+                    let _ = std::fs::remove_file(p);
+                }
+                log::error!(channel = rec.call.channel.as_str(); "cannot start recording: {e}");
+                return Err(e);
+            }
+        };
+        let job = Job::new(
+            Arc::clone(&rec),
+            [ci, co],
+            job_files,
+            g.align_slack_ms,
+            g.file_mode.0,
+        );
+        self.shared
+            .live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::clone(&rec));
+        let w = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+        if self.workers[w].0.send(Control::Add(Box::new(job))).is_err() {
+            rec.stop();
+            return Err(StartError::ShuttingDown);
+        }
+        log::info!(channel = rec.call.channel.as_str();
+            "recording {} started under policy {} into {}", rec.id, policy.name, rec.paths.dir.display());
+        Ok(rec)
+    }
+
+    /// Stop everything, finalize every file, join the workers.
+    pub fn shutdown(&mut self) {
+        if self.shutting_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for rec in self.live() {
+            rec.stop();
+        }
+        for (tx, _) in &self.workers {
+            let _ = tx.send(Control::Shutdown);
+        }
+        for (_, handle) in self.workers.drain(..) {
+            let _ = handle.join();
+        }
+        log::info!("legrec stopped");
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn vorbis_tags(rec: &Recording) -> Vec<(String, String)> {
+    let c = &rec.call;
+    let mut tags = vec![
+        ("TITLE".to_string(), format!("Call {}", rec.id)),
+        (
+            "DATE".to_string(),
+            humantime::format_rfc3339_seconds(rec.started_at).to_string(),
+        ),
+        ("LEGREC_ID".to_string(), rec.id.clone()),
+        ("LEGREC_POLICY".to_string(), rec.policy.name.clone()),
+        ("ENCODER".to_string(), format!("legrec {}", crate::VERSION)),
+    ];
+    for (k, v) in [
+        ("LEGREC_PBX", &c.pbx),
+        ("LEGREC_CHANNEL", &c.channel),
+        ("LEGREC_UNIQUEID", &c.uniqueid),
+        ("LEGREC_CALLER_NUMBER", &c.caller_number),
+        ("LEGREC_CALLER_NAME", &c.caller_name),
+        ("LEGREC_CALLEE", &c.callee),
+        ("LEGREC_QUEUE", &c.queue),
+    ] {
+        if !v.is_empty() {
+            tags.push((k.to_string(), v.clone()));
+        }
+    }
+    tags
+}

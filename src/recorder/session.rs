@@ -1,0 +1,309 @@
+//! One call's recording as the PBX sees it: push frames, mask, pause, stop.
+//!
+//! The media thread only touches atomics and its leg's ring producer.
+//! Everything with a lock (mask and pause intervals, notices) belongs to the
+//! control plane: dialplan, CLI and AMI threads.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::files::RecordingPaths;
+use super::ring::LegProducer;
+use crate::policy::config::Policy;
+use crate::sidecar::{Interval, NoticeRecord};
+
+/// Call metadata, copied from the PBX at start.
+#[derive(Clone, Debug, Default)]
+pub struct CallInfo {
+    pub pbx: String,
+    pub channel: String,
+    pub uniqueid: String,
+    pub caller_number: String,
+    pub caller_name: String,
+    pub callee: String,
+    pub queue: String,
+}
+
+pub const LEG_NAMES: [&str; 2] = ["in", "out"];
+
+/// The media thread's side of one leg.
+pub struct LegInput {
+    /// Held while a thread pushes; a second concurrent pusher is refused
+    /// rather than made to wait.
+    busy: AtomicBool,
+    producer: UnsafeCell<LegProducer>,
+    pub pushed_samples: AtomicU64,
+    pub dropped_samples: AtomicU64,
+    pub dropped_frames: AtomicU64,
+}
+
+// SAFETY: `producer` is only reached while `busy` is held (see push).
+unsafe impl Sync for LegInput {}
+
+impl LegInput {
+    pub fn new(producer: LegProducer) -> Self {
+        LegInput {
+            busy: AtomicBool::new(false),
+            producer: UnsafeCell::new(producer),
+            pushed_samples: AtomicU64::new(0),
+            dropped_samples: AtomicU64::new(0),
+            dropped_frames: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Why a push was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushError {
+    Stopped,
+    Busy,
+}
+
+/// Mask/pause/notice history, kept for the sidecar.
+#[derive(Default)]
+pub struct ControlLog {
+    pub masks: Vec<Interval>,
+    pub pauses: Vec<Interval>,
+    pub notices: Vec<NoticeRecord>,
+    paused_since: Option<Instant>,
+    paused_total: Duration,
+}
+
+/// The outcome a worker reports once the files are final.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub status: crate::Status,
+    pub reason: String,
+    pub files: Vec<std::path::PathBuf>,
+    pub seconds: f64,
+}
+
+/// Shared between the PBX's handle, the core's registry and the worker.
+pub struct Recording {
+    pub id: String,
+    pub policy: Arc<Policy>,
+    pub call: CallInfo,
+    pub paths: RecordingPaths,
+    pub started_at: SystemTime,
+    pub started: Instant,
+    pub legs: [LegInput; 2],
+    stopped: AtomicBool,
+    masked: AtomicBool,
+    paused: AtomicBool,
+    /// Samples written to the longer leg's files, for the CLI.
+    pub recorded_samples: AtomicU64,
+    pub control: Mutex<ControlLog>,
+    outcome: Mutex<Option<Outcome>>,
+    finished: Condvar,
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+impl Recording {
+    pub fn new(
+        id: String,
+        policy: Arc<Policy>,
+        call: CallInfo,
+        paths: RecordingPaths,
+        producers: [LegProducer; 2],
+    ) -> Self {
+        let [pin, pout] = producers;
+        Recording {
+            id,
+            policy,
+            call,
+            paths,
+            started_at: SystemTime::now(),
+            started: Instant::now(),
+            legs: [LegInput::new(pin), LegInput::new(pout)],
+            stopped: AtomicBool::new(false),
+            masked: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            recorded_samples: AtomicU64::new(0),
+            control: Mutex::new(ControlLog::default()),
+            outcome: Mutex::new(None),
+            finished: Condvar::new(),
+        }
+    }
+
+    /// The media-thread path.  No allocation, no lock, no system call.
+    pub fn push(&self, leg: usize, frame: &[i16], rate: u32) -> Result<(), PushError> {
+        if self.stopped.load(Ordering::Acquire) {
+            return Err(PushError::Stopped);
+        }
+        if self.paused.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let input = &self.legs[leg];
+        if input
+            .busy
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            let n = frame.len() as u64 * u64::from(self.policy.sample_rate) / u64::from(rate);
+            input.dropped_samples.fetch_add(n, Ordering::Relaxed);
+            input.dropped_frames.fetch_add(1, Ordering::Relaxed);
+            return Err(PushError::Busy);
+        }
+        // SAFETY: `busy` gives this thread exclusive use of the producer.
+        let producer = unsafe { &mut *input.producer.get() };
+        let result = producer.push(frame, rate, self.masked.load(Ordering::Acquire));
+        input.busy.store(false, Ordering::Release);
+        match result {
+            Ok(()) => {
+                input
+                    .pushed_samples
+                    .fetch_add(frame.len() as u64, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(d) => {
+                input
+                    .dropped_samples
+                    .fetch_add(d.samples, Ordering::Relaxed);
+                input.dropped_frames.fetch_add(1, Ordering::Relaxed);
+                Err(PushError::Busy)
+            }
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+    pub fn is_masked(&self) -> bool {
+        self.masked.load(Ordering::Acquire)
+    }
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
+    }
+
+    /// Returns false if it was already stopped.
+    pub fn stop(&self) -> bool {
+        let was = self.stopped.swap(true, Ordering::AcqRel);
+        if !was {
+            let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let offset = self.offset_locked(&log, now);
+            close_open(&mut log.masks, offset, "stop");
+            if let Some(since) = log.paused_since.take() {
+                log.paused_total += now - since;
+                close_open(&mut log.pauses, offset, "stop");
+            }
+        }
+        !was
+    }
+
+    /// Seconds of recording time at `now`: wall time since start with
+    /// paused time cut out.
+    pub fn offset_at(&self, now: Instant) -> f64 {
+        let log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        self.offset_locked(&log, now)
+    }
+
+    fn offset_locked(&self, log: &ControlLog, now: Instant) -> f64 {
+        let mut paused = log.paused_total;
+        if let Some(since) = log.paused_since {
+            paused += now.saturating_duration_since(since);
+        }
+        now.saturating_duration_since(self.started)
+            .saturating_sub(paused)
+            .as_secs_f64()
+    }
+
+    /// Mask or unmask; false if already in that state.
+    pub fn set_masked(&self, on: bool, by: &str) -> bool {
+        let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        if self.masked.load(Ordering::Acquire) == on {
+            return false;
+        }
+        let offset = self.offset_locked(&log, Instant::now());
+        if on {
+            log.masks.push(open_interval(offset, by));
+        } else {
+            close_open(&mut log.masks, offset, by);
+        }
+        self.masked.store(on, Ordering::Release);
+        true
+    }
+
+    /// Pause or resume; false if already in that state.
+    pub fn set_paused(&self, on: bool, by: &str) -> bool {
+        let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        if self.paused.load(Ordering::Acquire) == on {
+            return false;
+        }
+        let now = Instant::now();
+        let offset = self.offset_locked(&log, now);
+        if on {
+            log.pauses.push(open_interval(offset, by));
+            log.paused_since = Some(now);
+        } else {
+            if let Some(since) = log.paused_since.take() {
+                log.paused_total += now - since;
+            }
+            close_open(&mut log.pauses, offset, by);
+        }
+        self.paused.store(on, Ordering::Release);
+        true
+    }
+
+    pub fn note_notice(&self, sound: &str, party: &str) {
+        let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        let offset = self.offset_locked(&log, Instant::now());
+        log.notices.push(NoticeRecord {
+            sound: sound.to_string(),
+            party: party.to_string(),
+            at: rfc3339(SystemTime::now()),
+            offset,
+        });
+    }
+
+    /// Called by the worker once the files are final.
+    pub fn set_outcome(&self, outcome: Outcome) {
+        *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        self.finished.notify_all();
+    }
+
+    /// Wait until the worker has finalized the files (tests, shutdown).
+    pub fn wait_outcome(&self, timeout: Duration) -> Option<Outcome> {
+        let guard = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        let (guard, _) = self
+            .finished
+            .wait_timeout_while(guard, timeout, |o| o.is_none())
+            .unwrap_or_else(|e| e.into_inner());
+        guard.clone()
+    }
+
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+fn open_interval(offset: f64, by: &str) -> Interval {
+    Interval {
+        start: rfc3339(SystemTime::now()),
+        end: None,
+        start_offset: round_ms(offset),
+        end_offset: None,
+        by: by.to_string(),
+        ended_by: None,
+    }
+}
+
+fn close_open(list: &mut [Interval], offset: f64, by: &str) {
+    if let Some(last) = list.last_mut().filter(|i| i.end.is_none()) {
+        last.end = Some(rfc3339(SystemTime::now()));
+        last.end_offset = Some(round_ms(offset));
+        last.ended_by = Some(by.to_string());
+    }
+}
+
+fn round_ms(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,88 @@
+//! The JSON sidecar written beside each recording: what was recorded, of
+//! whom, under which policy, what was played and decided, and the hashes
+//! `legrec verify` checks.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Party {
+    pub number: String,
+    pub name: String,
+}
+
+/// One FLAC file of the recording.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct LegFile {
+    /// `in`, `out` or `stereo` (L = in, R = out).
+    pub name: String,
+    /// File name, relative to the sidecar's directory.
+    pub file: String,
+    pub channels: u32,
+    pub sample_rate: u32,
+    /// Samples per channel in the file.
+    pub samples: u64,
+    /// Samples lost because the leg's ring was full; written as silence.
+    pub dropped_samples: u64,
+    /// Silence written because no audio arrived for this direction (nothing
+    /// was said or played), keeping the legs on one timeline.
+    pub filled_samples: u64,
+    /// Frames that arrived at another sample rate and how they were handled
+    /// ("resampled"), or null when all frames were at the leg's rate.
+    pub rate_mismatch: Option<String>,
+    pub sha256: String,
+    /// The MD5 of the decoded audio, as stored in FLAC STREAMINFO.
+    pub flac_md5: String,
+}
+
+/// A mask or pause interval.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Interval {
+    pub start: String,
+    pub end: Option<String>,
+    /// Position in the recording (seconds from its start, pauses cut out).
+    pub start_offset: f64,
+    pub end_offset: Option<f64>,
+    /// Who asked and how: "dialplan", "cli", "ami", "dtmf", ...
+    pub by: String,
+    pub ended_by: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct NoticeRecord {
+    pub sound: String,
+    /// `caller`, `agent` or `both`.
+    pub party: String,
+    pub at: String,
+    pub offset: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Consent {
+    pub mode: String,
+    pub decision: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Sidecar {
+    pub id: String,
+    pub policy: String,
+    pub pbx: String,
+    pub channel: String,
+    pub uniqueid: String,
+    pub caller: Party,
+    pub callee: String,
+    pub queue: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub legs: Vec<LegFile>,
+    pub pauses: Vec<Interval>,
+    pub masks: Vec<Interval>,
+    pub notice: Vec<NoticeRecord>,
+    pub consent: Consent,
+    /// `recording` (in the marker only), `complete`, `failed`, `declined`,
+    /// `interrupted` (rebuilt by `legrec repair` after a crash).
+    pub status: String,
+    pub reason: Option<String>,
+    pub legrec_version: String,
+}
