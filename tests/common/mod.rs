@@ -1,0 +1,120 @@
+//! Helpers shared by the integration tests: building C against the
+//! header, decoding with the real `flac` tool, reading sidecars.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use legrec::sidecar::Sidecar;
+
+/// target/<profile>/ of the test binary.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Compile a C program of tests/c against include/legrec.h and the static
+/// library cargo just built.
+pub fn compile_c(source: &str, out: &Path) {
+    let lib = target_dir().join("liblegrec.a");
+    assert!(
+        lib.exists(),
+        "{} missing: cargo builds it with the tests",
+        lib.display()
+    );
+    let status = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1", "-I"])
+        .arg(repo().join("include"))
+        .arg(repo().join("tests/c").join(source))
+        .arg(&lib)
+        .args(["-lFLAC", "-lpthread", "-ldl", "-lm", "-o"])
+        .arg(out)
+        .status()
+        .expect("cc runs");
+    assert!(status.success(), "compiling {source} failed");
+}
+
+/// `flac -t`: the reference decoder accepts the file.
+pub fn flac_test(file: &Path) {
+    let out = Command::new("flac")
+        .args(["-t", "-s"])
+        .arg(file)
+        .output()
+        .expect("flac(1) installed");
+    assert!(
+        out.status.success(),
+        "flac -t {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Decode with the reference `flac` tool into interleaved samples.
+pub fn flac_decode(file: &Path) -> Vec<i16> {
+    let raw = file.with_extension("raw-test");
+    let out = Command::new("flac")
+        .args([
+            "-d",
+            "-s",
+            "-f",
+            "--force-raw-format",
+            "--endian=little",
+            "--sign=signed",
+            "-o",
+        ])
+        .arg(&raw)
+        .arg(file)
+        .output()
+        .expect("flac(1) installed");
+    assert!(
+        out.status.success(),
+        "flac -d {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&raw).unwrap();
+    std::fs::remove_file(&raw).unwrap();
+    bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+pub fn sidecars(root: &Path) -> Vec<PathBuf> {
+    legrec::admin::find_files(root, ".json")
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".inprogress.json"))
+        .collect()
+}
+
+pub fn read_sidecar(p: &Path) -> Sidecar {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+pub fn leg_path(sidecar: &Path, sc: &Sidecar, name: &str) -> PathBuf {
+    let leg = sc
+        .legs
+        .iter()
+        .find(|l| l.name == name)
+        .unwrap_or_else(|| panic!("no leg {name}"));
+    sidecar.parent().unwrap().join(&leg.file)
+}
+
+/// `legrec verify PATH` with the binary cargo built.
+pub fn legrec_verify(path: &Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_legrec"))
+        .arg("verify")
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
