@@ -363,6 +363,13 @@ legrec_result legrec_recording_stop(legrec_recording *recording);
  */
 legrec_result legrec_recording_id(const legrec_recording *recording, char *buf, size_t len);
 
+/*
+ * Copy the recording's file paths, comma separated (FLAC files, then the
+ * sidecar the worker will write), into `buf` (NUL-terminated, at most `len`
+ * bytes).  LEGREC_ERR_BUFFER_TOO_SMALL if they did not fit.
+ */
+legrec_result legrec_recording_files(const legrec_recording *recording, char *buf, size_t len);
+
 /* Counters of one recording, as the CLI shows them. */
 typedef struct legrec_recording_stats {
   /* Seconds of audio recorded so far (the longer leg, pauses excluded). */

@@ -230,6 +230,32 @@ pub unsafe extern "C" fn legrec_recording_id(
     })
 }
 
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_files(
+    recording: *const legrec_recording,
+    buf: *mut c_char,
+    len: usize,
+) -> legrec_result {
+    guarded!({
+        check_null!(recording, buf);
+        let rec = &handle(recording).rec;
+        let (p, layout) = (&rec.paths, rec.policy.legs);
+        let mut files = Vec::new();
+        if layout.split() {
+            files.extend(crate::recorder::session::LEG_NAMES.map(|l| p.leg(l)));
+        }
+        if layout.stereo() {
+            files.push(p.stereo());
+        }
+        files.push(p.sidecar());
+        let text: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        match unsafe { copy_out(&text.join(","), buf, len) } {
+            (_, true) => LEGREC_OK,
+            (_, false) => LEGREC_ERR_BUFFER_TOO_SMALL,
+        }
+    })
+}
+
 pub(crate) fn stats(rec: &Recording) -> legrec_recording_stats {
     let leg = |i: usize| &rec.legs[i];
     legrec_recording_stats {

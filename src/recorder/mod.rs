@@ -99,7 +99,7 @@ impl Core {
                 .spawn(move || worker::run(rx, sh))?;
             workers.push((tx, handle));
         }
-        log::info!("legrec {} started: {} encoder threads", crate::VERSION, n);
+        log::info!(target: "notice", "legrec {} started: {} encoder threads", crate::VERSION, n);
         Ok(Core {
             shared,
             workers,
@@ -133,7 +133,7 @@ impl Core {
             .settings
             .write()
             .unwrap_or_else(|e| e.into_inner()) = Arc::new(settings);
-        log::info!("configuration reloaded: {n} policies");
+        log::info!(target: "notice", "configuration reloaded: {n} policies");
     }
 
     pub fn live(&self) -> Vec<Arc<Recording>> {

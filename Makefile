@@ -1,0 +1,85 @@
+# legrec -- build, install and test.
+#
+#   make                 the Rust core, the legrec tool, app_legrec.so (where
+#                        Asterisk's headers are) and mod_legrec.so (where
+#                        `pkg-config freeswitch` finds FreeSWITCH), prompts
+#   make install         into Asterisk's (and FreeSWITCH's) folders
+#   make test            the whole test suite (scripts/test)
+
+CARGO      ?= cargo
+BUILD      ?= build
+LEGREC_LIB ?= target/release/liblegrec.a
+NATIVE_LIBS = -lFLAC -lpthread -ldl -lm
+
+# Debian's Asterisk layout; override for other installs.
+ASTMODDIR   ?= /usr/lib/asterisk/modules
+ASTETCDIR   ?= /etc/asterisk
+ASTDATADIR  ?= /usr/share/asterisk
+BINDIR      ?= /usr/local/bin
+AST_HEADER  ?= /usr/include/asterisk.h
+
+AST_CFLAGS = -fPIC -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+	-DAST_MODULE=\"app_legrec\" -DAST_MODULE_SELF_SYM=__internal_app_legrec_self \
+	-Iinclude -Ic-shim/asterisk
+AST_SOURCES = $(wildcard c-shim/asterisk/*.c)
+AST_MODULE_SO ?= $(BUILD)/app_legrec.so
+
+PROMPTS = $(BUILD)/sounds/legrec-notice.wav $(BUILD)/sounds/legrec-notice.wav16
+
+.PHONY: all rust asterisk freeswitch sounds install install-asterisk test clean
+
+all: rust asterisk freeswitch sounds
+
+rust:
+	$(CARGO) build --release --locked
+
+$(LEGREC_LIB): rust
+
+asterisk:
+	@if [ -f $(AST_HEADER) ]; then $(MAKE) --no-print-directory $(AST_MODULE_SO); \
+	else echo "Asterisk headers not found ($(AST_HEADER)): app_legrec.so skipped"; fi
+
+$(AST_MODULE_SO): $(AST_SOURCES) c-shim/asterisk/legrec_ast.h c-shim/asterisk/app_legrec.map include/legrec.h $(LEGREC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(AST_CFLAGS) -o $@ $(AST_SOURCES) $(LEGREC_LIB) $(NATIVE_LIBS) \
+		-Wl,--version-script=c-shim/asterisk/app_legrec.map -Wl,--exclude-libs,ALL
+
+freeswitch:
+	@if [ -f c-shim/freeswitch/Makefile ] && pkg-config --exists freeswitch 2>/dev/null; then \
+		$(MAKE) --no-print-directory -C c-shim/freeswitch LEGREC_LIB=$(abspath $(LEGREC_LIB)) BUILD=$(abspath $(BUILD)); \
+	else echo "FreeSWITCH not found by pkg-config: mod_legrec.so skipped"; fi
+
+sounds: $(PROMPTS)
+
+# The default notice, spoken by espeak-ng, in the formats Asterisk plays
+# natively at 8 and 16 kHz.
+$(BUILD)/sounds/legrec-notice.wav $(BUILD)/sounds/legrec-notice.wav16: sounds/notices.txt
+	@mkdir -p $(BUILD)/sounds
+	@grep -v '^#' sounds/notices.txt | while IFS="$$(printf '\t')" read -r name text; do \
+		espeak-ng -v en-us -s 150 -w $(BUILD)/sounds/$$name.espeak.wav "$$text" && \
+		sox $(BUILD)/sounds/$$name.espeak.wav -r 8000 -c 1 -b 16 -e signed-integer $(BUILD)/sounds/$$name.wav && \
+		sox $(BUILD)/sounds/$$name.espeak.wav -r 16000 -c 1 -b 16 -e signed-integer -t wav $(BUILD)/sounds/$$name.wav16 && \
+		rm -f $(BUILD)/sounds/$$name.espeak.wav || exit 1; \
+	done
+
+install: all install-asterisk
+	install -D -m 0755 target/release/legrec $(DESTDIR)$(BINDIR)/legrec
+	@if [ -f $(BUILD)/mod_legrec.so ]; then $(MAKE) --no-print-directory -C c-shim/freeswitch install BUILD=$(abspath $(BUILD)); fi
+
+install-asterisk:
+	@if [ -f $(AST_MODULE_SO) ]; then \
+		install -D -m 0755 $(AST_MODULE_SO) $(DESTDIR)$(ASTMODDIR)/app_legrec.so && \
+		install -D -m 0644 c-shim/asterisk/legrec-en_US.xml $(DESTDIR)$(ASTDATADIR)/documentation/thirdparty/legrec-en_US.xml && \
+		install -D -m 0644 $(BUILD)/sounds/legrec-notice.wav $(DESTDIR)$(ASTDATADIR)/sounds/en/legrec-notice.wav && \
+		install -D -m 0644 $(BUILD)/sounds/legrec-notice.wav16 $(DESTDIR)$(ASTDATADIR)/sounds/en/legrec-notice.wav16 && \
+		install -D -m 0644 samples/asterisk/legrec.conf $(DESTDIR)$(ASTETCDIR)/legrec.conf.sample && \
+		{ [ -e $(DESTDIR)$(ASTETCDIR)/legrec.conf ] || install -m 0640 samples/asterisk/legrec.conf $(DESTDIR)$(ASTETCDIR)/legrec.conf; } && \
+		echo "app_legrec installed: load it with 'module load app_legrec.so'"; \
+	fi
+
+test:
+	scripts/test
+
+clean:
+	rm -rf $(BUILD)
+	$(CARGO) clean

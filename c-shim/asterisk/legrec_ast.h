@@ -1,0 +1,66 @@
+/*
+ * legrec_ast.h -- what the files of app_legrec.so share.
+ *
+ * The shim does PBX work only (audiohooks, datastores, dialplan, CLI, AMI,
+ * config, logging); every decision is the core's (include/legrec.h).
+ */
+#ifndef LEGREC_AST_H
+#define LEGREC_AST_H
+
+#include "asterisk.h"
+
+#include "asterisk/audiohook.h"
+#include "asterisk/channel.h"
+#include "asterisk/lock.h"
+
+#include "legrec.h"
+
+/* The recorder, while the module is loaded.  Read under legrec_core_lock. */
+extern legrec_core *legrec_the_core;
+extern ast_rwlock_t legrec_core_lock;
+
+/* What one recorded channel carries, in a datastore so it follows the
+ * channel and is freed with it. */
+struct legrec_chan {
+  /* First: the audiohook callback finds us from its pointer. */
+  struct ast_audiohook hook;
+  legrec_recording *rec;
+  char id[64];
+  char policy[80];
+  char notice[256];
+  /* The notice is still owed to the other party once bridged. */
+  int notice_to_peer;
+};
+
+/* legrec_hook.c: start/stop recording a channel. */
+int legrec_chan_start(struct ast_channel *chan, const char *policy, int play_notice,
+                      const char **status);
+struct legrec_chan *legrec_chan_find(struct ast_channel *chan);
+int legrec_chan_stop(struct ast_channel *chan);
+/* Stop every recording on every channel (unload). */
+int legrec_stop_all_channels(void);
+
+/* legrec_control.c: mask/pause/stop by channel name, shared by the
+ * dialplan, CLI and AMI.  `what`: "mask", "unmask", "pause", "resume",
+ * "stop".  Returns a legrec_result, or -1 when the channel has no
+ * recording. */
+int legrec_control(struct ast_channel *chan, const char *what, const char *by);
+int legrec_control_by_name(const char *name, const char *what, const char *by);
+const char *legrec_control_message(int result);
+
+/* legrec_cli.c and legrec_ami.c */
+int legrec_cli_register(void);
+void legrec_cli_unregister(void);
+int legrec_ami_register(void);
+void legrec_ami_unregister(void);
+void legrec_ami_start_event(struct ast_channel *chan, struct legrec_chan *lc);
+void legrec_on_finished(void *userdata, const legrec_finished *f);
+
+/* legrec_conf.c: legrec.conf into the core's key/value form.  Returns NULL
+ * and logs when the file cannot be read. */
+legrec_config *legrec_conf_read(int reload, int *unchanged);
+
+/* legrec_log.c: the core's log records into Asterisk's logger. */
+void legrec_on_log(void *userdata, const legrec_log_record *record);
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * legrec_hook.c -- where a frame enters: the audiohook on a recorded
+ * channel, and the datastore that ties a recording to its channel.
+ *
+ * A manipulate audiohook is called on the channel's own media thread with
+ * every frame in both directions, already in signed linear.  MixMonitor's
+ * spy hook instead needs a reader thread per call; we hand each frame to the
+ * core's lock-free ring and return, so recording costs no thread per call.
+ * The callback never modifies the frame and says so (non-zero return), so
+ * Asterisk does not translate it back.
+ */
+#include "legrec_ast.h"
+
+#include "asterisk/app.h"
+#include "asterisk/bridge.h"
+#include "asterisk/bridge_channel.h"
+#include "asterisk/bridge_features.h"
+#include "asterisk/datastore.h"
+#include "asterisk/file.h"
+#include "asterisk/format.h"
+#include "asterisk/frame.h"
+#include "asterisk/logger.h"
+#include "asterisk/module.h"
+#include "asterisk/pbx.h"
+#include "asterisk/ast_version.h"
+
+#define LEGREC_SOURCE "LegRecord"
+
+static int on_frame(struct ast_audiohook *hook, struct ast_channel *chan, struct ast_frame *frame,
+		    enum ast_audiohook_direction direction)
+{
+	struct legrec_chan *lc = (struct legrec_chan *) hook;
+
+	(void)chan;
+	if (!frame || hook->status != AST_AUDIOHOOK_STATUS_RUNNING || frame->frametype != AST_FRAME_VOICE
+		|| !frame->data.ptr || frame->samples <= 0) {
+		return -1;
+	}
+	legrec_recording_push(lc->rec,
+		direction == AST_AUDIOHOOK_DIRECTION_READ ? LEGREC_LEG_IN : LEGREC_LEG_OUT,
+		frame->data.ptr, (size_t) frame->samples,
+		ast_format_get_sample_rate(frame->subclass.format));
+	/* Not manipulated: Asterisk keeps the original frame. */
+	return -1;
+}
+
+static void chan_destroy(void *data)
+{
+	struct legrec_chan *lc = data;
+
+	/* By now the hook is off the channel (hangup detached it, or stop
+	 * removed it).  Freeing the handle stops the recording if needed; a
+	 * worker finalizes the files. */
+	ast_audiohook_destroy(&lc->hook);
+	legrec_recording_free(lc->rec);
+	ast_free(lc);
+	ast_module_unref(AST_MODULE_SELF);
+}
+
+static const struct ast_datastore_info legrec_datastore = {
+	.type = "legrec",
+	.destroy = chan_destroy,
+};
+
+struct legrec_chan *legrec_chan_find(struct ast_channel *chan)
+{
+	struct ast_datastore *ds;
+	struct legrec_chan *lc = NULL;
+
+	ast_channel_lock(chan);
+	ds = ast_channel_datastore_find(chan, &legrec_datastore, NULL);
+	if (ds) {
+		lc = ds->data;
+	}
+	ast_channel_unlock(chan);
+	return lc;
+}
+
+/* Runs in the recorded channel's bridge thread when it joins a bridge: play
+ * the notice to the other party once (not again after a transfer). */
+static int on_bridge_join(struct ast_bridge_channel *bridge_channel, void *hook_pvt)
+{
+	struct ast_bridge_channel *peer;
+	struct legrec_chan *lc;
+
+	(void)hook_pvt;
+	lc = legrec_chan_find(bridge_channel->chan);
+	if (!lc || !lc->notice_to_peer) {
+		return 0;
+	}
+	ast_bridge_lock(bridge_channel->bridge);
+	peer = ast_bridge_channel_peer(bridge_channel);
+	if (peer) {
+		lc->notice_to_peer = 0;
+		ast_bridge_channel_queue_playfile(peer, NULL, lc->notice, NULL);
+		legrec_recording_notice_played(lc->rec, lc->notice, "agent");
+		ast_verb(3, "%s: recording notice '%s' queued to %s\n", ast_channel_name(bridge_channel->chan),
+			 lc->notice, ast_channel_name(peer->chan));
+	}
+	ast_bridge_unlock(bridge_channel->bridge);
+	return 0;
+}
+
+static void add_join_hook(struct ast_channel *chan)
+{
+	struct ast_bridge_features *features = ast_bridge_features_new();
+
+	if (!features) {
+		return;
+	}
+	if (!ast_bridge_join_hook(features, on_bridge_join, NULL, NULL, 0)) {
+		ast_channel_lock(chan);
+		ast_channel_feature_hooks_append(chan, features);
+		ast_channel_unlock(chan);
+	}
+	ast_bridge_features_destroy(features);
+}
+
+static void fill_call_info(struct ast_channel *chan, legrec_call_info *ci, char *pbx, size_t pbx_len)
+{
+	struct ast_party_caller *caller = ast_channel_caller(chan);
+	const char *queue;
+
+	snprintf(pbx, pbx_len, "Asterisk %s", ast_get_version());
+	ci->pbx = pbx;
+	ci->channel = ast_channel_name(chan);
+	ci->uniqueid = ast_channel_uniqueid(chan);
+	ci->caller_number = caller->id.number.valid ? caller->id.number.str : NULL;
+	ci->caller_name = caller->id.name.valid ? caller->id.name.str : NULL;
+	ci->callee = ast_channel_exten(chan);
+	queue = pbx_builtin_getvar_helper(chan, "LEGREC_QUEUE");
+	if (ast_strlen_zero(queue)) {
+		queue = pbx_builtin_getvar_helper(chan, "QUEUENAME");
+	}
+	ci->queue = queue;
+}
+
+static void play_notice(struct ast_channel *chan, struct legrec_chan *lc, const legrec_plan *plan)
+{
+	if (!plan->record_notice) {
+		legrec_recording_pause(lc->rec, true, "notice");
+	}
+	if (ast_channel_state(chan) != AST_STATE_UP) {
+		ast_answer(chan);
+	}
+	if (ast_streamfile(chan, lc->notice, ast_channel_language(chan))) {
+		ast_log(LOG_WARNING, "%s: could not play recording notice '%s'\n", ast_channel_name(chan), lc->notice);
+	} else {
+		/* Noted as it starts, so the sidecar's offset is where it begins. */
+		legrec_recording_notice_played(lc->rec, lc->notice, "caller");
+		ast_waitstream(chan, "");
+		ast_stopstream(chan);
+	}
+	if (!plan->record_notice) {
+		legrec_recording_pause(lc->rec, false, "notice");
+	}
+}
+
+int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, const char **status)
+{
+	legrec_call_info ci = { 0 };
+	legrec_recording *rec = NULL;
+	struct ast_datastore *ds;
+	struct legrec_chan *lc;
+	legrec_plan plan;
+	legrec_result r;
+	char pbx[64];
+
+	*status = "FAILED";
+	if (legrec_chan_find(chan)) {
+		ast_log(LOG_WARNING, "%s: already recorded by LegRecord; ignoring\n", ast_channel_name(chan));
+		*status = "RECORDING";
+		return 0;
+	}
+	ast_channel_lock(chan);
+	fill_call_info(chan, &ci, pbx, sizeof(pbx));
+	ast_rwlock_rdlock(&legrec_core_lock);
+	r = legrec_the_core ? legrec_recording_start(legrec_the_core, policy, &ci, &rec) : LEGREC_ERR_SHUTTING_DOWN;
+	ast_rwlock_unlock(&legrec_core_lock);
+	ast_channel_unlock(chan);
+	if (r != LEGREC_OK) {
+		char msg[128];
+
+		legrec_result_message(r, msg, sizeof(msg), NULL);
+		ast_log(LOG_WARNING, "%s: LegRecord(%s) not started: %s\n", ast_channel_name(chan), policy, msg);
+		return -1;
+	}
+
+	lc = ast_calloc(1, sizeof(*lc));
+	ds = ast_datastore_alloc(&legrec_datastore, NULL);
+	if (!lc || !ds || ast_audiohook_init(&lc->hook, AST_AUDIOHOOK_TYPE_MANIPULATE, LEGREC_SOURCE,
+			AST_AUDIOHOOK_MANIPULATE_ALL_RATES)) {
+		legrec_recording_free(rec);
+		ast_free(lc);
+		if (ds) {
+			ast_datastore_free(ds);
+		}
+		return -1;
+	}
+	lc->rec = rec;
+	lc->hook.manipulate_callback = on_frame;
+	legrec_recording_id(rec, lc->id, sizeof(lc->id));
+	ast_copy_string(lc->policy, policy, sizeof(lc->policy));
+	legrec_recording_plan(rec, &plan);
+	ast_copy_string(lc->notice, plan.notice, sizeof(lc->notice));
+	ds->data = lc;
+	ast_module_ref(AST_MODULE_SELF);
+
+	ast_channel_lock(chan);
+	ast_channel_datastore_add(chan, ds);
+	ast_channel_unlock(chan);
+	if (ast_audiohook_attach(chan, &lc->hook)) {
+		ast_log(LOG_WARNING, "%s: cannot attach the recording audiohook (channel hung up?)\n",
+			ast_channel_name(chan));
+		legrec_recording_stop(rec);
+		return -1;
+	}
+	pbx_builtin_setvar_helper(chan, "LEGREC_ID", lc->id);
+	legrec_ami_start_event(chan, lc);
+	*status = "RECORDING";
+
+	if (play && plan.notice_to != LEGREC_PARTY_NONE) {
+		lc->notice_to_peer = plan.notice_to == LEGREC_PARTY_BOTH;
+		if (lc->notice_to_peer) {
+			add_join_hook(chan);
+		}
+		play_notice(chan, lc, &plan);
+	}
+	return 0;
+}
+
+/* Take the hook off the channel now; the datastore (and with it the
+ * handle) goes with the channel or right here. */
+int legrec_chan_stop(struct ast_channel *chan)
+{
+	struct ast_datastore *ds;
+	struct legrec_chan *lc;
+
+	ast_channel_lock(chan);
+	ds = ast_channel_datastore_find(chan, &legrec_datastore, NULL);
+	if (!ds) {
+		ast_channel_unlock(chan);
+		return -1;
+	}
+	lc = ds->data;
+	ast_audiohook_remove(chan, &lc->hook);
+	legrec_recording_stop(lc->rec);
+	ast_channel_datastore_remove(chan, ds);
+	ast_channel_unlock(chan);
+	ast_datastore_free(ds);
+	return 0;
+}
+
+int legrec_stop_all_channels(void)
+{
+	struct ast_channel_iterator *it = ast_channel_iterator_all_new();
+	struct ast_channel *chan;
+	int n = 0;
+
+	if (!it) {
+		return 0;
+	}
+	while ((chan = ast_channel_iterator_next(it))) {
+		if (!legrec_chan_stop(chan)) {
+			n++;
+		}
+		ast_channel_unref(chan);
+	}
+	ast_channel_iterator_destroy(it);
+	return n;
+}
