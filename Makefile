@@ -33,8 +33,6 @@ all: rust asterisk freeswitch sounds
 rust:
 	$(CARGO) build --release --locked
 
-$(LEGREC_LIB): rust
-
 asterisk:
 	@if [ -f $(AST_HEADER) ]; then $(MAKE) --no-print-directory $(AST_MODULE_SO); \
 	else echo "Asterisk headers not found ($(AST_HEADER)): app_legrec.so skipped"; fi

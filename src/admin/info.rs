@@ -58,9 +58,7 @@ pub fn run(what: &str, spool: &Path, out: &mut dyn std::io::Write) -> Result<(),
     w(
         out,
         "caller",
-        &format!("{} {}", sc.caller.number, sc.caller.name)
-            .trim()
-            .to_string(),
+        format!("{} {}", sc.caller.number, sc.caller.name).trim(),
     );
     w(out, "callee", &sc.callee);
     w(out, "queue", &sc.queue);

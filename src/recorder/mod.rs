@@ -13,14 +13,12 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::SystemTime;
 
-use crossbeam_channel::Sender;
-
 use crate::flac::encoder::{FlacSpec, FlacWriter};
 use crate::policy::config::Settings;
 use files::RecordingPaths;
 use job::{initial_sidecar, Job, JobFiles};
 use session::{CallInfo, Outcome, Recording, LEG_NAMES};
-use worker::Control;
+use worker::{Control, Inbox};
 
 /// Called on a worker thread when a recording's files are final.
 pub type FinishedFn = Box<dyn Fn(&Recording, &Outcome) + Send + Sync>;
@@ -70,7 +68,7 @@ impl Shared {
 /// The process-wide recorder.
 pub struct Core {
     shared: Arc<Shared>,
-    workers: Vec<(Sender<Control>, JoinHandle<()>)>,
+    workers: Vec<(Arc<Inbox>, JoinHandle<()>)>,
     next_worker: AtomicUsize,
     shutting_down: AtomicBool,
 }
@@ -92,12 +90,12 @@ impl Core {
         });
         let mut workers = Vec::with_capacity(n);
         for i in 0..n {
-            let (tx, rx) = crossbeam_channel::unbounded();
-            let sh = Arc::clone(&shared);
+            let inbox = Arc::new(Inbox::default());
+            let (ib, sh) = (Arc::clone(&inbox), Arc::clone(&shared));
             let handle = std::thread::Builder::new()
                 .name(format!("legrec-enc{i}"))
-                .spawn(move || worker::run(rx, sh))?;
-            workers.push((tx, handle));
+                .spawn(move || worker::run(ib, sh))?;
+            workers.push((inbox, handle));
         }
         log::info!(target: "notice", "legrec {} started: {} encoder threads", crate::VERSION, n);
         Ok(Core {
@@ -231,10 +229,7 @@ impl Core {
             .unwrap_or_else(|e| e.into_inner())
             .push(Arc::clone(&rec));
         let w = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
-        if self.workers[w].0.send(Control::Add(Box::new(job))).is_err() {
-            rec.stop();
-            return Err(StartError::ShuttingDown);
-        }
+        self.workers[w].0.send(Control::Add(Box::new(job)));
         log::info!(channel = rec.call.channel.as_str();
             "recording {} started under policy {} into {}", rec.id, policy.name, rec.paths.dir.display());
         Ok(rec)
@@ -248,8 +243,8 @@ impl Core {
         for rec in self.live() {
             rec.stop();
         }
-        for (tx, _) in &self.workers {
-            let _ = tx.send(Control::Shutdown);
+        for (inbox, _) in &self.workers {
+            inbox.send(Control::Shutdown);
         }
         for (_, handle) in self.workers.drain(..) {
             let _ = handle.join();

@@ -241,7 +241,7 @@ mod tests {
             let mut expected_timeline: Vec<i32> = Vec::new(); // -1 = gap sample
             let mut got: Vec<i32> = Vec::new();
             let mut next = 0i32;
-            let mut sink = |c: &mut LegConsumer, got: &mut Vec<i32>| c.drain(|piece| match piece {
+            let sink = |c: &mut LegConsumer, got: &mut Vec<i32>| c.drain(|piece| match piece {
                 Piece::Samples(s) => got.extend(s.iter().map(|&x| x as i32)),
                 Piece::Event(LegEvent::Gap { samples, .. }) => got.extend(std::iter::repeat(-1).take(samples as usize)),
                 Piece::Event(LegEvent::Rate { .. }) => unreachable!(),

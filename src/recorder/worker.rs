@@ -1,12 +1,16 @@
 //! The encoder threads.  A fixed pool: each worker polls its recordings
-//! every 20 ms.  The media thread never wakes a worker (waking takes a
-//! futex); workers only hear from the control plane: new recordings and
-//! shutdown.
+//! every 20 ms.  Nobody wakes a worker: the media thread only writes rings
+//! (a wake-up would take a futex), and the control plane leaves new
+//! recordings and shutdown in the worker's inbox, read at the next poll.
+//!
+//! The inbox is a plain mutex-guarded list rather than a channel: channel
+//! crates keep per-thread state (a thread-local with a destructor) on the
+//! *sending* thread, which here is a PBX thread, and a thread-local
+//! destructor pins our shared object in memory so the PBX can never unload
+//! the module cleanly.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use super::job::Job;
 use super::Shared;
@@ -18,37 +22,42 @@ pub enum Control {
     Shutdown,
 }
 
-pub fn run(rx: Receiver<Control>, shared: Arc<Shared>) {
+/// Messages for one worker, taken at each poll.
+#[derive(Default)]
+pub struct Inbox {
+    queue: Mutex<Vec<Control>>,
+}
+
+impl Inbox {
+    pub fn send(&self, msg: Control) {
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(msg);
+    }
+
+    fn take(&self) -> Vec<Control> {
+        std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+pub fn run(inbox: Arc<Inbox>, shared: Arc<Shared>) {
     let mut jobs: Vec<Job> = Vec::new();
     let mut shutting_down = false;
-    let mut next_poll = Instant::now() + POLL;
     loop {
-        let handle = |msg: Control, jobs: &mut Vec<Job>| match msg {
-            Control::Add(job) => {
-                jobs.push(*job);
-                false
+        let started = Instant::now();
+        for msg in inbox.take() {
+            match msg {
+                Control::Add(job) => jobs.push(*job),
+                Control::Shutdown => shutting_down = true,
             }
-            Control::Shutdown => true,
-        };
-        match rx.recv_deadline(next_poll) {
-            Ok(msg) => shutting_down |= handle(msg, &mut jobs),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => shutting_down = true,
         }
-        while let Ok(msg) = rx.try_recv() {
-            shutting_down |= handle(msg, &mut jobs);
-        }
-        let now = Instant::now();
-        if now < next_poll && !shutting_down {
-            continue;
-        }
-        next_poll = now + POLL;
         let mut i = 0;
         while i < jobs.len() {
             // Read `stopped` before draining, so everything pushed before
             // the stop is in the files.
             let stopping = jobs[i].rec.is_stopped() || shutting_down;
-            jobs[i].poll(now);
+            jobs[i].poll(started);
             if stopping || jobs[i].failed() {
                 let job = jobs.swap_remove(i);
                 let rec = Arc::clone(&job.rec);
@@ -60,6 +69,9 @@ pub fn run(rx: Receiver<Control>, shared: Arc<Shared>) {
         }
         if shutting_down && jobs.is_empty() {
             return;
+        }
+        if let Some(rest) = POLL.checked_sub(started.elapsed()) {
+            std::thread::sleep(rest);
         }
     }
 }

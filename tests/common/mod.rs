@@ -7,6 +7,8 @@ use std::process::Command;
 
 use legrec::sidecar::Sidecar;
 
+pub mod asterisk;
+
 /// target/<profile>/ of the test binary.
 pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();

@@ -1,0 +1,283 @@
+//! A real Asterisk for the integration tests, started in a throw-away folder
+//! by scripts/asterisk-sandbox and always stopped.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::{repo, target_dir};
+
+/// app_legrec.so built once per test binary from the library cargo built.
+pub fn module() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let so = target_dir().join("app_legrec.so");
+            let status = Command::new("make")
+                .current_dir(repo())
+                .args(["-s", "--no-print-directory", "asterisk", "sounds"])
+                .arg(format!(
+                    "LEGREC_LIB={}",
+                    target_dir().join("liblegrec.a").display()
+                ))
+                .arg(format!("AST_MODULE_SO={}", so.display()))
+                .status()
+                .expect("make runs");
+            assert!(status.success(), "building app_legrec.so failed");
+            assert!(
+                so.exists(),
+                "app_legrec.so not built: are Asterisk's headers installed (asterisk-dev)?"
+            );
+            so
+        })
+        .clone()
+}
+
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub sip_port: u16,
+    pub ami_port: u16,
+    running: bool,
+}
+
+fn sandbox_cmd(args: &[&str]) -> std::process::Output {
+    Command::new(repo().join("scripts/asterisk-sandbox"))
+        .args(args)
+        .output()
+        .expect("sandbox script runs")
+}
+
+impl Sandbox {
+    /// Create the folder; edit `etc()` files, then `start()`.
+    pub fn new() -> Sandbox {
+        let module = module();
+        let dir = tempfile::Builder::new()
+            .prefix("legrec-ast")
+            .tempdir()
+            .unwrap();
+        let n = NEXT_PORT.fetch_add(1, Ordering::Relaxed);
+        let base = 15000 + (std::process::id() % 500) as u16 * 10 + n * 2;
+        let (sip_port, ami_port) = (base, base + 1);
+        let out = sandbox_cmd(&[
+            "create",
+            dir.path().to_str().unwrap(),
+            module.to_str().unwrap(),
+            &sip_port.to_string(),
+            &ami_port.to_string(),
+        ]);
+        assert!(
+            out.status.success(),
+            "sandbox create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sb = Sandbox {
+            dir,
+            sip_port,
+            ami_port,
+            running: false,
+        };
+        // Known audio for both sides of test calls.
+        for (name, secs, freq) in [
+            ("legrec-test-caller", "8", "500"),
+            ("legrec-test-agent", "3", "1000"),
+            ("legrec-test-long", "30", "500"),
+        ] {
+            let path = sb.sounds().join(format!("{name}.wav"));
+            let st = Command::new("sox")
+                .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+                .arg(&path)
+                .args(["synth", secs, "sine", freq, "vol", "0.5"])
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+        sb
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn etc(&self) -> PathBuf {
+        self.path().join("etc")
+    }
+    pub fn sounds(&self) -> PathBuf {
+        self.path().join("data/sounds/en")
+    }
+    pub fn recordings(&self) -> PathBuf {
+        self.path().join("recordings")
+    }
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path().join("log/full")).unwrap_or_default()
+    }
+
+    pub fn append(&self, file: &str, text: &str) {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.etc().join(file))
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    pub fn start(&mut self) {
+        let out = sandbox_cmd(&["start", self.path().to_str().unwrap()]);
+        self.running = true;
+        assert!(
+            out.status.success(),
+            "Asterisk did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn cli(&self, command: &str) -> String {
+        let out = sandbox_cmd(&["cli", self.path().to_str().unwrap(), command]);
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    /// Wait until `cond` holds, or panic with `what`.
+    pub fn wait_for(&self, what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if cond() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "timed out waiting for {what}\n--- log tail ---\n{}",
+            tail(&self.log(), 40)
+        );
+    }
+
+    /// Sidecars of finished recordings.
+    pub fn sidecars(&self) -> Vec<PathBuf> {
+        super::sidecars(&self.recordings())
+    }
+
+    pub fn wait_sidecars(&self, n: usize, timeout: Duration) -> Vec<PathBuf> {
+        self.wait_for(&format!("{n} finished recordings"), timeout, || {
+            self.sidecars().len() >= n
+        });
+        self.sidecars()
+    }
+
+    pub fn stop(&mut self) {
+        if self.running {
+            sandbox_cmd(&["stop", self.path().to_str().unwrap()]);
+            self.running = false;
+        }
+    }
+
+    /// Log in to AMI and collect every event in the background.
+    pub fn ami(&self) -> Ami {
+        Ami::connect(self.ami_port)
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// A minimal AMI client.
+pub struct Ami {
+    stream: TcpStream,
+    pub seen: Arc<Mutex<String>>,
+}
+
+impl Ami {
+    fn connect(port: u16) -> Ami {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("AMI listens");
+        let seen = Arc::new(Mutex::new(String::new()));
+        let reader = BufReader::new(stream.try_clone().unwrap());
+        let sink = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let mut ami = Ami { stream, seen };
+        ami.send("Action: Login\r\nUsername: legrec\r\nSecret: legrec\r\n");
+        ami
+    }
+
+    pub fn send(&mut self, action: &str) {
+        self.stream.write_all(action.as_bytes()).unwrap();
+        self.stream.write_all(b"\r\n").unwrap();
+    }
+
+    pub fn text(&self) -> String {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Blocks of the form "Event: NAME" ... up to a blank line.
+    pub fn events(&self, name: &str) -> Vec<String> {
+        self.text()
+            .split("\n\n")
+            .filter(|b| {
+                b.replace('\r', "")
+                    .lines()
+                    .any(|l| l == format!("Event: {name}"))
+            })
+            .map(|b| b.replace('\r', ""))
+            .collect()
+    }
+
+    pub fn wait_event(&self, name: &str, n: usize, timeout: Duration) -> Vec<String> {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            let e = self.events(name);
+            if e.len() >= n {
+                return e;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no {n} AMI {name} events; saw:\n{}", self.text());
+    }
+}
+
+/// Power of `freq` in `x` (Goertzel), normalised by the signal's energy:
+/// near 1 when the window is a pure tone at `freq`.
+pub fn tone_share(x: &[i16], rate: f64, freq: f64) -> f64 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    let w = 2.0 * std::f64::consts::PI * freq / rate;
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    let mut energy = 0.0;
+    for &v in x {
+        let v = f64::from(v);
+        energy += v * v;
+        let s = v + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    if energy == 0.0 {
+        0.0
+    } else {
+        2.0 * power / (energy * x.len() as f64)
+    }
+}
+
+pub fn rms(x: &[i16]) -> f64 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    (x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / x.len() as f64).sqrt()
+}
