@@ -152,3 +152,64 @@ fn verify_names_a_damaged_file() {
     assert!(!ok, "a flipped byte must fail verification");
     assert!(text.contains(&sc.legs[0].file), "names the file: {text}");
 }
+
+#[test]
+fn a_killed_pbx_loses_at_most_about_a_second_and_repair_makes_files_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("harness");
+    compile_c("harness.c", &bin);
+    let spool = tmp.path().join("spool");
+    let mut child = Command::new(&bin)
+        .arg(&spool)
+        .arg("30")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_millis(3000));
+    child.kill().unwrap(); // SIGKILL: no chance to finalize anything
+    let alive = started.elapsed().as_secs_f64();
+    child.wait().unwrap();
+
+    let markers = legrec::admin::find_files(&spool, ".inprogress.json");
+    assert_eq!(markers.len(), 5, "every live recording left its marker");
+    for marker in &markers {
+        let sc = read_sidecar(marker);
+        let call: i64 = sc
+            .channel
+            .trim_start_matches("Harness/call-")
+            .parse()
+            .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_legrec"))
+            .arg("repair")
+            .arg(marker)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "repair: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let sidecar = marker.with_file_name(format!("{}.json", sc.id));
+        let sc = read_sidecar(&sidecar);
+        assert_eq!(sc.status, "interrupted");
+        assert!(!marker.exists());
+        let (ok, text) = legrec_verify(&sidecar);
+        assert!(ok, "{text}");
+        if call >= 2 {
+            continue; // masked / paused / raced calls: only validity matters
+        }
+        let li = flac_decode(&leg_path(&sidecar, &sc, "in"));
+        let kept = li.len() as f64 / 8000.0;
+        assert!(
+            kept >= alive - 1.3 && kept <= alive + 0.1,
+            "call {call}: kept {kept:.2} s of {alive:.2} s"
+        );
+        assert_eq!(
+            li,
+            expected(call, 0, li.len()),
+            "what was kept is exactly what was pushed"
+        );
+    }
+}

@@ -56,6 +56,8 @@ impl RawConfig {
 pub struct ConfigError {
     pub section: String,
     pub key: Option<String>,
+    /// The offending value, when the error is about one.
+    pub value: Option<String>,
     pub line: u32,
     pub message: String,
 }
@@ -68,6 +70,9 @@ impl fmt::Display for ConfigError {
         write!(f, "[{}]", self.section)?;
         if let Some(key) = &self.key {
             write!(f, " {key}")?;
+        }
+        if let Some(value) = &self.value {
+            write!(f, " = '{value}'")?;
         }
         write!(f, ": {}", self.message)
     }
@@ -230,6 +235,7 @@ impl Settings {
             let err_at = |key: Option<&str>, line: u32, message: String| ConfigError {
                 section: section.name.clone(),
                 key: key.map(str::to_string),
+                value: None,
                 line,
                 message,
             };
@@ -252,22 +258,19 @@ impl Settings {
                 })
                 .collect();
             let located = |e: ValueError| {
-                let line = e
-                    .key
-                    .as_deref()
-                    .and_then(|k| section.lines.iter().find(|l| l.key == k))
-                    .map_or(0, |l| l.line);
-                let value = e
+                let entry = e
                     .key
                     .as_deref()
                     .and_then(|k| section.lines.iter().find(|l| l.key == k));
-                let message = match value {
-                    Some(l) if !e.message.starts_with("unknown key") => {
-                        format!("= '{}': {}", l.value, e.message)
-                    }
-                    _ => e.message.clone(),
-                };
-                err_at(e.key.as_deref(), line, message)
+                let mut err = err_at(
+                    e.key.as_deref(),
+                    entry.map_or(0, |l| l.line),
+                    e.message.clone(),
+                );
+                if !e.message.starts_with("unknown key") {
+                    err.value = entry.map(|l| l.value.clone());
+                }
+                err
             };
             if section.name == "general" {
                 general =
