@@ -76,17 +76,18 @@ struct legrec_chan *legrec_chan_find(struct ast_channel *chan)
 	return lc;
 }
 
-/* Runs in the recorded channel's bridge thread when it joins a bridge: play
- * the notice to the other party once (not again after a transfer). */
-static int on_bridge_join(struct ast_bridge_channel *bridge_channel, void *hook_pvt)
+/* Play the notice to the other party of the bridge, once.  Returns 0 while
+ * still owed (no peer yet), -1 once done or no longer wanted. */
+static int notify_peer(struct ast_bridge_channel *bridge_channel, void *hook_pvt)
 {
 	struct ast_bridge_channel *peer;
 	struct legrec_chan *lc;
+	int done = 0;
 
 	(void)hook_pvt;
 	lc = legrec_chan_find(bridge_channel->chan);
 	if (!lc || !lc->notice_to_peer) {
-		return 0;
+		return -1;
 	}
 	ast_bridge_lock(bridge_channel->bridge);
 	peer = ast_bridge_channel_peer(bridge_channel);
@@ -96,8 +97,21 @@ static int on_bridge_join(struct ast_bridge_channel *bridge_channel, void *hook_
 		legrec_recording_notice_played(lc->rec, lc->notice, "agent");
 		ast_verb(3, "%s: recording notice '%s' queued to %s\n", ast_channel_name(bridge_channel->chan),
 			 lc->notice, ast_channel_name(peer->chan));
+		done = 1;
 	}
 	ast_bridge_unlock(bridge_channel->bridge);
+	return done ? -1 : 0;
+}
+
+/* Runs in the recorded channel's bridge thread when it joins a bridge.  The
+ * other party may join after us: then look again every 100 ms until it is
+ * there (the interval hook goes with this bridge). */
+static int on_bridge_join(struct ast_bridge_channel *bridge_channel, void *hook_pvt)
+{
+	if (notify_peer(bridge_channel, hook_pvt) == 0) {
+		ast_bridge_interval_hook(bridge_channel->features, 0, 100, notify_peer, NULL, NULL,
+			AST_BRIDGE_HOOK_REMOVE_ON_PULL);
+	}
 	return 0;
 }
 

@@ -47,6 +47,7 @@ pub fn repair_flac(path: &Path) -> Result<Repaired, String> {
                 channels: info.channels,
                 sample_rate: info.sample_rate,
                 compression_level: 5,
+                blocksize: 0,
                 tags: info.tags.clone(),
             },
         )?;

@@ -20,6 +20,9 @@ use crate::flac::encoder::FlacWriter;
 use crate::sidecar::{Consent, LegFile, Party, Sidecar};
 use crate::Status;
 
+/// Samples handed to libFLAC per call.
+const WRITE_CHUNK: usize = 1024;
+
 /// Output side of one leg: everything after the ring.
 struct LegOutput {
     flac: Option<FlacWriter>,
@@ -33,7 +36,11 @@ struct LegOutput {
 impl LegOutput {
     fn write(&mut self, s: &[i16]) -> io::Result<()> {
         if let Some(f) = &mut self.flac {
-            f.write(s)?;
+            // A poll can drain seconds of audio at once; bounded pieces
+            // keep the encoder's conversion buffer small.
+            for piece in s.chunks(WRITE_CHUNK) {
+                f.write(piece)?;
+            }
         }
         if let Some(p) = &mut self.pending {
             p.extend_from_slice(s);
@@ -229,14 +236,18 @@ impl Job {
         if n == 0 {
             return Ok(());
         }
-        self.interleave.clear();
-        for i in 0..n {
-            self.interleave.push(pa[i]);
-            self.interleave.push(pb[i]);
+        for start in (0..n).step_by(WRITE_CHUNK) {
+            let end = (start + WRITE_CHUNK).min(n);
+            self.interleave.clear();
+            for i in start..end {
+                self.interleave.push(pa[i]);
+                self.interleave.push(pb[i]);
+            }
+            stereo.write(&self.interleave)?;
         }
         pa.drain(..n);
         pb.drain(..n);
-        stereo.write(&self.interleave)
+        Ok(())
     }
 
     fn fail(&mut self, e: io::Error) {

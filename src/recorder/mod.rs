@@ -189,6 +189,7 @@ impl Core {
                     channels,
                     sample_rate: policy.sample_rate,
                     compression_level: g.compression_level,
+                    blocksize: crate::flac::encoder::speech_blocksize(policy.sample_rate),
                     tags: tags.clone(),
                 };
                 FlacWriter::new(f, &spec).map_err(|e| io_err(&path, e))

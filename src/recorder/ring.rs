@@ -55,8 +55,18 @@ pub struct Dropped {
 }
 
 /// A ring pair for one leg holding `capacity` samples.
+///
+/// The ring's memory is written once here, on the caller's (control)
+/// thread, so the kernel maps its pages now: the media thread's first pass
+/// through the ring then takes no page faults.
 pub fn leg_ring(capacity: usize, leg_rate: u32) -> (LegProducer, LegConsumer) {
-    let (sp, sc) = RingBuffer::new(capacity.max(1));
+    let (mut sp, mut sc) = RingBuffer::new(capacity.max(1));
+    if let Ok(chunk) = sp.write_chunk_uninit(capacity.max(1)) {
+        chunk.fill_from_iter(std::iter::repeat(0i16));
+    }
+    if let Ok(chunk) = sc.read_chunk(capacity.max(1)) {
+        chunk.commit_all();
+    }
     let (ep, ec) = RingBuffer::new(EVENT_SLOTS);
     (
         LegProducer {

