@@ -59,7 +59,9 @@ fn speech(seconds: usize, seed: u64) -> Vec<i16> {
             let t = i as f64 / 8000.0;
             let env = (0.5 + 0.5 * (2.0 * std::f64::consts::PI * 3.0 * t).sin()).powi(2);
             let f0 = 120.0 + 30.0 * (t * 0.7).sin();
-            let v: f64 = (1..6).map(|h| (2.0 * std::f64::consts::PI * f0 * h as f64 * t).sin() / h as f64).sum();
+            let v: f64 = (1..6)
+                .map(|h| (2.0 * std::f64::consts::PI * f0 * h as f64 * t).sin() / h as f64)
+                .sum();
             let noise = ((x % 2000) as f64 - 1000.0) * 0.3;
             (env * v * 6000.0 + noise) as i16
         })
@@ -78,7 +80,11 @@ fn core(spool: &std::path::Path, workers: usize, ring_ms: u32, level: u32) -> Co
 }
 
 fn call(i: usize) -> CallInfo {
-    CallInfo { pbx: "bench".into(), channel: format!("Bench/{i}"), ..Default::default() }
+    CallInfo {
+        pbx: "bench".into(),
+        channel: format!("Bench/{i}"),
+        ..Default::default()
+    }
 }
 
 fn rss_kib() -> u64 {
@@ -88,7 +94,10 @@ fn rss_kib() -> u64 {
 
 fn raise_fd_limit() {
     unsafe {
-        let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut l = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut l);
         l.rlim_cur = l.rlim_max;
         libc::setrlimit(libc::RLIMIT_NOFILE, &l);
@@ -101,7 +110,17 @@ fn throughput(tmp: &std::path::Path, audio: &[i16], level: u32) -> (f64, f64) {
     let t = Instant::now();
     for i in 0..legs {
         let f = std::fs::File::create(tmp.join(format!("raw{i}.flac"))).unwrap();
-        let mut w = FlacWriter::new(f, &FlacSpec { channels: 1, sample_rate: 8000, compression_level: level, blocksize: legrec::flac::encoder::speech_blocksize(8000), tags: vec![] }).unwrap();
+        let mut w = FlacWriter::new(
+            f,
+            &FlacSpec {
+                channels: 1,
+                sample_rate: 8000,
+                compression_level: level,
+                blocksize: legrec::flac::encoder::speech_blocksize(8000),
+                tags: vec![],
+            },
+        )
+        .unwrap();
         for _ in 0..REPEAT {
             for c in audio.chunks(FRAME) {
                 w.write(c).unwrap();
@@ -114,7 +133,9 @@ fn throughput(tmp: &std::path::Path, audio: &[i16], level: u32) -> (f64, f64) {
     // The pipeline: 20 recordings x 2 legs through one worker thread.
     let core = core(&tmp.join("pipe"), 1, 30_000, level);
     let t = Instant::now();
-    let recs: Vec<Arc<Recording>> = (0..legs / 2).map(|i| core.start("bench", call(i)).unwrap()).collect();
+    let recs: Vec<Arc<Recording>> = (0..legs / 2)
+        .map(|i| core.start("bench", call(i)).unwrap())
+        .collect();
     // Each leg gets the audio REPEAT times; when its ring is full the pusher
     // waits for the worker (this measures the worker, not the ring).
     for _ in 0..REPEAT {
@@ -142,7 +163,9 @@ fn push_cost(tmp: &std::path::Path, audio: &[i16]) -> (f64, f64, f64, u64, f64) 
     let core = core(&tmp.join("push"), 2, 2000, 5);
     let n_recs = 1000;
     let before = rss_kib();
-    let recs: Vec<Arc<Recording>> = (0..n_recs).map(|i| core.start("bench", call(i)).unwrap()).collect();
+    let recs: Vec<Arc<Recording>> = (0..n_recs)
+        .map(|i| core.start("bench", call(i)).unwrap())
+        .collect();
     let mut lat = Vec::with_capacity(1_000_000);
     ALLOCS.store(0, Ordering::Relaxed);
     for round in 0..5 {
@@ -163,20 +186,36 @@ fn push_cost(tmp: &std::path::Path, audio: &[i16]) -> (f64, f64, f64, u64, f64) 
     }
     let allocs = ALLOCS.load(Ordering::Relaxed);
     let per_leg_kib = (rss_kib() - before) as f64 / (2 * n_recs) as f64;
-    let dropped: u64 = recs.iter().map(|r| r.legs.iter().map(|l| l.dropped_frames.load(Ordering::Relaxed)).sum::<u64>()).sum();
+    let dropped: u64 = recs
+        .iter()
+        .map(|r| {
+            r.legs
+                .iter()
+                .map(|l| l.dropped_frames.load(Ordering::Relaxed))
+                .sum::<u64>()
+        })
+        .sum();
     lat.sort_unstable();
     let p = |q: f64| lat[((lat.len() - 1) as f64 * q) as usize] as f64;
     for r in &recs {
         r.stop();
     }
     drop(core);
-    (p(0.5), p(0.99), p(0.999), allocs, per_leg_kib + 0.0 * dropped as f64)
+    (
+        p(0.5),
+        p(0.99),
+        p(0.999),
+        allocs,
+        per_leg_kib + 0.0 * dropped as f64,
+    )
 }
 
 /// Real-time run: `legs` legs get a 20 ms frame every 20 ms for `secs`.
 fn realtime(tmp: &std::path::Path, audio: &[i16], legs: usize, secs: usize) -> (u64, f64) {
     let core = core(&tmp.join(format!("rt{legs}")), 2, 2000, 5);
-    let recs: Vec<Arc<Recording>> = (0..legs / 2).map(|i| core.start("bench", call(i)).unwrap()).collect();
+    let recs: Vec<Arc<Recording>> = (0..legs / 2)
+        .map(|i| core.start("bench", call(i)).unwrap())
+        .collect();
     let cpu0 = cpu_seconds();
     let start = Instant::now();
     for f in 0..secs * 50 {
@@ -191,7 +230,15 @@ fn realtime(tmp: &std::path::Path, audio: &[i16], legs: usize, secs: usize) -> (
         }
     }
     let cpu = (cpu_seconds() - cpu0) / start.elapsed().as_secs_f64();
-    let dropped = recs.iter().map(|r| r.legs.iter().map(|l| l.dropped_frames.load(Ordering::Relaxed)).sum::<u64>()).sum();
+    let dropped = recs
+        .iter()
+        .map(|r| {
+            r.legs
+                .iter()
+                .map(|l| l.dropped_frames.load(Ordering::Relaxed))
+                .sum::<u64>()
+        })
+        .sum();
     for r in &recs {
         r.stop();
     }
@@ -213,7 +260,9 @@ fn main() {
     for level in [5, 0] {
         // Alternate the two, three times, and take medians: the ratio holds
         // on a noisy machine.
-        let (mut raws, mut pipes): (Vec<f64>, Vec<f64>) = (0..3).map(|_| throughput(tmp.path(), &audio, level)).unzip();
+        let (mut raws, mut pipes): (Vec<f64>, Vec<f64>) = (0..3)
+            .map(|_| throughput(tmp.path(), &audio, level))
+            .unzip();
         raws.sort_by(f64::total_cmp);
         pipes.sort_by(f64::total_cmp);
         let (raw, pipe) = (raws[1], pipes[1]);
@@ -222,7 +271,10 @@ fn main() {
     let (p50, p99, p999, allocs, per_leg) = push_cost(tmp.path(), &audio);
     println!("push: p50 {p50:.0} ns, p99 {p99:.0} ns, p99.9 {p999:.0} ns, allocations on the pushing thread {allocs} (1,000,000 pushes)");
     println!("memory: {per_leg:.1} KiB RSS per live leg (2 s ring at 8 kHz, encoder, file)");
-    let secs: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let secs: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     for legs in [1000, 2000, 4000, 5000, 6000, 8000] {
         let (dropped, cpu) = realtime(tmp.path(), &audio, legs, secs);
         println!("real time: {legs} legs for {secs} s on 2 workers: {dropped} frames dropped, {cpu:.2} cores busy (pushing included)");

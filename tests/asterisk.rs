@@ -42,6 +42,23 @@ exten => badpolicy,1,Answer()
  same => n,Set(GLOBAL(BAD_STATUS)=${LEGREC_STATUS})
  same => n,Hangup()
 
+exten => both,1,Answer()
+ same => n,LegRecord(sales)
+ same => n,Queue(testq,,,,30)
+ same => n,Hangup()
+
+exten => xfer,1,Answer()
+ same => n,LegRecord(support,n)
+ same => n,Dial(Local/agentlong@legrec-test/n)
+ same => n,Hangup()
+
+exten => agentlong,1,Answer()
+ same => n,Playback(legrec-test-long)
+ same => n,Hangup()
+
+exten => second,1,Playback(legrec-test-agent)
+ same => n,Hangup()
+
 [legrec-sip]
 exten => service,1,Answer()
  same => n,LegRecord(support,n)
@@ -464,4 +481,122 @@ fn bad_policy_names_fail_the_recording_not_the_call() {
         .map(|e| e.file_name())
         .collect();
     assert!(entries.is_empty(), "{entries:?}");
+}
+
+#[test]
+fn notice_to_both_reaches_the_agent_once_and_stereo_is_written() {
+    let sb = sandbox();
+    sb.cli("channel originate Local/both@legrec-test application Playback legrec-test-caller");
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(40));
+    let sc = read_sidecar(&sidecars[0]);
+    assert_eq!(sc.policy, "sales");
+    let parties: Vec<&str> = sc.notice.iter().map(|n| n.party.as_str()).collect();
+    assert_eq!(parties, ["caller", "agent"], "{:?}", sc.notice);
+    assert!(sb
+        .log()
+        .contains("recording notice 'legrec-notice' queued to Local/agent@legrec-test"));
+    // legs = both: split files and a stereo file, L = in, R = out.
+    let names: Vec<&str> = sc.legs.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["in", "out", "stereo"]);
+    let (_, li, lo) = decode_legs(&sidecars[0]);
+    let st = flac_decode(&leg_path(&sidecars[0], &sc, "stereo"));
+    let (l, r): (Vec<i16>, Vec<i16>) = st.chunks(2).map(|c| (c[0], c[1])).unzip();
+    assert_eq!(l, li);
+    assert_eq!(r, lo);
+    let (ok, text) = legrec_verify(&sidecars[0]);
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn the_recording_follows_the_channel_through_a_transfer() {
+    let sb = sandbox();
+    sb.cli("channel originate Local/xfer@legrec-test application Playback legrec-test-caller");
+    let mut chan = String::new();
+    sb.wait_for("a live recording", Duration::from_secs(10), || {
+        let l = sb.cli("legrec show recordings");
+        chan = l
+            .lines()
+            .find(|l| l.starts_with("Local/xfer@"))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or("")
+            .to_string();
+        !chan.is_empty()
+    });
+    // The caller talks to the first agent (500 Hz ... agentlong plays a
+    // 500 Hz file too, so use time), then is transferred to `second`, which
+    // plays the 1000 Hz file: one recording holds both.
+    std::thread::sleep(Duration::from_millis(2500));
+    let out = sb.cli(&format!("channel redirect {chan} legrec-test,second,1"));
+    assert!(out.contains("redirected"), "{out}");
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
+    assert_eq!(sidecars.len(), 1, "one recording across the transfer");
+    let (sc, _li, lo) = decode_legs(&sidecars[0]);
+    assert_eq!(sc.status, "complete");
+    let len = lo.len() as f64 / RATE;
+    assert!(len > 4.5, "{len} s: before and after the transfer");
+    assert!(
+        tone_share(window(&lo, 0.5, 2.0), RATE, 500.0) > 0.8,
+        "first agent"
+    );
+    assert!(
+        tone_share(window(&lo, len - 2.5, len - 0.5), RATE, 1000.0) > 0.8,
+        "after the transfer"
+    );
+}
+
+#[test]
+fn a_broken_config_at_load_declines_and_names_the_line() {
+    let mut sb = Sandbox::new();
+    let conf = sb.etc().join("legrec.conf");
+    let text = std::fs::read_to_string(&conf)
+        .unwrap()
+        .replace("compression_level = 5", "compression_level = five");
+    std::fs::write(&conf, text).unwrap();
+    sb.start();
+    let shown = sb.cli("module show like legrec");
+    assert!(
+        !shown.contains("Running          extended") || shown.contains("Not Running"),
+        "{shown}"
+    );
+    sb.wait_for(
+        "the config error in the log",
+        Duration::from_secs(5),
+        || sb.log().contains("legrec not loaded"),
+    );
+    let log = sb.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("legrec not loaded"))
+        .unwrap();
+    assert!(
+        line.contains("ERROR")
+            && line.contains(
+                "line 12: [general] compression_level = 'five': 'five' is not a whole number"
+            ),
+        "{line}"
+    );
+}
+
+#[test]
+fn make_install_puts_module_docs_prompt_and_config_in_place() {
+    let so = common::asterisk::module();
+    let dest = tempfile::tempdir().unwrap();
+    let st = Command::new("make")
+        .current_dir(repo())
+        .args(["-s", "--no-print-directory", "install-asterisk"])
+        .arg(format!("AST_MODULE_SO={}", so.display()))
+        .arg(format!("DESTDIR={}", dest.path().display()))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    for f in [
+        "usr/lib/asterisk/modules/app_legrec.so",
+        "usr/share/asterisk/documentation/thirdparty/legrec-en_US.xml",
+        "usr/share/asterisk/sounds/en/legrec-notice.wav",
+        "usr/share/asterisk/sounds/en/legrec-notice.wav16",
+        "etc/asterisk/legrec.conf",
+        "etc/asterisk/legrec.conf.sample",
+    ] {
+        assert!(dest.path().join(f).is_file(), "{f} installed");
+    }
 }

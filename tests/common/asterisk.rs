@@ -20,10 +20,7 @@ pub fn module() -> PathBuf {
             let status = Command::new("make")
                 .current_dir(repo())
                 .args(["-s", "--no-print-directory", "asterisk", "sounds"])
-                .arg(format!(
-                    "LEGREC_LIB={}",
-                    target_dir().join("liblegrec.a").display()
-                ))
+                .arg(format!("LEGREC_LIB={}", super::staticlib().display()))
                 .arg(format!("AST_MODULE_SO={}", so.display()))
                 .status()
                 .expect("make runs");

@@ -19,15 +19,35 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// target/<profile>/liblegrec.a, brought up to date.  `cargo test` builds
+/// the library only as an rlib for the tests, so the static library the C
+/// programs link against is built here (once per test binary): a C test
+/// must never run against yesterday's core.
+pub fn staticlib() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut cmd = Command::new(cargo);
+            cmd.current_dir(repo()).args(["build", "--lib", "--quiet"]);
+            if target_dir().ends_with("release") {
+                cmd.arg("--release");
+            }
+            assert!(
+                cmd.status().expect("cargo runs").success(),
+                "building liblegrec.a failed"
+            );
+            let lib = target_dir().join("liblegrec.a");
+            assert!(lib.exists(), "{} missing", lib.display());
+            lib
+        })
+        .clone()
+}
+
 /// Compile a C program of tests/c against include/legrec.h and the static
-/// library cargo just built.
+/// library of the code under test.
 pub fn compile_c(source: &str, out: &Path) {
-    let lib = target_dir().join("liblegrec.a");
-    assert!(
-        lib.exists(),
-        "{} missing: cargo builds it with the tests",
-        lib.display()
-    );
+    let lib = staticlib();
     let status = Command::new("cc")
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1", "-I"])
         .arg(repo().join("include"))
