@@ -135,3 +135,17 @@ impl Log for Bridge {
 
     fn flush(&self) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::rate_limit;
+
+    #[test]
+    fn a_repeating_call_site_is_cut_to_a_burst_and_counts_what_it_left_out() {
+        let allowed: Vec<Option<u32>> = (0..8).map(|_| rate_limit("test.rs", 4242)).collect();
+        assert_eq!(allowed[..5], [Some(0); 5]);
+        assert_eq!(allowed[5..], [None, None, None]);
+        // Another call site is not affected.
+        assert_eq!(rate_limit("test.rs", 4243), Some(0));
+    }
+}

@@ -344,3 +344,58 @@ fn check_policy(p: &Policy) -> Result<(), (&'static str, String)> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[(&str, &str)] = &[
+        ("general", "spool_dir"),
+        ("general", "workers"),
+        ("general", "compression_level"),
+        ("general", "file_mode"),
+        ("general", "dir_mode"),
+        ("general", "align_slack_ms"),
+        ("general", "ring_ms"),
+        ("p", "notice"),
+        ("p", "notice_to"),
+        ("p", "record_notice"),
+        ("p", "consent"),
+        ("p", "beep_interval"),
+        ("p", "legs"),
+        ("p", "sample_rate"),
+        ("p", "min_duration"),
+        ("p", "no_such_key"),
+    ];
+
+    proptest! {
+        /// Whatever an admin types, the parser never panics, and a refusal
+        /// always names the line, the section and the key.
+        #[test]
+        fn any_value_is_accepted_or_refused_with_its_line(
+            which in 0..KEYS.len(),
+            value in prop_oneof![".{0,40}", "[0-9]{1,12}", "0[0-7]{3}", Just("yes".to_string()), Just("both".to_string())],
+            line in 1u32..5000,
+        ) {
+            let (section, key) = KEYS[which];
+            let mut raw = RawConfig::default();
+            raw.set(section, key, &value, line);
+            match Settings::from_raw(&raw) {
+                Ok(s) => {
+                    prop_assert!(key != "no_such_key");
+                    if section == "p" {
+                        prop_assert!(s.policies.contains_key("p"));
+                    }
+                }
+                Err(e) => {
+                    prop_assert_eq!(e.line, line);
+                    prop_assert_eq!(&e.section, section);
+                    prop_assert_eq!(e.key.as_deref(), Some(key));
+                    let text = e.to_string();
+                    prop_assert!(text.starts_with(&format!("line {line}: [{section}] {key}")), "{}", text);
+                }
+            }
+        }
+    }
+}
