@@ -39,6 +39,16 @@ fn tone(n: usize, rate: f64, freq: f64, phase0: usize) -> Vec<i16> {
         .collect()
 }
 
+/// The one day folder a test's recordings went to.
+fn day_dir(spool: &std::path::Path, policy: &str) -> std::path::PathBuf {
+    std::fs::read_dir(spool.join(policy))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+}
+
 fn finish(rec: &Arc<Recording>) -> legrec::sidecar::Sidecar {
     rec.stop();
     let outcome = rec
@@ -69,13 +79,7 @@ fn a_silent_direction_is_filled_so_legs_stay_on_one_timeline() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let sc = finish(&rec);
-    let dir = &tmp.path().join("p");
-    let day = std::fs::read_dir(dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let day = day_dir(tmp.path(), "p");
     let li = flac_decode(&day.join(&sc.legs[0].file));
     let lo = flac_decode(&day.join(&sc.legs[1].file));
     assert_eq!(li.len(), lo.len());
@@ -124,12 +128,7 @@ fn dropped_frames_become_counted_silence_at_their_place() {
     let sc = finish(&rec);
     assert_eq!(dropped, refused * 160);
     assert_eq!(sc.legs[0].dropped_samples, dropped);
-    let day = std::fs::read_dir(tmp.path().join("p"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let day = day_dir(tmp.path(), "p");
     let li = flac_decode(&day.join(&sc.legs[0].file));
     // Kept frames, then silence for every dropped sample, then the new frame.
     let kept = (100 - refused as usize) * 160;
@@ -158,12 +157,7 @@ fn frames_at_another_rate_are_resampled_not_garbled() {
     }
     let sc = finish(&rec);
     assert_eq!(sc.legs[0].rate_mismatch.as_deref(), Some("resampled"));
-    let day = std::fs::read_dir(tmp.path().join("p"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let day = day_dir(tmp.path(), "p");
     let li = flac_decode(&day.join(&sc.legs[0].file));
     assert!(
         li.len().abs_diff(16000) <= 320,
@@ -185,12 +179,7 @@ fn short_calls_are_discarded_under_min_duration() {
     rec.stop();
     let outcome = rec.wait_outcome(Duration::from_secs(5)).unwrap();
     assert_eq!(outcome.status, legrec::Status::Discarded);
-    let day = std::fs::read_dir(tmp.path().join("q"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let day = day_dir(tmp.path(), "q");
     assert_eq!(std::fs::read_dir(day).unwrap().count(), 0, "no files left");
 }
 

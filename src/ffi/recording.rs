@@ -109,6 +109,28 @@ fn who(by: *const c_char) -> String {
         .to_string()
 }
 
+/// Mask and pause share their checks: stopped recordings refuse, a change
+/// to the state already in force is LEGREC_ERR_STATE, and each change is
+/// logged with who asked.
+fn toggle(
+    recording: *mut legrec_recording,
+    on: bool,
+    by: *const c_char,
+    set: fn(&Recording, bool, &str) -> bool,
+    words: [&str; 2],
+) -> legrec_result {
+    let rec = &handle(recording).rec;
+    if rec.is_stopped() {
+        return LEGREC_ERR_STOPPED;
+    }
+    let by = who(by);
+    if !set(rec, on, &by) {
+        return LEGREC_ERR_STATE;
+    }
+    log::info!(channel = rec.call.channel.as_str(); "recording {} {} by {}", rec.id, words[usize::from(!on)], by);
+    LEGREC_OK
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn legrec_recording_mask(
     recording: *mut legrec_recording,
@@ -117,16 +139,13 @@ pub unsafe extern "C" fn legrec_recording_mask(
 ) -> legrec_result {
     guarded!({
         check_null!(recording);
-        let rec = &handle(recording).rec;
-        if rec.is_stopped() {
-            return LEGREC_ERR_STOPPED;
-        }
-        if rec.set_masked(on, &who(by)) {
-            log::info!(channel = rec.call.channel.as_str(); "recording {} {} by {}", rec.id, if on { "masked" } else { "unmasked" }, who(by));
-            LEGREC_OK
-        } else {
-            LEGREC_ERR_STATE
-        }
+        toggle(
+            recording,
+            on,
+            by,
+            Recording::set_masked,
+            ["masked", "unmasked"],
+        )
     })
 }
 
@@ -138,16 +157,13 @@ pub unsafe extern "C" fn legrec_recording_pause(
 ) -> legrec_result {
     guarded!({
         check_null!(recording);
-        let rec = &handle(recording).rec;
-        if rec.is_stopped() {
-            return LEGREC_ERR_STOPPED;
-        }
-        if rec.set_paused(on, &who(by)) {
-            log::info!(channel = rec.call.channel.as_str(); "recording {} {} by {}", rec.id, if on { "paused" } else { "resumed" }, who(by));
-            LEGREC_OK
-        } else {
-            LEGREC_ERR_STATE
-        }
+        toggle(
+            recording,
+            on,
+            by,
+            Recording::set_paused,
+            ["paused", "resumed"],
+        )
     })
 }
 
