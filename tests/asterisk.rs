@@ -227,6 +227,11 @@ fn sip_call_from_sipp_records_what_sipp_sent() {
     let sidecars = sb.wait_sidecars(1, Duration::from_secs(10));
     let (sc, li, lo) = decode_legs(&sidecars[0]);
     assert!(sc.channel.starts_with("PJSIP/sipp-"), "{}", sc.channel);
+    assert_eq!(
+        sc.caller.number, "sipp",
+        "caller id from the SIP From header"
+    );
+    assert_eq!(sc.callee, "service");
     assert_eq!(li.len(), lo.len());
 
     // What sipp sent: the A-law payloads of the pcap, decoded.

@@ -130,23 +130,43 @@ static void add_join_hook(struct ast_channel *chan)
 	ast_bridge_features_destroy(features);
 }
 
-static void fill_call_info(struct ast_channel *chan, legrec_call_info *ci, char *pbx, size_t pbx_len)
+/* Copies of the channel's call data, taken under the channel lock so that
+ * starting the recording (which creates files) runs without it: the
+ * channel's media thread needs that lock for every frame. */
+struct call_copy {
+	char pbx[64];
+	char channel[AST_CHANNEL_NAME];
+	char uniqueid[AST_MAX_UNIQUEID];
+	char caller_number[128];
+	char caller_name[128];
+	char callee[AST_MAX_EXTENSION];
+	char queue[128];
+};
+
+static void copy_call(struct ast_channel *chan, struct call_copy *c, legrec_call_info *ci)
 {
-	struct ast_party_caller *caller = ast_channel_caller(chan);
+	struct ast_party_caller *caller;
 	const char *queue;
 
-	snprintf(pbx, pbx_len, "Asterisk %s", ast_get_version());
-	ci->pbx = pbx;
-	ci->channel = ast_channel_name(chan);
-	ci->uniqueid = ast_channel_uniqueid(chan);
-	ci->caller_number = caller->id.number.valid ? caller->id.number.str : NULL;
-	ci->caller_name = caller->id.name.valid ? caller->id.name.str : NULL;
-	ci->callee = ast_channel_exten(chan);
+	snprintf(c->pbx, sizeof(c->pbx), "Asterisk %s", ast_get_version());
+	ast_channel_lock(chan);
+	caller = ast_channel_caller(chan);
+	ast_copy_string(c->channel, ast_channel_name(chan), sizeof(c->channel));
+	ast_copy_string(c->uniqueid, ast_channel_uniqueid(chan), sizeof(c->uniqueid));
+	ast_copy_string(c->caller_number, S_COR(caller->id.number.valid, caller->id.number.str, ""),
+		sizeof(c->caller_number));
+	ast_copy_string(c->caller_name, S_COR(caller->id.name.valid, caller->id.name.str, ""), sizeof(c->caller_name));
+	ast_copy_string(c->callee, ast_channel_exten(chan), sizeof(c->callee));
 	queue = pbx_builtin_getvar_helper(chan, "LEGREC_QUEUE");
 	if (ast_strlen_zero(queue)) {
 		queue = pbx_builtin_getvar_helper(chan, "QUEUENAME");
 	}
-	ci->queue = queue;
+	ast_copy_string(c->queue, S_OR(queue, ""), sizeof(c->queue));
+	ast_channel_unlock(chan);
+	*ci = (legrec_call_info) {
+		.pbx = c->pbx, .channel = c->channel, .uniqueid = c->uniqueid, .caller_number = c->caller_number,
+		.caller_name = c->caller_name, .callee = c->callee, .queue = c->queue,
+	};
 }
 
 static void play_notice(struct ast_channel *chan, struct legrec_chan *lc, const legrec_plan *plan)
@@ -172,13 +192,13 @@ static void play_notice(struct ast_channel *chan, struct legrec_chan *lc, const 
 
 int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, const char **status)
 {
-	legrec_call_info ci = { 0 };
+	legrec_call_info ci;
+	struct call_copy copy;
 	legrec_recording *rec = NULL;
 	struct ast_datastore *ds;
 	struct legrec_chan *lc;
 	legrec_plan plan;
 	legrec_result r;
-	char pbx[64];
 
 	*status = "FAILED";
 	if (legrec_chan_find(chan)) {
@@ -186,12 +206,10 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, co
 		*status = "RECORDING";
 		return 0;
 	}
-	ast_channel_lock(chan);
-	fill_call_info(chan, &ci, pbx, sizeof(pbx));
+	copy_call(chan, &copy, &ci);
 	ast_rwlock_rdlock(&legrec_core_lock);
 	r = legrec_the_core ? legrec_recording_start(legrec_the_core, policy, &ci, &rec) : LEGREC_ERR_SHUTTING_DOWN;
 	ast_rwlock_unlock(&legrec_core_lock);
-	ast_channel_unlock(chan);
 	if (r != LEGREC_OK) {
 		char msg[128];
 
