@@ -59,6 +59,11 @@ exten => agentlong,1,Answer()
 exten => second,1,Playback(legrec-test-agent)
  same => n,Hangup()
 
+exten => wide,1,Answer()
+ same => n,LegRecord(wide,n)
+ same => n,Playback(legrec-test-agent)
+ same => n,Hangup()
+
 [legrec-sip]
 exten => service,1,Answer()
  same => n,LegRecord(support,n)
@@ -75,6 +80,7 @@ member => Local/agent@legrec-test/n
 
 fn sandbox() -> Sandbox {
     let mut sb = Sandbox::new();
+    sb.append("legrec.conf", "\n[wide]\nsample_rate = 16000\n");
     sb.append("extensions.conf", TEST_DIALPLAN);
     sb.append("queues.conf", TEST_QUEUE);
     sb.start();
@@ -604,4 +610,18 @@ fn make_install_puts_module_docs_prompt_and_config_in_place() {
     ] {
         assert!(dest.path().join(f).is_file(), "{f} installed");
     }
+}
+
+#[test]
+fn a_16_khz_policy_on_an_8_khz_call_is_resampled_in_the_core() {
+    let sb = sandbox();
+    sb.cli("channel originate Local/wide@legrec-test application Playback legrec-test-caller");
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
+    let (sc, li, lo) = decode_legs(&sidecars[0]);
+    assert!(sc.legs.iter().all(|l| l.sample_rate == 16000));
+    assert_eq!(sc.legs[0].rate_mismatch.as_deref(), Some("resampled"));
+    let len = li.len() as f64 / 16000.0;
+    assert!((2.8..4.0).contains(&len), "{len} s");
+    assert!(tone_share(&li[8000..li.len() - 8000], 16000.0, 500.0) > 0.8);
+    assert!(tone_share(&lo[8000..lo.len() - 8000], 16000.0, 1000.0) > 0.8);
 }
