@@ -358,7 +358,7 @@ fn cli_ami_mask_pause_reload_and_unload_on_a_live_call() {
         .and_then(|l| l.split_whitespace().next())
         .expect("channel listed")
         .to_string();
-    assert!(sb.cli("legrec show policies").contains("2 policies"));
+    assert!(sb.cli("legrec show policies").contains("3 policies"));
 
     // Mask from the CLI, pause from AMI.
     std::thread::sleep(Duration::from_millis(1500));
