@@ -79,6 +79,9 @@ typedef enum legrec_result {
   /* The operation is not valid in the recording's current state (for
    * example unmask while not masked). */
   LEGREC_ERR_STATE = 7011,
+  /* The policy's never_record names this call's party: nothing is
+   * recorded and nothing is written. */
+  LEGREC_ERR_EXEMPT = 7012,
 } legrec_result;
 
 /*
@@ -295,11 +298,29 @@ typedef enum legrec_party {
   LEGREC_PARTY_BOTH = 2,
 } legrec_party;
 
+/* How the recorded party's consent is obtained. */
+typedef enum legrec_consent_mode {
+  /* Tell them (the notice) and record. */
+  LEGREC_CONSENT_NOTIFY = 0,
+  /* Tell them; a press of `consent_digit` within the window refuses. */
+  LEGREC_CONSENT_OPT_OUT = 1,
+  /* Tell them; only a press of `consent_digit` within the window records. */
+  LEGREC_CONSENT_OPT_IN = 2,
+} legrec_consent_mode;
+
 /*
- * What the shim must do around a recording, decided by its policy.
- * `notice` is a PBX sound name ("" = no notice) owned by the recording and
- * valid until legrec_recording_free().  With `record_notice` false the shim
- * pauses the recording while the notice plays, so the notice is not kept.
+ * What the shim must do around a recording, decided by its policy and, with
+ * `jurisdiction = auto`, by the law of the parties' numbers.  Strings are
+ * owned by the recording and valid until legrec_recording_free().
+ *
+ *  - `notice`: a PBX sound name ("" = no notice); play it to `notice_to`.
+ *    With `record_notice` false the shim pauses the recording while the
+ *    notice plays, so the notice is not kept.
+ *  - consent: under OPT_OUT and OPT_IN, after the notice call
+ *    legrec_recording_consent_begin(), play `consent_prompt`, and report the
+ *    keys pressed within `consent_timeout_ms` with legrec_recording_consent().
+ *  - `beep_interval`: when non-zero, pass every frame of both directions
+ *    through legrec_recording_beep() before pushing it.
  */
 typedef struct legrec_plan {
   const char *notice;
@@ -307,6 +328,13 @@ typedef struct legrec_plan {
   bool record_notice;
   uint32_t sample_rate;
   uint32_t beep_interval;
+  legrec_consent_mode consent;
+  char consent_digit;
+  uint32_t consent_timeout_ms;
+  const char *consent_prompt;
+  /* True when the notice is played because the law of a party's number
+   * requires it although the policy would not. */
+  bool notice_required_by_law;
 } legrec_plan;
 
 legrec_result legrec_recording_plan(const legrec_recording *recording, legrec_plan *out);
@@ -348,6 +376,39 @@ legrec_result legrec_recording_pause(legrec_recording *recording, bool on, const
  */
 legrec_result legrec_recording_notice_played(legrec_recording *recording, const char *sound,
                                              const char *party);
+
+/* The consent window opens (the prompt starts).  Under OPT_IN the
+ * recording pauses until the caller agrees. */
+legrec_result legrec_recording_consent_begin(legrec_recording *recording);
+
+typedef enum legrec_consent_decision {
+  /* Not the consent key: keep listening until the window closes. */
+  LEGREC_CONSENT_WAIT = 0,
+  /* Recording goes on (opt-out without a press, opt-in with one). */
+  LEGREC_CONSENT_KEEP = 1,
+  /* The party refused (opt-out press, or opt-in without one): what was
+   * recorded of them is deleted at the end, per the policy's
+   * declined_action; set the PBX's status to DECLINED. */
+  LEGREC_CONSENT_DECLINED = 2,
+} legrec_consent_decision;
+
+/*
+ * Report a key pressed in the consent window (`digit` is '0'-'9', '*' or
+ * '#'), or '\0' when the window closed without the consent key.  The
+ * decision, the key and when it came go into the sidecar.
+ */
+legrec_result legrec_recording_consent(legrec_recording *recording, char digit,
+                                       legrec_consent_decision *out);
+
+/*
+ * Media-thread path, like legrec_recording_push(): when the policy has a
+ * beep_interval, mix the warning tone (1400 Hz, 0.5 s, every
+ * beep_interval seconds of the call) into `samples` in place and set
+ * `*mixed`.  Call it for every frame of both directions, before the frame
+ * goes on to the parties and to legrec_recording_push().
+ */
+legrec_result legrec_recording_beep(legrec_recording *recording, legrec_leg leg, int16_t *samples,
+                                    size_t count, uint32_t sample_rate, bool *mixed);
 
 /*
  * Stop recording.  Returns at once; a worker finalizes the files (FLAC

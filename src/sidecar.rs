@@ -56,11 +56,45 @@ pub struct NoticeRecord {
     pub offset: f64,
 }
 
+/// What the law of the parties' numbers asked (policy `jurisdiction = auto`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Law {
+    /// The stricter rule: one-party, notice or all-party.
+    pub rule: String,
+    pub reason: String,
+    pub sides: Vec<crate::policy::jurisdiction::Side>,
+}
+
+/// How consent was obtained, and what was decided.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Consent {
+    /// notify, opt-out or opt-in.
     pub mode: String,
+    /// recorded, declined, or pending (while recording).
     pub decision: String,
     pub reason: String,
+    /// When the consent prompt started.
+    pub window_at: Option<String>,
+    pub window_offset: Option<f64>,
+    /// The consent key, when it was pressed, and when.
+    pub digit: Option<String>,
+    pub digit_at: Option<String>,
+    /// What was kept after a refusal: drop (nothing) or agent-only.
+    pub declined_action: String,
+    /// The notice was played because a party's law required it.
+    pub notice_required_by_law: bool,
+    pub law: Option<Law>,
+}
+
+/// The warning tone mixed into the call (policy beep_interval).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Beeps {
+    pub interval_seconds: u32,
+    pub frequency_hz: f64,
+    pub duration_ms: u32,
+    /// Beeps heard by the recorded party.
+    pub count: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -80,6 +114,12 @@ pub struct Sidecar {
     pub masks: Vec<Interval>,
     pub notice: Vec<NoticeRecord>,
     pub consent: Consent,
+    #[serde(default)]
+    pub beeps: Option<Beeps>,
+    /// Days `legrec prune` keeps the recording (0 = forever), as the policy
+    /// said when it was made.
+    #[serde(default)]
+    pub retention_days: u32,
     /// `recording` (in the marker only), `complete`, `failed`, `declined`,
     /// `interrupted` (rebuilt by `legrec repair` after a crash).
     pub status: String,

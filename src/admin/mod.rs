@@ -1,6 +1,7 @@
 //! The `legrec` admin tool: verify, repair and inspect recordings.
 
 pub mod info;
+pub mod prune;
 pub mod repair;
 pub mod verify;
 

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::{find_files, read_sidecar};
+use crate::audit;
 use crate::flac::decoder::decode_file;
 use crate::recorder::job::hash_file;
 
@@ -125,6 +126,17 @@ pub fn run(root: &Path, out: &mut dyn std::io::Write) -> usize {
         let _ = writeln!(out, "FAIL {}: no recordings found", root.display());
         return 1;
     }
+    if let Some(log) = find_audit_log(root) {
+        let problems = check_audit(&log, &sidecars);
+        if problems.is_empty() {
+            let _ = writeln!(out, "OK   {} (chain intact)", log.display());
+        } else {
+            failures += 1;
+            for p in problems {
+                let _ = writeln!(out, "FAIL {}: {}", p.file, p.what);
+            }
+        }
+    }
     for sc in sidecars {
         let problems = check_sidecar(&sc);
         if problems.is_empty() {
@@ -137,4 +149,75 @@ pub fn run(root: &Path, out: &mut dyn std::io::Write) -> usize {
         }
     }
     failures
+}
+
+/// The audit log of the spool `path` lies in (a spool, a policy or day
+/// folder, or a sidecar).
+pub fn find_audit_log(path: &Path) -> Option<std::path::PathBuf> {
+    path.ancestors()
+        .take(4)
+        .map(audit::log_path)
+        .find(|p| p.is_file())
+}
+
+/// The chain, every recorded file against its entry, and every sidecar
+/// against the log.
+pub fn check_audit(log: &Path, sidecars: &[std::path::PathBuf]) -> Vec<Problem> {
+    let name = log.display().to_string();
+    let entries = match audit::verify_chain(log) {
+        Ok(e) => e,
+        Err(b) => {
+            return vec![Problem {
+                file: format!("{name} line {}", b.line),
+                what: b.what,
+            }]
+        }
+    };
+    let spool = log.parent().unwrap_or(Path::new("."));
+    let mut problems = Vec::new();
+    let pruned: std::collections::HashSet<&str> = entries
+        .iter()
+        .filter(|e| e.event == "pruned")
+        .map(|e| e.id.as_str())
+        .collect();
+    for (i, e) in entries.iter().enumerate() {
+        if e.event == "pruned" || pruned.contains(e.id.as_str()) {
+            continue;
+        }
+        for f in &e.files {
+            let path = spool.join(&f.file);
+            let now =
+                audit::hash_files(spool, std::slice::from_ref(&path)).map(|h| h[0].sha256.clone());
+            let what = match now {
+                Err(_) => format!(
+                    "entry {} ({}): {} is missing (deleted outside legrec prune)",
+                    e.seq, e.id, f.file
+                ),
+                Ok(h) if h != f.sha256 => format!(
+                    "entry {} ({}): {} changed since it was recorded",
+                    e.seq, e.id, f.file
+                ),
+                Ok(_) => continue,
+            };
+            problems.push(Problem {
+                file: format!("{name} line {}", i + 1),
+                what,
+            });
+        }
+    }
+    let known: std::collections::HashSet<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+    for sc in sidecars {
+        if let Ok(s) = read_sidecar(sc) {
+            if !known.contains(s.id.as_str()) {
+                problems.push(Problem {
+                    file: sc.display().to_string(),
+                    what: format!(
+                        "recording {} has no entry in {name} (entries removed from the end?)",
+                        s.id
+                    ),
+                });
+            }
+        }
+    }
+    problems
 }

@@ -12,6 +12,9 @@ const USAGE: &str = "usage:
                                  recording given its .inprogress.json marker
   legrec info ID|FILE [--spool DIR]
                                  describe a recording
+  legrec prune SPOOL [--now RFC3339]
+                                 delete recordings past their policy's
+                                 retention_days, noted in the audit log
   legrec --version";
 
 fn main() -> ExitCode {
@@ -70,6 +73,32 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        ["prune", spool_dir, rest @ ..] => {
+            let now = match rest {
+                [] => std::time::SystemTime::now(),
+                ["--now", t] => match humantime::parse_rfc3339(t) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        eprintln!("legrec prune: --now {t}: {e}");
+                        return ExitCode::from(2);
+                    }
+                },
+                _ => {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
+            match admin::prune::run(Path::new(spool_dir), now, &mut std::io::stdout()) {
+                Ok(n) => {
+                    println!("{n} recording(s) pruned");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("legrec prune: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         ["--version"] => {
             println!("legrec {}", legrec::VERSION);
             ExitCode::SUCCESS

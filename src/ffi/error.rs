@@ -20,6 +20,7 @@ pub fn message(result: legrec_result) -> &'static str {
         LEGREC_ERR_SHUTTING_DOWN => "legrec is shutting down",
         LEGREC_ERR_BUFFER_TOO_SMALL => "the buffer was too small",
         LEGREC_ERR_STATE => "not possible in the recording's current state",
+        LEGREC_ERR_EXEMPT => "the policy's never_record names this call: not recorded",
         _ => "an argument was invalid",
     }
 }

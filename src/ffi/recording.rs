@@ -7,13 +7,16 @@ use std::sync::Arc;
 use super::bindings::*;
 use super::core::core_ref;
 use super::guard::{c_string, copy_out, opt_str, req_str};
+use crate::policy::config::ConsentMode;
 use crate::policy::config::NoticeTo;
-use crate::recorder::session::{CallInfo, PushError, Recording};
+use crate::recorder::session::{CallInfo, Consent, PushError, Recording};
 use crate::recorder::StartError;
 
 pub(crate) struct RecordingHandle {
     pub rec: Arc<Recording>,
+    /// The plan's strings, kept for legrec_recording_plan().
     notice: CString,
+    consent_prompt: CString,
 }
 
 fn handle<'a>(p: *const legrec_recording) -> &'a RecordingHandle {
@@ -56,8 +59,13 @@ pub unsafe extern "C" fn legrec_recording_start(
         };
         match core_ref(core).core.start(policy, info) {
             Ok(rec) => {
-                let notice = c_string(&rec.policy.notice);
-                let h = Box::new(RecordingHandle { rec, notice });
+                let notice = c_string(&rec.plan.notice);
+                let consent_prompt = c_string(rec.policy.consent_prompt());
+                let h = Box::new(RecordingHandle {
+                    rec,
+                    notice,
+                    consent_prompt,
+                });
                 unsafe { *out = Box::into_raw(h) as *mut legrec_recording };
                 LEGREC_OK
             }
@@ -69,6 +77,7 @@ pub unsafe extern "C" fn legrec_recording_start(
                 LEGREC_ERR_UNKNOWN_POLICY
             }
             Err(StartError::Io(_)) => LEGREC_ERR_IO,
+            Err(StartError::Exempt(_)) => LEGREC_ERR_EXEMPT,
             Err(StartError::ShuttingDown) => LEGREC_ERR_SHUTTING_DOWN,
         }
     })
@@ -195,8 +204,8 @@ pub unsafe extern "C" fn legrec_recording_plan(
     guarded!({
         check_null!(recording, out);
         let h = handle(recording);
-        let p = &h.rec.policy;
-        let notice_to = match (p.notice.is_empty(), p.notice_to) {
+        let (p, plan) = (&h.rec.policy, &h.rec.plan);
+        let notice_to = match (plan.notice.is_empty(), plan.notice_to) {
             (true, _) | (_, NoticeTo::None) => LEGREC_PARTY_NONE,
             (false, NoticeTo::Caller) => LEGREC_PARTY_CALLER,
             (false, NoticeTo::Both) => LEGREC_PARTY_BOTH,
@@ -208,8 +217,82 @@ pub unsafe extern "C" fn legrec_recording_plan(
                 record_notice: p.record_notice,
                 sample_rate: p.sample_rate,
                 beep_interval: p.beep_interval,
+                consent: match p.consent {
+                    ConsentMode::Notify => LEGREC_CONSENT_NOTIFY,
+                    ConsentMode::OptOut => LEGREC_CONSENT_OPT_OUT,
+                    ConsentMode::OptIn => LEGREC_CONSENT_OPT_IN,
+                },
+                consent_digit: p.consent_digit.bytes().next().unwrap_or(b'1') as c_char,
+                consent_timeout_ms: p.consent_timeout * 1000,
+                consent_prompt: h.consent_prompt.as_ptr(),
+                notice_required_by_law: plan.notice_required_by_law,
             }
         };
+        LEGREC_OK
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_consent_begin(
+    recording: *mut legrec_recording,
+) -> legrec_result {
+    guarded!({
+        check_null!(recording);
+        let rec = &handle(recording).rec;
+        if rec.is_stopped() {
+            return LEGREC_ERR_STOPPED;
+        }
+        rec.consent_begin();
+        LEGREC_OK
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_consent(
+    recording: *mut legrec_recording,
+    digit: c_char,
+    out: *mut legrec_consent_decision,
+) -> legrec_result {
+    guarded!({
+        check_null!(recording, out);
+        let key = match digit as u8 {
+            0 => None,
+            d @ (b'0'..=b'9' | b'*' | b'#') => Some(d as char),
+            _ => return LEGREC_ERR_INVALID_PARAMETER,
+        };
+        let decision = handle(recording).rec.consent(key);
+        unsafe {
+            *out = match decision {
+                Consent::Pending => LEGREC_CONSENT_WAIT,
+                Consent::Kept => LEGREC_CONSENT_KEEP,
+                Consent::Declined => LEGREC_CONSENT_DECLINED,
+            }
+        };
+        LEGREC_OK
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_beep(
+    recording: *mut legrec_recording,
+    leg: legrec_leg,
+    samples: *mut i16,
+    count: usize,
+    sample_rate: u32,
+    mixed: *mut bool,
+) -> legrec_result {
+    guarded!({
+        check_null!(recording, samples, mixed);
+        if leg > LEGREC_LEG_OUT
+            || count == 0
+            || count > LEGREC_MAX_FRAME_SAMPLES as usize
+            || !RATES.contains(&sample_rate)
+        {
+            return LEGREC_ERR_INVALID_PARAMETER;
+        }
+        // SAFETY: the caller passes `count` writable samples.
+        let frame = unsafe { std::slice::from_raw_parts_mut(samples, count) };
+        unsafe { *mixed = handle(recording).rec.beep(leg as usize, frame, sample_rate) };
         LEGREC_OK
     })
 }

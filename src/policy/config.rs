@@ -98,6 +98,24 @@ pub enum ConsentMode {
     OptIn,
 }
 
+/// What a refusal (opt-out press, or no press under opt-in) keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeclinedAction {
+    /// Nothing of the call's audio.
+    Drop,
+    /// Only the `out` leg: what the agent said, never the caller.
+    AgentOnly,
+}
+
+/// Whether the parties' numbers decide what the law asks of the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JurisdictionMode {
+    Off,
+    Auto,
+}
+
 /// Which files a recording produces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -131,6 +149,8 @@ macro_rules! enum_names {
 enum_names!(NoticeTo { Caller => "caller", Both => "both", None => "none" });
 enum_names!(ConsentMode { Notify => "notify", OptOut => "opt-out", OptIn => "opt-in" });
 enum_names!(LegsLayout { Split => "split", Stereo => "stereo", Both => "both" });
+enum_names!(DeclinedAction { Drop => "drop", AgentOnly => "agent-only" });
+enum_names!(JurisdictionMode { Off => "off", Auto => "auto" });
 
 /// A Unix permission mode written in octal, as admins write it (`0640`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,6 +182,9 @@ pub struct General {
     pub align_slack_ms: u32,
     /// Each leg's ring holds this much audio; beyond it frames are dropped.
     pub ring_ms: u32,
+    /// Extra jurisdiction lines (same format as data/jurisdictions.tsv),
+    /// added to the shipped table.
+    pub jurisdictions_file: Option<PathBuf>,
 }
 
 impl Default for General {
@@ -174,6 +197,7 @@ impl Default for General {
             dir_mode: Mode(0o750),
             align_slack_ms: 250,
             ring_ms: 2000,
+            jurisdictions_file: None,
         }
     }
 }
@@ -192,6 +216,43 @@ pub struct Policy {
     pub legs: LegsLayout,
     pub sample_rate: u32,
     pub min_duration: u32,
+    /// The key that opts out (opt-out) or in (opt-in).
+    pub consent_digit: String,
+    /// Seconds, from the start of the consent prompt, to press it.
+    pub consent_timeout: u32,
+    /// The prompt after the notice; empty = legrec-optout / legrec-optin.
+    pub consent_prompt: String,
+    pub declined_action: DeclinedAction,
+    pub jurisdiction: JurisdictionMode,
+    /// Days to keep recordings before `legrec prune` deletes them; 0 = keep.
+    pub retention_days: u32,
+    /// Numbers, extensions or channel-name prefixes never recorded
+    /// (comma separated): staff who opted out, private lines.
+    pub never_record: String,
+}
+
+impl Policy {
+    /// The consent prompt for this policy's mode ("" under notify).
+    pub fn consent_prompt(&self) -> &str {
+        match (self.consent, self.consent_prompt.is_empty()) {
+            (ConsentMode::Notify, _) => "",
+            (_, false) => &self.consent_prompt,
+            (ConsentMode::OptOut, true) => "legrec-optout",
+            (ConsentMode::OptIn, true) => "legrec-optin",
+        }
+    }
+
+    /// The never_record entry that matches this call, if any.
+    pub fn exempt<'a>(&'a self, numbers: &[&str], channel: &str) -> Option<&'a str> {
+        self.never_record
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .find(|e| {
+                numbers.iter().any(|n| !n.is_empty() && n == e)
+                    || (e.contains('/') && channel.starts_with(e))
+            })
+    }
 }
 
 impl Default for Policy {
@@ -206,6 +267,13 @@ impl Default for Policy {
             legs: LegsLayout::Split,
             sample_rate: 8000,
             min_duration: 0,
+            consent_digit: "1".into(),
+            consent_timeout: 5,
+            consent_prompt: String::new(),
+            declined_action: DeclinedAction::Drop,
+            jurisdiction: JurisdictionMode::Off,
+            retention_days: 0,
+            never_record: String::new(),
         }
     }
 }
@@ -215,6 +283,8 @@ impl Default for Policy {
 pub struct Settings {
     pub general: General,
     pub policies: BTreeMap<String, Policy>,
+    /// The shipped jurisdiction table plus `jurisdictions_file`.
+    pub jurisdictions: std::sync::Arc<super::jurisdiction::Table>,
 }
 
 /// A policy name is used as a directory name: letters, digits, `-` and `_`
@@ -293,7 +363,32 @@ impl Settings {
                 policies.insert(policy.name.clone(), policy);
             }
         }
-        Ok(Settings { general, policies })
+        let mut table = super::jurisdiction::Table::builtin();
+        if let Some(path) = &general.jurisdictions_file {
+            let line = raw
+                .sections
+                .iter()
+                .filter(|s| s.name == "general")
+                .flat_map(|s| &s.lines)
+                .find(|l| l.key == "jurisdictions_file")
+                .map_or(0, |l| l.line);
+            let err = |message: String| ConfigError {
+                section: "general".into(),
+                key: Some("jurisdictions_file".into()),
+                value: Some(path.display().to_string()),
+                line,
+                message,
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+            table
+                .extend(&text)
+                .map_err(|e| err(format!("{} {e}", path.display())))?;
+        }
+        Ok(Settings {
+            general,
+            policies,
+            jurisdictions: std::sync::Arc::new(table),
+        })
     }
 }
 
@@ -333,6 +428,24 @@ fn check_policy(p: &Policy) -> Result<(), (&'static str, String)> {
             "must be 0 (off) or from 5 to 3600 seconds".into(),
         ));
     }
+    if p.consent_digit.len() != 1
+        || !p
+            .consent_digit
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
+    {
+        return Err(("consent_digit", "must be one key: 0-9, * or #".into()));
+    }
+    if !(1..=60).contains(&p.consent_timeout) {
+        return Err(("consent_timeout", "must be from 1 to 60 seconds".into()));
+    }
+    if p.consent_prompt.len() > 255 || p.consent_prompt.contains(['\0', '\n', '\r', '&', '|', ','])
+    {
+        return Err(("consent_prompt", "must be a sound name of at most 255 characters without '&', '|', ',' or control characters".into()));
+    }
+    if p.retention_days > 36_500 {
+        return Err(("retention_days", "must be at most 36500 days".into()));
+    }
     if p.min_duration > 86_400 {
         return Err(("min_duration", "must be at most 86400 seconds".into()));
     }
@@ -366,6 +479,12 @@ mod tests {
         ("p", "legs"),
         ("p", "sample_rate"),
         ("p", "min_duration"),
+        ("p", "consent_digit"),
+        ("p", "consent_timeout"),
+        ("p", "declined_action"),
+        ("p", "jurisdiction"),
+        ("p", "retention_days"),
+        ("p", "never_record"),
         ("p", "no_such_key"),
     ];
 

@@ -1,4 +1,5 @@
 //! Policies and settings: every decision a PBX admin configures.
 
 pub mod config;
+pub mod jurisdiction;
 pub mod values;

@@ -43,6 +43,7 @@ pub fn day(now: SystemTime) -> String {
 /// The files of one recording.
 #[derive(Clone, Debug)]
 pub struct RecordingPaths {
+    pub spool: PathBuf,
     pub dir: PathBuf,
     pub id: String,
 }
@@ -56,6 +57,7 @@ impl RecordingPaths {
             ));
         }
         Ok(RecordingPaths {
+            spool: spool.to_path_buf(),
             dir: spool.join(policy).join(day(now)),
             id: id.to_string(),
         })

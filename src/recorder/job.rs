@@ -15,9 +15,10 @@ use sha2::{Digest, Sha256};
 
 use super::resample::LegResampler;
 use super::ring::{LegConsumer, LegEvent, Piece};
-use super::session::{Outcome, Recording, LEG_NAMES};
+use super::session::{Consent as Decision, Outcome, Recording, BEEP_HZ, LEG_NAMES};
 use crate::flac::encoder::FlacWriter;
-use crate::sidecar::{Consent, LegFile, Party, Sidecar};
+use crate::policy::config::{ConsentMode, DeclinedAction};
+use crate::sidecar::{Beeps, Consent, Law, LegFile, Party, Sidecar};
 use crate::Status;
 
 /// Samples handed to libFLAC per call.
@@ -351,11 +352,25 @@ impl Job {
             }
         }
 
+        let refused = kept_after_refusal(&self.rec);
+        if let Some(keep) = refused {
+            // What the party refused is deleted, not merely marked.
+            legs.retain(|l| {
+                let kept = keep(&l.name);
+                if !kept {
+                    let path = paths.dir.join(&l.file);
+                    let _ = std::fs::remove_file(&path);
+                    files.retain(|f| f != &path);
+                }
+                kept
+            });
+        }
         let too_short = seconds < f64::from(self.rec.policy.min_duration);
-        let status = match (&self.failure, too_short) {
-            (Some(_), _) => Status::Failed,
-            (None, true) => Status::Discarded,
-            (None, false) => Status::Complete,
+        let status = match (&self.failure, refused.is_some(), too_short) {
+            (Some(_), _, _) => Status::Failed,
+            (None, true, _) => Status::Declined,
+            (None, false, true) => Status::Discarded,
+            (None, false, false) => Status::Complete,
         };
         let reason = self.failure.clone().unwrap_or_default();
         if status == Status::Discarded {
@@ -380,6 +395,7 @@ impl Job {
             Ok(()) => {
                 let _ = std::fs::remove_file(paths.marker());
                 files.push(paths.sidecar());
+                self.audit(status, &files, &reason);
             }
             Err(e) => log::error!(channel = self.rec.call.channel.as_str();
                 "recording {}: cannot write sidecar {}: {e}", self.rec.id, paths.sidecar().display()),
@@ -392,6 +408,29 @@ impl Job {
         }
     }
 
+    /// Chain this recording's files into the audit log.
+    fn audit(&self, status: Status, files: &[PathBuf], reason: &str) {
+        let event = match status {
+            Status::Complete => "recorded",
+            other => other.as_str(),
+        };
+        let spool = &self.rec.paths.spool;
+        let result = crate::audit::hash_files(spool, files).and_then(|hashes| {
+            let entry = crate::audit::Entry::new(
+                event,
+                &self.rec.id,
+                &self.rec.policy.name,
+                hashes,
+                reason,
+            );
+            crate::audit::append(&crate::audit::log_path(spool), entry, self.file_mode)
+        });
+        if let Err(e) = result {
+            log::error!(channel = self.rec.call.channel.as_str();
+                "recording {}: cannot append to the audit log in {}: {e}", self.rec.id, spool.display());
+        }
+    }
+
     fn sidecar(&self, legs: Vec<LegFile>, status: Status, reason: &str) -> Sidecar {
         let mut s = initial_sidecar(&self.rec);
         let log = self.rec.control.lock().unwrap_or_else(|e| e.into_inner());
@@ -400,6 +439,17 @@ impl Job {
         s.pauses = log.pauses.clone();
         s.masks = log.masks.clone();
         s.notice = log.notices.clone();
+        drop(log);
+        s.consent = consent_record(&self.rec);
+        let interval = self.rec.policy.beep_interval;
+        s.beeps = (interval > 0).then(|| Beeps {
+            interval_seconds: interval,
+            frequency_hz: BEEP_HZ,
+            duration_ms: 500,
+            count: self.rec.legs[1]
+                .beeps
+                .load(std::sync::atomic::Ordering::Relaxed),
+        });
         s.status = status.as_str().to_string();
         s.reason = (!reason.is_empty()).then(|| reason.to_string());
         s
@@ -427,19 +477,62 @@ pub fn initial_sidecar(rec: &Recording) -> Sidecar {
         pauses: Vec::new(),
         masks: Vec::new(),
         notice: Vec::new(),
-        consent: Consent {
-            mode: rec.policy.consent.as_str().to_string(),
-            decision: "recorded".to_string(),
-            reason: format!(
-                "policy {} consent = {}",
-                rec.policy.name,
-                rec.policy.consent.as_str()
-            ),
-        },
+        consent: consent_record(rec),
+        beeps: None,
+        retention_days: rec.policy.retention_days,
         status: "recording".to_string(),
         reason: None,
         legrec_version: crate::VERSION.to_string(),
     }
+}
+
+/// The sidecar's consent section as things stand.
+fn consent_record(rec: &Recording) -> Consent {
+    let c = rec
+        .consent
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let p = &rec.policy;
+    Consent {
+        mode: p.consent.as_str().to_string(),
+        decision: match c.decision {
+            Decision::Kept => "recorded",
+            Decision::Declined => "declined",
+            Decision::Pending => "pending",
+        }
+        .to_string(),
+        reason: if c.reason.is_empty() {
+            format!("policy {} consent = {}", p.name, p.consent.as_str())
+        } else {
+            c.reason
+        },
+        window_at: c.window_at,
+        window_offset: c.window_offset,
+        digit: c.digit.map(String::from),
+        digit_at: c.digit_at,
+        declined_action: p.declined_action.as_str().to_string(),
+        notice_required_by_law: rec.plan.notice_required_by_law,
+        law: rec.plan.law.as_ref().map(|l| Law {
+            rule: l.rule.as_str().to_string(),
+            reason: l.reason.clone(),
+            sides: l.sides.clone(),
+        }),
+    }
+}
+
+/// Which legs a refusal keeps: none, or only the agent's (`out`).
+fn kept_after_refusal(rec: &Recording) -> Option<fn(&str) -> bool> {
+    let declined = match rec.consent_decision() {
+        Decision::Declined => true,
+        // Hung up inside the window: opt-in never got a yes.
+        Decision::Pending => rec.policy.consent == ConsentMode::OptIn,
+        Decision::Kept => false,
+    };
+    declined.then(|| match rec.policy.declined_action {
+        DeclinedAction::Drop => (|_: &str| false) as fn(&str) -> bool,
+        DeclinedAction::AgentOnly => |name: &str| name == "out",
+    })
 }
 
 fn file_name(p: &Path) -> String {

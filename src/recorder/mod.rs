@@ -15,9 +15,11 @@ use std::time::SystemTime;
 
 use crate::flac::encoder::{FlacSpec, FlacWriter};
 use crate::policy::config::Settings;
+use crate::policy::config::{JurisdictionMode, NoticeTo, Policy};
+use crate::policy::jurisdiction::{self, Rule};
 use files::RecordingPaths;
 use job::{initial_sidecar, Job, JobFiles};
-use session::{CallInfo, Outcome, Recording, LEG_NAMES};
+use session::{CallInfo, CallPlan, Outcome, Recording, LEG_NAMES};
 use worker::{Control, Inbox};
 
 /// Called on a worker thread when a recording's files are final.
@@ -29,6 +31,8 @@ pub enum StartError {
     UnknownPolicy(String),
     Io(String),
     ShuttingDown,
+    /// never_record matched this entry.
+    Exempt(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -37,6 +41,7 @@ impl std::fmt::Display for StartError {
             StartError::UnknownPolicy(p) => write!(f, "no policy named '{p}' in the configuration"),
             StartError::Io(e) => f.write_str(e),
             StartError::ShuttingDown => f.write_str("legrec is shutting down"),
+            StartError::Exempt(e) => write!(f, "never_record lists '{e}': not recorded"),
         }
     }
 }
@@ -153,6 +158,11 @@ impl Core {
             .get(policy_name)
             .ok_or_else(|| StartError::UnknownPolicy(policy_name.to_string()))?;
         let policy = Arc::new(policy.clone());
+        if let Some(entry) = policy.exempt(&[&call.caller_number, &call.callee], &call.channel) {
+            log::info!(channel = call.channel.as_str(); "not recorded: policy {} never_record lists '{entry}'", policy.name);
+            return Err(StartError::Exempt(entry.to_string()));
+        }
+        let plan = call_plan(&policy, &call, &settings.jurisdictions);
         let g = &settings.general;
         let now = SystemTime::now();
         let id = files::new_id(now);
@@ -171,6 +181,7 @@ impl Core {
             Arc::clone(&policy),
             call,
             paths.clone(),
+            plan,
             [pi, po],
         ));
 
@@ -257,6 +268,38 @@ impl Core {
 impl Drop for Core {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// What the policy and, with `jurisdiction = auto`, the parties' law ask of
+/// this call.  A party under a notice or all-party rule always hears a
+/// notice, even when the policy plays none.
+fn call_plan(policy: &Policy, call: &CallInfo, table: &jurisdiction::Table) -> CallPlan {
+    let law = (policy.jurisdiction == JurisdictionMode::Auto).then(|| {
+        jurisdiction::decide(
+            table,
+            &[("caller", &call.caller_number), ("callee", &call.callee)],
+        )
+    });
+    let required = law.as_ref().is_some_and(|l| l.rule >= Rule::Notice);
+    let policy_plays = !policy.notice.is_empty() && policy.notice_to != NoticeTo::None;
+    let (notice, notice_to) = match (policy_plays, required) {
+        (true, _) => (policy.notice.clone(), policy.notice_to),
+        (false, true) => {
+            let sound = if policy.notice.is_empty() {
+                "legrec-notice"
+            } else {
+                &policy.notice
+            };
+            (sound.to_string(), NoticeTo::Caller)
+        }
+        (false, false) => (String::new(), NoticeTo::None),
+    };
+    CallPlan {
+        notice,
+        notice_to,
+        notice_required_by_law: required && !policy_plays,
+        law,
     }
 }
 

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::files::RecordingPaths;
 use super::ring::LegProducer;
-use crate::policy::config::Policy;
+use crate::policy::config::{ConsentMode, Policy};
+use crate::policy::jurisdiction::Requirement;
 use crate::sidecar::{Interval, NoticeRecord};
 
 /// Call metadata, copied from the PBX at start.
@@ -37,6 +38,10 @@ pub struct LegInput {
     pub pushed_samples: AtomicU64,
     pub dropped_samples: AtomicU64,
     pub dropped_frames: AtomicU64,
+    /// Samples seen by the warning-beep schedule (this leg's media thread
+    /// only) and beeps mixed in.
+    beep_pos: AtomicU64,
+    pub beeps: AtomicU64,
 }
 
 // SAFETY: `producer` is only reached while `busy` is held (see push).
@@ -50,6 +55,8 @@ impl LegInput {
             pushed_samples: AtomicU64::new(0),
             dropped_samples: AtomicU64::new(0),
             dropped_frames: AtomicU64::new(0),
+            beep_pos: AtomicU64::new(0),
+            beeps: AtomicU64::new(0),
         }
     }
 }
@@ -71,6 +78,40 @@ pub struct ControlLog {
     paused_total: Duration,
 }
 
+/// The consent decision so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consent {
+    Pending,
+    Kept,
+    Declined,
+}
+
+/// The consent window's history, kept for the sidecar.
+#[derive(Clone, Debug)]
+pub struct ConsentLog {
+    pub decision: Consent,
+    pub window_at: Option<String>,
+    pub window_offset: Option<f64>,
+    pub digit: Option<char>,
+    pub digit_at: Option<String>,
+    pub reason: String,
+}
+
+/// What the law and the policy ask of this call, decided at start.
+#[derive(Clone, Debug)]
+pub struct CallPlan {
+    /// The notice to play ("" = none).
+    pub notice: String,
+    pub notice_to: crate::policy::config::NoticeTo,
+    /// The notice is played because a party's law requires it.
+    pub notice_required_by_law: bool,
+    pub law: Option<Requirement>,
+}
+
+/// Warning tone: 1400 Hz for 0.5 s (the 47 CFR 64.501 convention).
+pub const BEEP_HZ: f64 = 1400.0;
+const BEEP_AMPLITUDE: f64 = 6000.0;
+
 /// The outcome a worker reports once the files are final.
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -86,6 +127,8 @@ pub struct Recording {
     pub policy: Arc<Policy>,
     pub call: CallInfo,
     pub paths: RecordingPaths,
+    pub plan: CallPlan,
+    pub consent: Mutex<ConsentLog>,
     pub started_at: SystemTime,
     pub started: Instant,
     pub legs: [LegInput; 2],
@@ -109,14 +152,29 @@ impl Recording {
         policy: Arc<Policy>,
         call: CallInfo,
         paths: RecordingPaths,
+        plan: CallPlan,
         producers: [LegProducer; 2],
     ) -> Self {
         let [pin, pout] = producers;
+        let consent = ConsentLog {
+            decision: if policy.consent == ConsentMode::Notify {
+                Consent::Kept
+            } else {
+                Consent::Pending
+            },
+            window_at: None,
+            window_offset: None,
+            digit: None,
+            digit_at: None,
+            reason: String::new(),
+        };
         Recording {
             id,
             policy,
             call,
             paths,
+            plan,
+            consent: Mutex::new(consent),
             started_at: SystemTime::now(),
             started: Instant::now(),
             legs: [LegInput::new(pin), LegInput::new(pout)],
@@ -168,6 +226,118 @@ impl Recording {
                 Err(PushError::Busy)
             }
         }
+    }
+
+    /// Media-thread path: mix the warning tone into `frame` where the
+    /// schedule says.  No allocation, no lock.
+    pub fn beep(&self, leg: usize, frame: &mut [i16], rate: u32) -> bool {
+        let interval = u64::from(self.policy.beep_interval);
+        if interval == 0 {
+            return false;
+        }
+        let input = &self.legs[leg];
+        let start = input
+            .beep_pos
+            .fetch_add(frame.len() as u64, Ordering::Relaxed);
+        let (rate, period) = (u64::from(rate), interval * u64::from(rate));
+        let mut mixed = false;
+        for (i, s) in frame.iter_mut().enumerate() {
+            let p = start + i as u64;
+            let into = p % period;
+            if p < period || into >= rate / 2 {
+                continue;
+            }
+            if into == 0 {
+                input.beeps.fetch_add(1, Ordering::Relaxed);
+            }
+            let t = into as f64 / rate as f64;
+            let tone = (2.0 * std::f64::consts::PI * BEEP_HZ * t).sin() * BEEP_AMPLITUDE;
+            *s = (f64::from(*s) + tone).clamp(-32768.0, 32767.0) as i16;
+            mixed = true;
+        }
+        mixed
+    }
+
+    /// The consent window opens.  Under opt-in nothing is kept until the
+    /// caller agrees.
+    pub fn consent_begin(&self) {
+        let offset = self.offset_at(Instant::now());
+        {
+            let mut c = self.consent.lock().unwrap_or_else(|e| e.into_inner());
+            c.window_at = Some(rfc3339(SystemTime::now()));
+            c.window_offset = Some(round_ms(offset));
+        }
+        if self.policy.consent == ConsentMode::OptIn {
+            self.set_paused(true, "consent");
+        }
+    }
+
+    /// A key in the consent window, or None when it closed without the
+    /// consent key.
+    pub fn consent(&self, digit: Option<char>) -> Consent {
+        let mut c = self.consent.lock().unwrap_or_else(|e| e.into_inner());
+        if c.decision != Consent::Pending {
+            return c.decision;
+        }
+        let key = self.policy.consent_digit.chars().next();
+        let pressed = digit.is_some() && digit == key;
+        if digit.is_some() && !pressed {
+            return Consent::Pending;
+        }
+        let mode = self.policy.consent;
+        c.decision = match (mode, pressed) {
+            (ConsentMode::Notify, _) => Consent::Kept,
+            (ConsentMode::OptOut, true) | (ConsentMode::OptIn, false) => Consent::Declined,
+            (ConsentMode::OptOut, false) | (ConsentMode::OptIn, true) => Consent::Kept,
+        };
+        if pressed {
+            c.digit = digit;
+            c.digit_at = Some(rfc3339(SystemTime::now()));
+        }
+        let secs = self.policy.consent_timeout;
+        c.reason = match (mode, pressed) {
+            (ConsentMode::OptOut, true) => {
+                format!("caller pressed {} to opt out", digit.unwrap_or('?'))
+            }
+            (ConsentMode::OptOut, false) => format!(
+                "caller did not press {} within {secs} s: recorded",
+                self.policy.consent_digit
+            ),
+            (ConsentMode::OptIn, true) => {
+                format!("caller pressed {} to agree", digit.unwrap_or('?'))
+            }
+            (ConsentMode::OptIn, false) => format!(
+                "caller did not press {} within {secs} s: nothing kept",
+                self.policy.consent_digit
+            ),
+            (ConsentMode::Notify, _) => "notice only".into(),
+        };
+        let decision = c.decision;
+        drop(c);
+        match decision {
+            Consent::Kept if mode == ConsentMode::OptIn => {
+                self.set_paused(false, "consent");
+            }
+            Consent::Declined => {
+                log::info!(channel = self.call.channel.as_str(); "recording {}: consent declined ({})", self.id,
+                    self.policy.declined_action.as_str());
+                if self.policy.declined_action == crate::policy::config::DeclinedAction::Drop {
+                    self.stop();
+                } else if self.is_paused() {
+                    // agent-only: the agent side is kept from here on.
+                    self.set_paused(false, "consent");
+                }
+            }
+            _ => {}
+        }
+        decision
+    }
+
+    pub fn consent_decision(&self) -> Consent {
+        self.consent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .decision
     }
 
     pub fn is_stopped(&self) -> bool {

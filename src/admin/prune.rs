@@ -1,0 +1,60 @@
+//! `legrec prune SPOOL`: delete recordings older than the retention their
+//! policy gave them (`retention_days`, stored in each sidecar), and record
+//! each deletion in the audit log so the chain stays whole.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use super::{find_files, read_sidecar};
+use crate::audit;
+
+/// Returns how many recordings were deleted.
+pub fn run(spool: &Path, now: SystemTime, out: &mut dyn std::io::Write) -> Result<usize, String> {
+    let mut pruned = 0;
+    for sidecar in find_files(spool, ".json") {
+        if sidecar.to_string_lossy().ends_with(".inprogress.json") {
+            continue;
+        }
+        let sc = read_sidecar(&sidecar)?;
+        if sc.retention_days == 0 {
+            continue;
+        }
+        let ended = sc.ended_at.as_deref().unwrap_or(&sc.started_at);
+        let Ok(ended) = humantime::parse_rfc3339(ended) else {
+            continue;
+        };
+        let keep_until = ended + Duration::from_secs(u64::from(sc.retention_days) * 86_400);
+        if keep_until > now {
+            continue;
+        }
+        let dir = sidecar.parent().unwrap_or(spool);
+        let mut files: Vec<_> = sc
+            .legs
+            .iter()
+            .map(|l| dir.join(&l.file))
+            .filter(|f| f.exists())
+            .collect();
+        files.push(sidecar.clone());
+        let hashes = audit::hash_files(spool, &files).map_err(|e| e.to_string())?;
+        let note = format!(
+            "retention_days = {} passed on {}",
+            sc.retention_days,
+            humantime::format_rfc3339_seconds(keep_until)
+        );
+        // The entry first: a crash between the two leaves an entry for
+        // files still present, which verify reports, rather than files
+        // gone without a trace.
+        audit::append(
+            &audit::log_path(spool),
+            audit::Entry::new("pruned", &sc.id, &sc.policy, hashes, &note),
+            0o640,
+        )
+        .map_err(|e| format!("audit log: {e}"))?;
+        for f in &files {
+            std::fs::remove_file(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        }
+        let _ = writeln!(out, "pruned {} ({note})", sc.id);
+        pruned += 1;
+    }
+    Ok(pruned)
+}

@@ -1,0 +1,275 @@
+//! The audit trail: an append-only log (JSON lines) beside the recordings,
+//! `<spool_dir>/audit.jsonl`.  Every finished recording, refusal and
+//! deletion appends an entry holding the SHA-256 of its files and sidecar
+//! and the hash of the entry before it, so editing a file, editing or
+//! deleting an entry, or reordering entries breaks the chain at a place
+//! `legrec verify` names.
+//!
+//! The PBX's core and the `legrec prune` tool both append; an exclusive
+//! flock on the log serialises them, and each append reads the last entry
+//! under that lock to chain onto it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const FILE_NAME: &str = "audit.jsonl";
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct FileHash {
+    /// Relative to the spool folder.
+    pub file: String,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Entry {
+    pub seq: u64,
+    pub at: String,
+    /// `recorded`, `declined`, `failed`, `interrupted` or `pruned`.
+    pub event: String,
+    pub id: String,
+    pub policy: String,
+    /// The FLAC files and the sidecar, with their hashes.
+    pub files: Vec<FileHash>,
+    pub note: String,
+    /// The previous entry's hash (zeros for the first).
+    pub prev: String,
+    /// SHA-256 of this entry serialised with `hash` empty.
+    pub hash: String,
+}
+
+impl Entry {
+    pub fn new(event: &str, id: &str, policy: &str, files: Vec<FileHash>, note: &str) -> Entry {
+        Entry {
+            at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+            event: event.into(),
+            id: id.into(),
+            policy: policy.into(),
+            files,
+            note: note.into(),
+            ..Default::default()
+        }
+    }
+
+    fn digest(&self) -> String {
+        let mut unsealed = self.clone();
+        unsealed.hash = String::new();
+        let bytes = serde_json::to_vec(&unsealed).expect("entry serializes");
+        crate::hex(&Sha256::digest(&bytes))
+    }
+}
+
+pub fn log_path(spool: &Path) -> PathBuf {
+    spool.join(FILE_NAME)
+}
+
+/// Hash files (paths relative to `spool`) for an entry.
+pub fn hash_files(spool: &Path, files: &[PathBuf]) -> io::Result<Vec<FileHash>> {
+    files
+        .iter()
+        .map(|f| {
+            let mut h = Sha256::new();
+            let mut file = File::open(f)?;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+            let rel = f.strip_prefix(spool).unwrap_or(f);
+            Ok(FileHash {
+                file: rel.display().to_string(),
+                sha256: crate::hex(&h.finalize()),
+            })
+        })
+        .collect()
+}
+
+struct Locked(File);
+
+impl Locked {
+    fn open(path: &Path, mode: u32) -> io::Result<Locked> {
+        let f = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)?;
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Locked(f))
+    }
+}
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
+
+/// The last line of the log, read backwards from the end.
+fn last_entry(f: &mut File) -> io::Result<Option<Entry>> {
+    let len = f.seek(SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok(None);
+    }
+    let take = len.min(256 * 1024);
+    f.seek(SeekFrom::Start(len - take))?;
+    let mut tail = Vec::with_capacity(take as usize);
+    f.take(take).read_to_end(&mut tail)?;
+    let text = String::from_utf8_lossy(&tail);
+    let line = text.trim_end().rsplit('\n').next().unwrap_or("");
+    serde_json::from_str(line)
+        .map(Some)
+        .map_err(|e| io::Error::other(format!("the audit log's last line is not an entry: {e}")))
+}
+
+/// Append `entry` to the log at `path`, chained onto the last entry.
+/// Returns the entry as written.
+pub fn append(path: &Path, mut entry: Entry, mode: u32) -> io::Result<Entry> {
+    let mut log = Locked::open(path, mode)?;
+    let last = last_entry(&mut log.0)?;
+    entry.seq = last.as_ref().map_or(1, |e| e.seq + 1);
+    entry.prev = last.map_or_else(|| GENESIS.to_string(), |e| e.hash);
+    entry.hash = entry.digest();
+    let mut line = serde_json::to_vec(&entry).expect("entry serializes");
+    line.push(b'\n');
+    log.0.write_all(&line)?;
+    log.0.sync_data()?;
+    Ok(entry)
+}
+
+/// The first place the chain is broken.
+#[derive(Debug, PartialEq)]
+pub struct Broken {
+    pub line: usize,
+    pub what: String,
+}
+
+/// Check the chain of the whole log; returns its entries.
+pub fn verify_chain(path: &Path) -> Result<Vec<Entry>, Broken> {
+    let f = File::open(path).map_err(|e| Broken {
+        line: 0,
+        what: format!("{}: {e}", path.display()),
+    })?;
+    let mut prev = GENESIS.to_string();
+    let mut entries = Vec::new();
+    for (i, line) in BufReader::new(f).lines().enumerate() {
+        let n = i + 1;
+        let broken = |what: String| Broken { line: n, what };
+        let line = line.map_err(|e| broken(e.to_string()))?;
+        let entry: Entry =
+            serde_json::from_str(&line).map_err(|e| broken(format!("not an audit entry: {e}")))?;
+        if entry.hash != entry.digest() {
+            return Err(broken(format!(
+                "entry {} ({} {}) does not match its hash: edited",
+                entry.seq, entry.event, entry.id
+            )));
+        }
+        if entry.prev != prev {
+            return Err(broken(format!(
+                "entry {} does not follow the entry before it: an entry was deleted, inserted or moved",
+                entry.seq
+            )));
+        }
+        if entry.seq != n as u64 {
+            return Err(broken(format!(
+                "entry number {} where {} was expected: entries removed or reordered",
+                entry.seq, n
+            )));
+        }
+        prev = entry.hash.clone();
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log_with(n: usize) -> (tempfile::TempDir, PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join(FILE_NAME);
+        for i in 0..n {
+            let f = vec![FileHash {
+                file: format!("p/{i}.flac"),
+                sha256: format!("{i:064}"),
+            }];
+            append(
+                &p,
+                Entry::new("recorded", &format!("id{i}"), "p", f, ""),
+                0o640,
+            )
+            .unwrap();
+        }
+        (d, p)
+    }
+
+    fn lines(p: &Path) -> Vec<String> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        let (_d, p) = log_with(5);
+        let e = verify_chain(&p).unwrap();
+        assert_eq!(e.len(), 5);
+        assert_eq!(e[0].prev, GENESIS);
+        assert_eq!(e[4].prev, e[3].hash);
+    }
+
+    #[test]
+    fn an_edited_entry_is_named() {
+        let (_d, p) = log_with(5);
+        let mut l = lines(&p);
+        l[2] = l[2].replace("p/2.flac", "p/x.flac");
+        std::fs::write(&p, l.join("\n") + "\n").unwrap();
+        let b = verify_chain(&p).unwrap_err();
+        assert_eq!(b.line, 3);
+        assert!(b.what.contains("edited"), "{}", b.what);
+    }
+
+    #[test]
+    fn a_deleted_entry_is_named() {
+        let (_d, p) = log_with(5);
+        let mut l = lines(&p);
+        l.remove(1);
+        std::fs::write(&p, l.join("\n") + "\n").unwrap();
+        assert_eq!(verify_chain(&p).unwrap_err().line, 2);
+    }
+
+    #[test]
+    fn reordered_entries_are_named() {
+        let (_d, p) = log_with(5);
+        let mut l = lines(&p);
+        l.swap(2, 3);
+        std::fs::write(&p, l.join("\n") + "\n").unwrap();
+        assert_eq!(verify_chain(&p).unwrap_err().line, 3);
+    }
+
+    #[test]
+    fn a_removed_last_entry_shows_in_the_count_only_so_the_sidecars_are_checked_too() {
+        // Truncating the tail leaves a valid shorter chain: verify
+        // therefore also checks that every sidecar has its entry.
+        let (_d, p) = log_with(3);
+        let l = lines(&p);
+        std::fs::write(&p, l[..2].join("\n") + "\n").unwrap();
+        assert_eq!(verify_chain(&p).unwrap().len(), 2);
+    }
+}
