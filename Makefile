@@ -24,7 +24,8 @@ AST_CFLAGS = -fPIC -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
 AST_SOURCES = $(wildcard c-shim/asterisk/*.c)
 AST_MODULE_SO ?= $(BUILD)/app_legrec.so
 
-PROMPTS = $(BUILD)/sounds/legrec-notice.wav $(BUILD)/sounds/legrec-notice.wav16
+PROMPT_NAMES := $(shell grep -v '^\#' sounds/notices.txt | cut -f1)
+PROMPTS = $(foreach n,$(PROMPT_NAMES),$(BUILD)/sounds/$(n).wav $(BUILD)/sounds/$(n).wav16)
 
 .PHONY: all rust asterisk freeswitch sounds install install-asterisk test clean
 
@@ -49,16 +50,15 @@ freeswitch:
 
 sounds: $(PROMPTS)
 
-# The default notice, spoken by espeak-ng, in the formats Asterisk plays
+# The default prompts, spoken by espeak-ng, in the formats Asterisk plays
 # natively at 8 and 16 kHz.
-$(BUILD)/sounds/legrec-notice.wav $(BUILD)/sounds/legrec-notice.wav16: sounds/notices.txt
+$(BUILD)/sounds/%.wav $(BUILD)/sounds/%.wav16: sounds/notices.txt
 	@mkdir -p $(BUILD)/sounds
-	@grep -v '^#' sounds/notices.txt | while IFS="$$(printf '\t')" read -r name text; do \
-		espeak-ng -v en-us -s 150 -w $(BUILD)/sounds/$$name.espeak.wav "$$text" && \
-		sox $(BUILD)/sounds/$$name.espeak.wav -r 8000 -c 1 -b 16 -e signed-integer $(BUILD)/sounds/$$name.wav && \
-		sox $(BUILD)/sounds/$$name.espeak.wav -r 16000 -c 1 -b 16 -e signed-integer -t wav $(BUILD)/sounds/$$name.wav16 && \
-		rm -f $(BUILD)/sounds/$$name.espeak.wav || exit 1; \
-	done
+	@text="$$(grep "^$*	" sounds/notices.txt | cut -f2)"; \
+	espeak-ng -v en-us -s 150 -w $(BUILD)/sounds/$*.espeak.wav "$$text" && \
+	sox $(BUILD)/sounds/$*.espeak.wav -r 8000 -c 1 -b 16 -e signed-integer $(BUILD)/sounds/$*.wav && \
+	sox $(BUILD)/sounds/$*.espeak.wav -r 16000 -c 1 -b 16 -e signed-integer -t wav $(BUILD)/sounds/$*.wav16 && \
+	rm -f $(BUILD)/sounds/$*.espeak.wav
 
 install: all install-asterisk
 	install -D -m 0755 target/release/legrec $(DESTDIR)$(BINDIR)/legrec
@@ -68,8 +68,7 @@ install-asterisk:
 	@if [ -f $(AST_MODULE_SO) ]; then \
 		install -D -m 0755 $(AST_MODULE_SO) $(DESTDIR)$(ASTMODDIR)/app_legrec.so && \
 		install -D -m 0644 c-shim/asterisk/legrec-en_US.xml $(DESTDIR)$(ASTDATADIR)/documentation/thirdparty/legrec-en_US.xml && \
-		install -D -m 0644 $(BUILD)/sounds/legrec-notice.wav $(DESTDIR)$(ASTDATADIR)/sounds/en/legrec-notice.wav && \
-		install -D -m 0644 $(BUILD)/sounds/legrec-notice.wav16 $(DESTDIR)$(ASTDATADIR)/sounds/en/legrec-notice.wav16 && \
+		for p in $(PROMPTS); do install -D -m 0644 $$p $(DESTDIR)$(ASTDATADIR)/sounds/en/$$(basename $$p) || exit 1; done && \
 		install -D -m 0644 samples/asterisk/legrec.conf $(DESTDIR)$(ASTETCDIR)/legrec.conf.sample && \
 		{ [ -e $(DESTDIR)$(ASTETCDIR)/legrec.conf ] || install -m 0640 samples/asterisk/legrec.conf $(DESTDIR)$(ASTETCDIR)/legrec.conf; } && \
 		echo "app_legrec installed: load it with 'module load app_legrec.so'"; \

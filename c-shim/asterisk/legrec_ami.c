@@ -18,6 +18,12 @@ void legrec_ami_start_event(struct ast_channel *chan, struct legrec_chan *lc)
 		ast_channel_name(chan), ast_channel_uniqueid(chan), lc->id, lc->policy, files);
 }
 
+void legrec_ami_consent_event(struct ast_channel *chan, struct legrec_chan *lc, const char *decision)
+{
+	manager_event(EVENT_FLAG_CALL, "LegRecordConsent", "Channel: %s\r\nId: %s\r\nPolicy: %s\r\nDecision: %s\r\n",
+		ast_channel_name(chan), lc->id, lc->policy, decision);
+}
+
 /* From a core worker thread, once the files are final. */
 void legrec_on_finished(void *userdata, const legrec_finished *f)
 {

@@ -30,6 +30,8 @@ struct legrec_chan {
   char notice[256];
   /* The notice is still owed to the other party once bridged. */
   int notice_to_peer;
+  /* The policy mixes a warning beep into both directions. */
+  int beep;
 };
 
 /* legrec_hook.c: start/stop recording a channel. */
@@ -54,6 +56,7 @@ void legrec_cli_unregister(void);
 int legrec_ami_register(void);
 void legrec_ami_unregister(void);
 void legrec_ami_start_event(struct ast_channel *chan, struct legrec_chan *lc);
+void legrec_ami_consent_event(struct ast_channel *chan, struct legrec_chan *lc, const char *decision);
 void legrec_on_finished(void *userdata, const legrec_finished *f);
 
 /* legrec_conf.c: legrec.conf into the core's key/value form.  Returns NULL

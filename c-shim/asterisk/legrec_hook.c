@@ -36,12 +36,20 @@ static int on_frame(struct ast_audiohook *hook, struct ast_channel *chan, struct
 		|| !frame->data.ptr || frame->samples <= 0) {
 		return -1;
 	}
-	legrec_recording_push(lc->rec,
-		direction == AST_AUDIOHOOK_DIRECTION_READ ? LEGREC_LEG_IN : LEGREC_LEG_OUT,
-		frame->data.ptr, (size_t) frame->samples,
-		ast_format_get_sample_rate(frame->subclass.format));
-	/* Not manipulated: Asterisk keeps the original frame. */
-	return -1;
+	legrec_leg leg = direction == AST_AUDIOHOOK_DIRECTION_READ ? LEGREC_LEG_IN : LEGREC_LEG_OUT;
+	unsigned int rate = ast_format_get_sample_rate(frame->subclass.format);
+	bool mixed = false;
+
+	/* The warning beep goes into what both parties hear (the caller hears
+	 * the write direction, the agent the read direction) and so into the
+	 * recording. */
+	if (lc->beep) {
+		legrec_recording_beep(lc->rec, leg, frame->data.ptr, (size_t) frame->samples, rate, &mixed);
+	}
+	legrec_recording_push(lc->rec, leg, frame->data.ptr, (size_t) frame->samples, rate);
+	/* 0 = manipulated: Asterisk passes our frame on; otherwise it keeps the
+	 * original and skips translating back. */
+	return mixed ? 0 : -1;
 }
 
 static void chan_destroy(void *data)
@@ -190,6 +198,45 @@ static void play_notice(struct ast_channel *chan, struct legrec_chan *lc, const 
 	}
 }
 
+/* The consent window: the prompt, then keys until the consent key or the
+ * timeout.  The core decides what each key means. */
+static legrec_consent_decision ask_consent(struct ast_channel *chan, struct legrec_chan *lc, const legrec_plan *plan)
+{
+	legrec_consent_decision decision = LEGREC_CONSENT_WAIT;
+	struct timeval end = ast_tvadd(ast_tvnow(), ast_samp2tv(plan->consent_timeout_ms, 1000));
+	int digit = 0;
+
+	legrec_recording_consent_begin(lc->rec);
+	if (!ast_strlen_zero(plan->consent_prompt)) {
+		if (ast_streamfile(chan, plan->consent_prompt, ast_channel_language(chan))) {
+			ast_log(LOG_WARNING, "%s: could not play consent prompt '%s'\n", ast_channel_name(chan),
+				plan->consent_prompt);
+		} else {
+			digit = ast_waitstream(chan, AST_DIGIT_ANY);
+			ast_stopstream(chan);
+		}
+	}
+	while (decision == LEGREC_CONSENT_WAIT) {
+		int64_t left = ast_tvdiff_ms(end, ast_tvnow());
+
+		if (!digit && left > 0) {
+			digit = ast_waitfordigit(chan, (int) left);
+		}
+		if (digit < 0) {
+			/* Hung up in the window: the core decides at finalization. */
+			return LEGREC_CONSENT_WAIT;
+		}
+		legrec_recording_consent(lc->rec, (char) digit, &decision);
+		if (!digit) {
+			break;
+		}
+		digit = 0;
+	}
+	ast_verb(3, "%s: recording consent %s\n", ast_channel_name(chan),
+		decision == LEGREC_CONSENT_DECLINED ? "declined" : "given");
+	return decision;
+}
+
 int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, const char **status)
 {
 	legrec_call_info ci;
@@ -210,6 +257,11 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, co
 	ast_rwlock_rdlock(&legrec_core_lock);
 	r = legrec_the_core ? legrec_recording_start(legrec_the_core, policy, &ci, &rec) : LEGREC_ERR_SHUTTING_DOWN;
 	ast_rwlock_unlock(&legrec_core_lock);
+	if (r == LEGREC_ERR_EXEMPT) {
+		ast_verb(2, "%s: not recorded: policy %s never records this party\n", ast_channel_name(chan), policy);
+		*status = "EXEMPT";
+		return 0;
+	}
 	if (r != LEGREC_OK) {
 		char msg[128];
 
@@ -235,6 +287,7 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, co
 	ast_copy_string(lc->policy, policy, sizeof(lc->policy));
 	legrec_recording_plan(rec, &plan);
 	ast_copy_string(lc->notice, plan.notice, sizeof(lc->notice));
+	lc->beep = plan.beep_interval > 0;
 	ds->data = lc;
 	ast_module_ref(AST_MODULE_SELF);
 
@@ -251,12 +304,20 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, co
 	legrec_ami_start_event(chan, lc);
 	*status = "RECORDING";
 
-	if (play && plan.notice_to != LEGREC_PARTY_NONE) {
+	/* The law can require the notice even when the dialplan says `n`. */
+	if ((play || plan.notice_required_by_law) && plan.notice_to != LEGREC_PARTY_NONE) {
+		if (plan.notice_required_by_law) {
+			ast_verb(2, "%s: the recording notice is required by a party's jurisdiction\n", ast_channel_name(chan));
+		}
 		lc->notice_to_peer = plan.notice_to == LEGREC_PARTY_BOTH;
 		if (lc->notice_to_peer) {
 			add_join_hook(chan);
 		}
 		play_notice(chan, lc, &plan);
+	}
+	if (plan.consent != LEGREC_CONSENT_NOTIFY && ask_consent(chan, lc, &plan) == LEGREC_CONSENT_DECLINED) {
+		*status = "DECLINED";
+		legrec_ami_consent_event(chan, lc, "DECLINED");
 	}
 	return 0;
 }

@@ -1,0 +1,361 @@
+//! Consent, jurisdiction and the warning beep on a real Asterisk: SIP calls
+//! from sipp that press keys as RFC 2833 events (the pcaps sip-tester
+//! ships), Local-channel calls between US numbers, and the beep found by
+//! ear (Goertzel at 1400 Hz).
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::asterisk::{rms, tail, tone_share, Sandbox};
+use common::*;
+
+const POLICIES: &str = "
+[optout]
+notice =
+consent = opt-out
+consent_timeout = 6
+
+[optin]
+notice =
+consent = opt-in
+consent_timeout = 6
+
+[agentonly]
+notice =
+consent = opt-out
+consent_timeout = 6
+declined_action = agent-only
+
+[lawful]
+notice =
+notice_to = none
+jurisdiction = auto
+
+[beeping]
+notice =
+beep_interval = 5
+";
+
+const DIALPLAN: &str = "
+[legrec-sip]
+exten => _[a-z].,1,Answer()
+ same => n,LegRecord(${EXTEN})
+ same => n,Set(GLOBAL(STATUS_${EXTEN})=${LEGREC_STATUS})
+ same => n,Wait(20)
+ same => n,Hangup()
+
+[legrec-test]
+; California caller, New York callee: all-party wins.
+exten => 12125550100,1,Answer()
+ same => n,Set(CALLERID(num)=+14155550100)
+ same => n,LegRecord(lawful)
+ same => n,Wait(1)
+ same => n,Hangup()
+; New York to New York: one-party.
+exten => 12125550101,1,Answer()
+ same => n,Set(CALLERID(num)=+12125550100)
+ same => n,LegRecord(lawful)
+ same => n,Wait(1)
+ same => n,Hangup()
+
+exten => beep,1,Answer()
+ same => n,LegRecord(beeping)
+ same => n,Playback(legrec-test-silence)
+ same => n,Hangup()
+";
+
+fn sandbox() -> Sandbox {
+    let mut sb = Sandbox::new();
+    sb.append("legrec.conf", POLICIES);
+    sb.append("extensions.conf", DIALPLAN);
+    let silence = sb.sounds().join("legrec-test-silence.wav");
+    let st = Command::new("sox")
+        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+        .arg(&silence)
+        .args(["trim", "0", "12"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    sb.start();
+    sb
+}
+
+/// A sipp call to `service` sending A-law audio from the first moment and
+/// the key `1` as an RFC 2833 event `key_at_ms` after the call is up, then
+/// audio again.
+fn sipp_call(sb: &Sandbox, service: &str, key_at_ms: Option<u64>) {
+    let work = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/usr/share/sip-tester", work.path().join("pcap")).unwrap();
+    let total = 11_000u64;
+    let key = match key_at_ms {
+        // sipp plays one pcap at a time: the key interrupts the audio, which
+        // starts again once the key's events are sent.
+        Some(at) => format!(
+            r#"<pause milliseconds="{at}"/>
+  <nop><action><exec play_pcap_audio="pcap/dtmf_2833_1.pcap"/></action></nop>
+  <pause milliseconds="600"/>
+  <nop><action><exec play_pcap_audio="pcap/g711a.pcap"/></action></nop>
+  <pause milliseconds="{}"/>"#,
+            total - at
+        ),
+        None => format!(r#"<pause milliseconds="{total}"/>"#),
+    };
+    let scenario = format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="legrec consent">
+  <send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: [service] <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: sip:sipp@[local_ip]:[local_port]
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [auto_media_port] RTP/AVP 8 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Contact: sip:sipp@[local_ip]:[local_port]
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <nop><action><exec play_pcap_audio="pcap/g711a.pcap"/></action></nop>
+  {key}
+  <send retrans="500"><![CDATA[
+BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 2 BYE
+Contact: sip:sipp@[local_ip]:[local_port]
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200" crlf="true"/>
+</scenario>
+"#
+    );
+    let file = work.path().join("consent.xml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = Command::new("sipp")
+        .current_dir(work.path())
+        .arg("-sf")
+        .arg(&file)
+        .args([
+            "-s",
+            service,
+            "-m",
+            "1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "0",
+            "-timeout",
+            "40s",
+            "-timeout_error",
+            "-nostdin",
+        ])
+        .arg(format!("127.0.0.1:{}", sb.sip_port))
+        .output()
+        .expect("sipp (sip-tester) installed");
+    assert!(
+        out.status.success(),
+        "sipp failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        tail(&sb.log(), 30)
+    );
+}
+
+fn global(sb: &Sandbox, name: &str) -> String {
+    sb.cli("dialplan show globals")
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix(&format!("{name}="))
+                .map(str::to_string)
+        })
+        .unwrap_or_default()
+}
+
+fn flac_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "flac"))
+        .count()
+}
+
+#[test]
+fn opt_out_pressed_keeps_nothing_of_the_caller_and_says_declined() {
+    let sb = sandbox();
+    let ami = sb.ami();
+    sipp_call(&sb, "optout", Some(2000));
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(10));
+    let sc = read_sidecar(&sidecars[0]);
+    assert_eq!(sc.status, "declined");
+    assert!(sc.legs.is_empty());
+    assert_eq!(
+        flac_files(sidecars[0].parent().unwrap()),
+        0,
+        "no audio kept"
+    );
+    assert_eq!(sc.consent.digit.as_deref(), Some("1"));
+    assert!(
+        sc.consent.reason.contains("pressed 1 to opt out"),
+        "{}",
+        sc.consent.reason
+    );
+    assert_eq!(global(&sb, "STATUS_optout"), "DECLINED");
+    let ev = ami.wait_event("LegRecordConsent", 1, Duration::from_secs(5));
+    assert!(ev[0].contains("Decision: DECLINED"));
+    let stop = ami.wait_event("LegRecordStop", 1, Duration::from_secs(5));
+    assert!(stop[0].contains("Status: DECLINED"), "{}", stop[0]);
+    let (ok, text) = legrec_verify(&sb.recordings());
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn opt_out_not_pressed_in_the_window_records_the_call() {
+    let sb = sandbox();
+    // The key comes at 9 s, after the 6 s window: too late to refuse.
+    sipp_call(&sb, "optout", Some(9000));
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(10));
+    let sc = read_sidecar(&sidecars[0]);
+    assert_eq!(sc.status, "complete");
+    assert_eq!(sc.consent.decision, "recorded");
+    assert_eq!(global(&sb, "STATUS_optout"), "RECORDING");
+    let li = flac_decode(&leg_path(&sidecars[0], &sc, "in"));
+    assert!(rms(&li) > 300.0, "the caller's audio is kept");
+    // The prompt the caller heard is in `out`.
+    let lo = flac_decode(&leg_path(&sidecars[0], &sc, "out"));
+    assert!(rms(&lo[..3 * 8000]) > 300.0);
+}
+
+#[test]
+fn opt_out_with_agent_only_keeps_only_what_the_caller_heard() {
+    let sb = sandbox();
+    sipp_call(&sb, "agentonly", Some(2000));
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(10));
+    let sc = read_sidecar(&sidecars[0]);
+    assert_eq!(sc.status, "declined");
+    let names: Vec<&str> = sc.legs.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["out"]);
+    assert_eq!(flac_files(sidecars[0].parent().unwrap()), 1);
+    assert_eq!(global(&sb, "STATUS_agentonly"), "DECLINED");
+}
+
+#[test]
+fn opt_in_records_only_with_a_press() {
+    let sb = sandbox();
+    sipp_call(&sb, "optin", Some(2000));
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(10));
+    let sc = read_sidecar(&sidecars[0]);
+    assert_eq!(sc.status, "complete", "{:?}", sc.consent);
+    assert_eq!(sc.consent.decision, "recorded");
+    assert_eq!(sc.pauses.len(), 1, "nothing before the press");
+    assert_eq!(sc.pauses[0].by, "consent");
+    assert_eq!(global(&sb, "STATUS_optin"), "RECORDING");
+    let li = flac_decode(&leg_path(&sidecars[0], &sc, "in"));
+    assert!(
+        rms(&li) > 300.0,
+        "the caller audio after the press: rms {} of {} samples, {:?}",
+        rms(&li),
+        li.len(),
+        sc
+    );
+
+    let sb = sandbox();
+    sipp_call(&sb, "optin", None);
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(10));
+    let sc = read_sidecar(&sidecars[0]);
+    assert_eq!(sc.status, "declined");
+    assert!(sc.legs.is_empty());
+    assert_eq!(flac_files(sidecars[0].parent().unwrap()), 0);
+    assert_eq!(global(&sb, "STATUS_optin"), "DECLINED");
+}
+
+#[test]
+fn an_all_party_state_caller_gets_the_notice_under_jurisdiction_auto() {
+    let sb = sandbox();
+    sb.cli("channel originate Local/12125550100@legrec-test application Wait 10");
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
+    let sc = read_sidecar(&sidecars[0]);
+    let law = sc.consent.law.as_ref().expect("jurisdiction decided");
+    assert_eq!(law.rule, "all-party");
+    assert!(law.reason.contains("US-CA (caller)"), "{}", law.reason);
+    assert_eq!(law.sides[1].jurisdiction, "US");
+    assert!(sc.consent.notice_required_by_law);
+    assert_eq!(sc.notice.len(), 1);
+    assert_eq!(sc.notice[0].party, "caller");
+    let lo = flac_decode(&leg_path(&sidecars[0], &sc, "out"));
+    assert!(rms(&lo[..3 * 8000]) > 300.0, "the notice was heard");
+    assert!(sb.log().contains("required by a party's jurisdiction"));
+
+    let sb = sandbox();
+    sb.cli("channel originate Local/12125550101@legrec-test application Wait 10");
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
+    let sc = read_sidecar(&sidecars[0]);
+    assert_eq!(sc.consent.law.as_ref().unwrap().rule, "one-party");
+    assert!(
+        sc.notice.is_empty(),
+        "one-party on both sides: the policy plays none"
+    );
+}
+
+#[test]
+fn the_warning_beep_is_in_what_the_caller_hears_every_interval() {
+    let sb = sandbox();
+    sb.cli("channel originate Local/beep@legrec-test application Wait 15");
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(30));
+    let sc = read_sidecar(&sidecars[0]);
+    let lo = flac_decode(&leg_path(&sidecars[0], &sc, "out"));
+    let windows = lo.len() / 800;
+    let on: Vec<usize> = (0..windows)
+        .filter(|w| tone_share(&lo[w * 800..(w + 1) * 800], 8000.0, 1400.0) > 0.7)
+        .collect();
+    let starts: Vec<usize> = on
+        .iter()
+        .copied()
+        .filter(|w| !on.contains(&(w.wrapping_sub(1))))
+        .collect();
+    assert_eq!(starts.len(), 2, "two beeps in 12 s: {on:?}");
+    for (k, s) in starts.iter().enumerate() {
+        let at = *s as f64 / 10.0;
+        assert!(
+            (at - 5.0 * (k + 1) as f64).abs() <= 0.3,
+            "beep {k} at {at} s"
+        );
+    }
+    assert!(
+        on.len() >= 8 && on.len() <= 12,
+        "each about 0.5 s: {} windows",
+        on.len()
+    );
+    assert_eq!(sc.beeps.as_ref().unwrap().count, 2);
+}
