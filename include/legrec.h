@@ -109,8 +109,11 @@ typedef enum legrec_log_level {
 
 /*
  * One log record.  All strings are NUL-terminated and valid only during the
- * callback.  `channel` is the PBX channel (or session uuid) the record is
- * about, or NULL.  `file` and `line` point into the Rust core's sources.
+ * callback.  `channel` is the PBX channel name and `uniqueid` its unique id
+ * (Asterisk's uniqueid, FreeSWITCH's session uuid) the record is about, or
+ * NULL.  `file` and `line` point into the Rust core's sources.  `target`
+ * is "notice" for start-up, reload and configuration messages an admin
+ * should see at NOTICE level.
  */
 typedef struct legrec_log_record {
   legrec_log_level level;
@@ -118,6 +121,7 @@ typedef struct legrec_log_record {
   const char *file;
   uint32_t line;
   const char *channel;
+  const char *uniqueid;
   const char *message;
 } legrec_log_record;
 
@@ -187,7 +191,8 @@ legrec_config *legrec_config_new(void);
 /*
  * Add one `key = value` line of section `section`, read from line `line` of
  * the PBX's config file (0 if unknown; it is used in error messages).  All
- * strings are copied.  Values are checked when the configuration is given to
+ * strings are copied.  With `key` and `value` both NULL the section is only
+ * declared: a policy with every setting at its default.  Values are checked when the configuration is given to
  * legrec_core_new() or legrec_core_reload(), so that every error is reported
  * with its section, key and line.
  */

@@ -38,6 +38,8 @@ legrec_config *legrec_conf_read(int reload, int *unchanged)
 	while ((cat = ast_category_browse(cfg, cat))) {
 		struct ast_variable *v;
 
+		/* Declared first, so a policy with every default exists too. */
+		legrec_config_set(config, cat, NULL, NULL, 0);
 		for (v = ast_variable_browse(cfg, cat); v; v = v->next) {
 			if (!strcmp(cat, "general") && !strcmp(v->name, "spool_dir")) {
 				has_spool = 1;

@@ -26,13 +26,23 @@ pub unsafe extern "C" fn legrec_config_set(
     line: u32,
 ) -> legrec_result {
     guarded!({
-        check_null!(config, section, key, value);
+        check_null!(config, section);
+        let raw = unsafe { &mut *(config as *mut RawConfig) };
+        if key.is_null() && value.is_null() {
+            return match unsafe { req_str(section) } {
+                Ok(s) => {
+                    raw.declare(s);
+                    LEGREC_OK
+                }
+                Err(_) => LEGREC_ERR_INVALID_PARAMETER,
+            };
+        }
+        check_null!(key, value);
         let (section, key, value) =
             match unsafe { (req_str(section), req_str(key), req_str(value)) } {
                 (Ok(s), Ok(k), Ok(v)) => (s, k, v),
                 _ => return LEGREC_ERR_INVALID_PARAMETER,
             };
-        let raw = unsafe { &mut *(config as *mut RawConfig) };
         raw.set(section, key, value, line);
         LEGREC_OK
     })

@@ -106,11 +106,15 @@ impl Log for Bridge {
                 Some(n) => message.push_str(&format!(" ({n} similar messages suppressed)")),
             }
         }
-        let channel = record
-            .key_values()
-            .get(log::kv::Key::from("channel"))
-            .map(|v| v.to_string())
-            .filter(|c| !c.is_empty());
+        let kv = |key: &str| {
+            record
+                .key_values()
+                .get(log::kv::Key::from(key))
+                .map(|v| v.to_string())
+                .filter(|c| !c.is_empty())
+                .map(|c| c_string(&c))
+        };
+        let (channel, uniqueid) = (kv("channel"), kv("uniqueid"));
         let level = match record.level() {
             Level::Error => LEGREC_LOG_ERROR,
             Level::Warn => LEGREC_LOG_WARN,
@@ -121,13 +125,13 @@ impl Log for Bridge {
         let target = c_string(record.target());
         let file = c_string(file);
         let message = c_string(&message);
-        let channel: Option<CString> = channel.map(|c| c_string(&c));
         let rec = legrec_log_record {
             level,
             target: target.as_ptr(),
             file: file.as_ptr(),
             line,
             channel: channel.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
+            uniqueid: uniqueid.as_ref().map_or(std::ptr::null(), |c: &CString| c.as_ptr()),
             message: message.as_ptr(),
         };
         unsafe { callback(sink.userdata as *mut std::ffi::c_void, &rec) };

@@ -136,7 +136,7 @@ fn toggle(
     if !set(rec, on, &by) {
         return LEGREC_ERR_STATE;
     }
-    log::info!(channel = rec.call.channel.as_str(); "recording {} {} by {}", rec.id, words[usize::from(!on)], by);
+    log::info!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str(); "recording {} {} by {}", rec.id, words[usize::from(!on)], by);
     LEGREC_OK
 }
 
@@ -303,7 +303,7 @@ pub unsafe extern "C" fn legrec_recording_stop(recording: *mut legrec_recording)
         check_null!(recording);
         let rec = &handle(recording).rec;
         if rec.stop() {
-            log::debug!(channel = rec.call.channel.as_str(); "recording {} stop requested", rec.id);
+            log::debug!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str(); "recording {} stop requested", rec.id);
             LEGREC_OK
         } else {
             LEGREC_ERR_STOPPED

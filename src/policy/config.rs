@@ -32,7 +32,8 @@ pub struct RawLine {
 }
 
 impl RawConfig {
-    pub fn set(&mut self, section: &str, key: &str, value: &str, line: u32) {
+    /// The section named `section`, created empty if new.
+    pub fn declare(&mut self, section: &str) -> &mut RawSection {
         let idx = match self.sections.iter().position(|s| s.name == section) {
             Some(i) => i,
             None => {
@@ -43,7 +44,11 @@ impl RawConfig {
                 self.sections.len() - 1
             }
         };
-        self.sections[idx].lines.push(RawLine {
+        &mut self.sections[idx]
+    }
+
+    pub fn set(&mut self, section: &str, key: &str, value: &str, line: u32) {
+        self.declare(section).lines.push(RawLine {
             key: key.trim().to_string(),
             value: value.trim().to_string(),
             line,

@@ -253,7 +253,7 @@ impl Job {
 
     fn fail(&mut self, e: io::Error) {
         let reason = format!("writing {} failed: {e}", self.rec.paths.dir.display());
-        log::error!(channel = self.rec.call.channel.as_str(); "recording {} stopped: {reason}", self.rec.id);
+        log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str(); "recording {} stopped: {reason}", self.rec.id);
         self.failure = Some(reason);
         self.rec.stop();
         // Release the encoders now: nothing more can be written.
@@ -378,7 +378,7 @@ impl Job {
                 let _ = std::fs::remove_file(f);
             }
             let _ = std::fs::remove_file(paths.marker());
-            log::info!(channel = self.rec.call.channel.as_str();
+            log::info!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
                 "recording {} discarded: {:.1} s is shorter than min_duration {} s",
                 self.rec.id, seconds, self.rec.policy.min_duration);
             return Outcome {
@@ -397,7 +397,7 @@ impl Job {
                 files.push(paths.sidecar());
                 self.audit(status, &files, &reason);
             }
-            Err(e) => log::error!(channel = self.rec.call.channel.as_str();
+            Err(e) => log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
                 "recording {}: cannot write sidecar {}: {e}", self.rec.id, paths.sidecar().display()),
         }
         Outcome {
@@ -426,7 +426,7 @@ impl Job {
             crate::audit::append(&crate::audit::log_path(spool), entry, self.file_mode)
         });
         if let Err(e) = result {
-            log::error!(channel = self.rec.call.channel.as_str();
+            log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
                 "recording {}: cannot append to the audit log in {}: {e}", self.rec.id, spool.display());
         }
     }

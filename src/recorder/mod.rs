@@ -59,7 +59,7 @@ impl Shared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|r| !Arc::ptr_eq(r, rec));
-        log::info!(channel = rec.call.channel.as_str();
+        log::info!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str();
             "recording {} {} ({:.1} s{}{})", rec.id, outcome.status.as_str(), outcome.seconds,
             if outcome.reason.is_empty() { "" } else { ": " }, outcome.reason);
         if let Some(f) = &self.on_finished {
@@ -159,7 +159,7 @@ impl Core {
             .ok_or_else(|| StartError::UnknownPolicy(policy_name.to_string()))?;
         let policy = Arc::new(policy.clone());
         if let Some(entry) = policy.exempt(&[&call.caller_number, &call.callee], &call.channel) {
-            log::info!(channel = call.channel.as_str(); "not recorded: policy {} never_record lists '{entry}'", policy.name);
+            log::info!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: policy {} never_record lists '{entry}'", policy.name);
             return Err(StartError::Exempt(entry.to_string()));
         }
         let plan = call_plan(&policy, &call, &settings.jurisdictions);
@@ -224,7 +224,7 @@ impl Core {
                 for p in &created {
                     let _ = std::fs::remove_file(p);
                 }
-                log::error!(channel = rec.call.channel.as_str(); "cannot start recording: {e}");
+                log::error!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str(); "cannot start recording: {e}");
                 return Err(e);
             }
         };
@@ -242,7 +242,7 @@ impl Core {
             .push(Arc::clone(&rec));
         let w = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
         self.workers[w].0.send(Control::Add(Box::new(job)));
-        log::info!(channel = rec.call.channel.as_str();
+        log::info!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str();
             "recording {} started under policy {} into {}", rec.id, policy.name, rec.paths.dir.display());
         Ok(rec)
     }

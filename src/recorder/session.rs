@@ -319,7 +319,7 @@ impl Recording {
                 self.set_paused(false, "consent");
             }
             Consent::Declined => {
-                log::info!(channel = self.call.channel.as_str(); "recording {}: consent declined ({})", self.id,
+                log::info!(channel = self.call.channel.as_str(), uniqueid = self.call.uniqueid.as_str(); "recording {}: consent declined ({})", self.id,
                     self.policy.declined_action.as_str());
                 if self.policy.declined_action == crate::policy::config::DeclinedAction::Drop {
                     self.stop();
