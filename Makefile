@@ -43,10 +43,16 @@ $(AST_MODULE_SO): $(AST_SOURCES) c-shim/asterisk/legrec_ast.h c-shim/asterisk/ap
 	$(CC) -shared $(AST_CFLAGS) -o $@ $(AST_SOURCES) $(LEGREC_LIB) $(NATIVE_LIBS) \
 		-Wl,--version-script=c-shim/asterisk/app_legrec.map -Wl,--exclude-libs,ALL
 
+# Where scripts/find-freeswitch finds FreeSWITCH (FREESWITCH_PREFIX,
+# pkg-config, /usr/local/freeswitch, /opt/freeswitch).
+FS_PREFIX := $(shell scripts/find-freeswitch 2>/dev/null)
+FS_MODULE_SO ?= $(BUILD)/mod_legrec.so
+
 freeswitch:
-	@if [ -f c-shim/freeswitch/Makefile ] && pkg-config --exists freeswitch 2>/dev/null; then \
-		$(MAKE) --no-print-directory -C c-shim/freeswitch LEGREC_LIB=$(abspath $(LEGREC_LIB)) BUILD=$(abspath $(BUILD)); \
-	else echo "FreeSWITCH not found by pkg-config: mod_legrec.so skipped"; fi
+	@if [ -n "$(FS_PREFIX)" ]; then \
+		PKG_CONFIG_PATH=$(FS_PREFIX)/lib/pkgconfig:$$PKG_CONFIG_PATH $(MAKE) --no-print-directory -C c-shim/freeswitch \
+			LEGREC_LIB=$(abspath $(LEGREC_LIB)) BUILD=$(abspath $(dir $(FS_MODULE_SO))); \
+	else echo "FreeSWITCH not found (set FREESWITCH_PREFIX): mod_legrec.so skipped"; fi
 
 sounds: $(PROMPTS)
 
@@ -62,7 +68,10 @@ $(BUILD)/sounds/%.wav $(BUILD)/sounds/%.wav16: sounds/notices.txt
 
 install: all install-asterisk
 	install -D -m 0755 target/release/legrec $(DESTDIR)$(BINDIR)/legrec
-	@if [ -f $(BUILD)/mod_legrec.so ]; then $(MAKE) --no-print-directory -C c-shim/freeswitch install BUILD=$(abspath $(BUILD)); fi
+	@if [ -n "$(FS_PREFIX)" ] && [ -f $(BUILD)/mod_legrec.so ]; then \
+		PKG_CONFIG_PATH=$(FS_PREFIX)/lib/pkgconfig $(MAKE) --no-print-directory -C c-shim/freeswitch install BUILD=$(abspath $(BUILD)); \
+		install -D -m 0644 samples/freeswitch/legrec.conf.xml $(DESTDIR)$(FS_PREFIX)/etc/freeswitch/autoload_configs/legrec.conf.xml.sample; \
+	fi
 
 install-asterisk:
 	@if [ -f $(AST_MODULE_SO) ]; then \

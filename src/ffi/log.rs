@@ -131,7 +131,9 @@ impl Log for Bridge {
             file: file.as_ptr(),
             line,
             channel: channel.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
-            uniqueid: uniqueid.as_ref().map_or(std::ptr::null(), |c: &CString| c.as_ptr()),
+            uniqueid: uniqueid
+                .as_ref()
+                .map_or(std::ptr::null(), |c: &CString| c.as_ptr()),
             message: message.as_ptr(),
         };
         unsafe { callback(sink.userdata as *mut std::ffi::c_void, &rec) };

@@ -397,8 +397,10 @@ impl Job {
                 files.push(paths.sidecar());
                 self.audit(status, &files, &reason);
             }
-            Err(e) => log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
-                "recording {}: cannot write sidecar {}: {e}", self.rec.id, paths.sidecar().display()),
+            Err(e) => {
+                log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
+                "recording {}: cannot write sidecar {}: {e}", self.rec.id, paths.sidecar().display())
+            }
         }
         Outcome {
             status,

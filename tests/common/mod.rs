@@ -8,6 +8,7 @@ use std::process::Command;
 use legrec::sidecar::Sidecar;
 
 pub mod asterisk;
+pub mod freeswitch;
 
 /// target/<profile>/ of the test binary.
 pub fn target_dir() -> PathBuf {

@@ -1,0 +1,287 @@
+/*
+ * legrec_fs_media.c -- where a frame enters on FreeSWITCH: a media bug on
+ * the recorded session, the notice, and the consent window.
+ *
+ * The bug asks for SMBF_READ_REPLACE | SMBF_WRITE_REPLACE: FreeSWITCH then
+ * hands it each frame of each direction, decoded, on the thread that moves
+ * it (READ and WRITE may be different threads; the core has a ring per leg).
+ * The stream flags (SMBF_READ_STREAM | SMBF_WRITE_STREAM) would copy every
+ * frame into the bug's own buffers under a mutex for a reader to mix; we
+ * need the directions apart, and the frame itself, so the callback only
+ * passes it to the core and gives it back unchanged (or with the warning
+ * beep mixed in).
+ */
+#include "legrec_fs.h"
+
+static uint32_t frame_rate(switch_frame_t *f, uint32_t fallback)
+{
+	return f->rate ? f->rate : fallback;
+}
+
+static void pass(struct legrec_fs_chan *lc, legrec_leg leg, switch_frame_t *f, uint32_t rate)
+{
+	bool mixed = false;
+
+	if (!f || !f->data || !f->samples || f->channels > 1) {
+		return;
+	}
+	if (lc->beep) {
+		legrec_recording_beep(lc->rec, leg, f->data, f->samples, rate, &mixed);
+	}
+	legrec_recording_push(lc->rec, leg, f->data, f->samples, rate);
+}
+
+static switch_bool_t on_bug(switch_media_bug_t *bug, void *user_data, switch_abc_type_t type)
+{
+	struct legrec_fs_chan *lc = user_data;
+	switch_frame_t *f;
+
+	switch (type) {
+	case SWITCH_ABC_TYPE_READ_REPLACE:
+		f = switch_core_media_bug_get_read_replace_frame(bug);
+		pass(lc, LEGREC_LEG_IN, f, frame_rate(f, lc->read_rate));
+		switch_core_media_bug_set_read_replace_frame(bug, f);
+		break;
+	case SWITCH_ABC_TYPE_WRITE_REPLACE:
+		f = switch_core_media_bug_get_write_replace_frame(bug);
+		pass(lc, LEGREC_LEG_OUT, f, frame_rate(f, lc->write_rate));
+		switch_core_media_bug_set_write_replace_frame(bug, f);
+		break;
+	case SWITCH_ABC_TYPE_CLOSE:
+		/* Hangup or stop: the handle goes; a core worker finalizes the
+		 * files and raises legrec::stop. */
+		legrec_recording_free(lc->rec);
+		lc->rec = NULL;
+		lc->bug = NULL;
+		break;
+	default:
+		break;
+	}
+	return SWITCH_TRUE;
+}
+
+static void play_notice(switch_core_session_t *session, struct legrec_fs_chan *lc, const legrec_plan *plan)
+{
+	switch_channel_t *channel = switch_core_session_get_channel(session);
+
+	if (!plan->record_notice) {
+		legrec_recording_pause(lc->rec, true, "notice");
+	}
+	legrec_recording_notice_played(lc->rec, lc->notice, "caller");
+	if (switch_ivr_play_file(session, NULL, lc->notice, NULL) != SWITCH_STATUS_SUCCESS) {
+		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING,
+			"%s: could not play recording notice '%s'\n", switch_channel_get_name(channel), lc->notice);
+	}
+	if (!plan->record_notice) {
+		legrec_recording_pause(lc->rec, false, "notice");
+	}
+}
+
+static switch_status_t on_key(switch_core_session_t *session, void *input, switch_input_type_t type, void *buf,
+	unsigned int len)
+{
+	if (type == SWITCH_INPUT_TYPE_DTMF) {
+		*(char *) buf = ((switch_dtmf_t *) input)->digit;
+		return SWITCH_STATUS_BREAK;
+	}
+	return SWITCH_STATUS_SUCCESS;
+}
+
+/* The consent window: the prompt, then keys until the consent key or the
+ * timeout.  The core decides what each key means. */
+static legrec_consent_decision ask_consent(switch_core_session_t *session, struct legrec_fs_chan *lc,
+	const legrec_plan *plan)
+{
+	switch_channel_t *channel = switch_core_session_get_channel(session);
+	legrec_consent_decision decision = LEGREC_CONSENT_WAIT;
+	switch_time_t end = switch_micro_time_now() + (switch_time_t) plan->consent_timeout_ms * 1000;
+	char key = 0;
+
+	legrec_recording_consent_begin(lc->rec);
+	if (!zstr(plan->consent_prompt)) {
+		switch_input_args_t args = { 0 };
+
+		args.input_callback = on_key;
+		args.buf = &key;
+		args.buflen = 1;
+		switch_ivr_play_file(session, NULL, plan->consent_prompt, &args);
+	}
+	while (decision == LEGREC_CONSENT_WAIT && switch_channel_ready(channel)) {
+		switch_time_t now = switch_micro_time_now();
+
+		if (!key && now < end) {
+			char buf[2] = "";
+
+			switch_ivr_collect_digits_count(session, buf, sizeof(buf), 1, NULL, NULL,
+				(uint32_t) ((end - now) / 1000), 0, 0);
+			key = buf[0];
+		}
+		legrec_recording_consent(lc->rec, key, &decision);
+		if (!key) {
+			break;
+		}
+		key = 0;
+	}
+	return decision;
+}
+
+static void fill_call(switch_channel_t *channel, legrec_call_info *ci, char *pbx, size_t pbx_len)
+{
+	const char *queue = switch_channel_get_variable(channel, "legrec_queue");
+
+	if (zstr(queue)) {
+		queue = switch_channel_get_variable(channel, "cc_queue");
+	}
+	switch_snprintf(pbx, pbx_len, "FreeSWITCH %s", switch_version_full());
+	ci->pbx = pbx;
+	ci->channel = switch_channel_get_name(channel);
+	ci->uniqueid = switch_channel_get_uuid(channel);
+	ci->caller_number = switch_channel_get_variable(channel, "caller_id_number");
+	ci->caller_name = switch_channel_get_variable(channel, "caller_id_name");
+	ci->callee = switch_channel_get_variable(channel, "destination_number");
+	ci->queue = queue;
+}
+
+switch_status_t legrec_fs_start(switch_core_session_t *session, const char *policy, const char **status)
+{
+	switch_channel_t *channel = switch_core_session_get_channel(session);
+	struct legrec_fs_chan *lc;
+	legrec_call_info ci = { 0 };
+	legrec_recording *rec = NULL;
+	switch_codec_implementation_t impl = { 0 };
+	legrec_plan plan;
+	legrec_result r;
+	char pbx[64];
+
+	*status = "FAILED";
+	if (switch_channel_get_private(channel, LEGREC_PRIVATE)) {
+		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING, "already recorded by legrec\n");
+		*status = "RECORDING";
+		return SWITCH_STATUS_SUCCESS;
+	}
+	fill_call(channel, &ci, pbx, sizeof(pbx));
+	switch_thread_rwlock_rdlock(legrec_fs_core_lock);
+	r = legrec_fs_core ? legrec_recording_start(legrec_fs_core, policy, &ci, &rec) : LEGREC_ERR_SHUTTING_DOWN;
+	switch_thread_rwlock_unlock(legrec_fs_core_lock);
+	if (r == LEGREC_ERR_EXEMPT) {
+		*status = "EXEMPT";
+		return SWITCH_STATUS_SUCCESS;
+	}
+	if (r != LEGREC_OK) {
+		char msg[128];
+
+		legrec_result_message(r, msg, sizeof(msg), NULL);
+		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING, "legrec %s not started: %s\n",
+			policy, msg);
+		return SWITCH_STATUS_FALSE;
+	}
+
+	lc = switch_core_session_alloc(session, sizeof(*lc));
+	lc->rec = rec;
+	legrec_recording_id(rec, lc->id, sizeof(lc->id));
+	switch_copy_string(lc->policy, policy, sizeof(lc->policy));
+	legrec_recording_plan(rec, &plan);
+	switch_copy_string(lc->notice, plan.notice, sizeof(lc->notice));
+	lc->beep = plan.beep_interval > 0;
+	switch_core_session_get_read_impl(session, &impl);
+	lc->read_rate = impl.actual_samples_per_second ? impl.actual_samples_per_second : 8000;
+	switch_core_session_get_write_impl(session, &impl);
+	lc->write_rate = impl.actual_samples_per_second ? impl.actual_samples_per_second : lc->read_rate;
+
+	if (switch_core_media_bug_add(session, "legrec", policy, on_bug, lc, 0,
+			SMBF_READ_REPLACE | SMBF_WRITE_REPLACE | SMBF_NO_PAUSE, &lc->bug) != SWITCH_STATUS_SUCCESS) {
+		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_ERROR, "cannot add the legrec media bug\n");
+		legrec_recording_free(rec);
+		return SWITCH_STATUS_FALSE;
+	}
+	switch_channel_set_private(channel, LEGREC_PRIVATE, lc);
+	switch_channel_set_variable(channel, "legrec_id", lc->id);
+	*status = "RECORDING";
+	switch_channel_set_variable(channel, "legrec_status", *status);
+	{
+		char files[2048] = "";
+
+		legrec_recording_files(rec, files, sizeof(files));
+		legrec_fs_fire("legrec::start", session, lc, "RECORDING", files);
+	}
+
+	if (plan.notice_to != LEGREC_PARTY_NONE && !zstr(lc->notice)) {
+		switch_channel_answer(channel);
+		lc->notice_to_peer = plan.notice_to == LEGREC_PARTY_BOTH;
+		play_notice(session, lc, &plan);
+	}
+	if (plan.consent != LEGREC_CONSENT_NOTIFY) {
+		switch_channel_answer(channel);
+		if (ask_consent(session, lc, &plan) == LEGREC_CONSENT_DECLINED) {
+			legrec_recording_stats st;
+
+			*status = "DECLINED";
+			legrec_fs_fire("legrec::consent", session, lc, "DECLINED", "");
+			/* declined_action = drop stopped the recording: take the bug
+			 * off now rather than at hangup. */
+			if (lc->rec && legrec_recording_stats_get(lc->rec, &st) == LEGREC_OK && st.stopped && lc->bug) {
+				switch_core_media_bug_remove(session, &lc->bug);
+			}
+		}
+	}
+	return SWITCH_STATUS_SUCCESS;
+}
+
+switch_status_t legrec_fs_control(switch_core_session_t *session, const char *what, const char *by, const char **err)
+{
+	switch_channel_t *channel = switch_core_session_get_channel(session);
+	struct legrec_fs_chan *lc = switch_channel_get_private(channel, LEGREC_PRIVATE);
+	legrec_result r;
+	static __thread char msg[160];
+
+	if (!lc || !lc->rec) {
+		*err = "the session is not being recorded by legrec";
+		return SWITCH_STATUS_FALSE;
+	}
+	if (!strcmp(what, "stop")) {
+		/* The bug's CLOSE frees the handle; the worker finalizes. */
+		legrec_recording_stop(lc->rec);
+		if (lc->bug) {
+			switch_core_media_bug_remove(session, &lc->bug);
+		}
+		return SWITCH_STATUS_SUCCESS;
+	} else if (!strcmp(what, "mask") || !strcmp(what, "unmask")) {
+		r = legrec_recording_mask(lc->rec, !strcmp(what, "mask"), by);
+	} else if (!strcmp(what, "pause") || !strcmp(what, "resume")) {
+		r = legrec_recording_pause(lc->rec, !strcmp(what, "pause"), by);
+	} else {
+		*err = "unknown action";
+		return SWITCH_STATUS_FALSE;
+	}
+	if (r != LEGREC_OK) {
+		legrec_result_message(r, msg, sizeof(msg), NULL);
+		*err = msg;
+		return SWITCH_STATUS_FALSE;
+	}
+	return SWITCH_STATUS_SUCCESS;
+}
+
+/* CHANNEL_BRIDGE: play the notice once to the party a recorded session is
+ * bridged to (notice_to = both); not again after a transfer. */
+void legrec_fs_on_bridge(switch_event_t *event)
+{
+	const char *ids[2] = { switch_event_get_header(event, "Bridge-A-Unique-ID"),
+		switch_event_get_header(event, "Bridge-B-Unique-ID") };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		switch_core_session_t *session;
+		struct legrec_fs_chan *lc;
+
+		if (zstr(ids[i]) || zstr(ids[!i]) || !(session = switch_core_session_locate(ids[i]))) {
+			continue;
+		}
+		lc = switch_channel_get_private(switch_core_session_get_channel(session), LEGREC_PRIVATE);
+		if (lc && lc->rec && lc->notice_to_peer) {
+			lc->notice_to_peer = 0;
+			switch_ivr_broadcast(ids[!i], lc->notice, SMF_ECHO_ALEG);
+			legrec_recording_notice_played(lc->rec, lc->notice, "agent");
+		}
+		switch_core_session_rwunlock(session);
+	}
+}

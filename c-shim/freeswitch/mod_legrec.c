@@ -1,0 +1,304 @@
+/*
+ * mod_legrec.c -- legrec for FreeSWITCH: per-leg FLAC call recording with a
+ * recording notice and consent, on the same Rust core as app_legrec.
+ *
+ * The module: load, shutdown, the dialplan applications, the `legrec` API
+ * command, events and the log bridge.  Media bugs live in
+ * legrec_fs_media.c, the XML config in legrec_fs_config.c.
+ */
+#include "legrec_fs.h"
+
+SWITCH_MODULE_LOAD_FUNCTION(mod_legrec_load);
+SWITCH_MODULE_SHUTDOWN_FUNCTION(mod_legrec_shutdown);
+SWITCH_MODULE_DEFINITION(mod_legrec, mod_legrec_load, mod_legrec_shutdown, NULL);
+
+legrec_core *legrec_fs_core;
+switch_thread_rwlock_t *legrec_fs_core_lock;
+static switch_event_node_t *bridge_node;
+
+#define LEGREC_API_SYNTAX \
+	"legrec start <uuid> <policy> | stop|mask|unmask|pause|resume <uuid> | status | policies | reload"
+
+/* --------------------------------------------------------------- logging */
+
+void legrec_fs_on_log(void *userdata, const legrec_log_record *r)
+{
+	switch_log_level_t level;
+	const char *chan = r->channel ? r->channel : "";
+	const char *sep = r->channel ? ": " : "";
+
+	switch (r->level) {
+	case LEGREC_LOG_ERROR:
+		level = SWITCH_LOG_ERROR;
+		break;
+	case LEGREC_LOG_WARN:
+		level = SWITCH_LOG_WARNING;
+		break;
+	case LEGREC_LOG_INFO:
+		level = !strcmp(r->target, "notice") ? SWITCH_LOG_NOTICE : SWITCH_LOG_INFO;
+		break;
+	default:
+		level = SWITCH_LOG_DEBUG;
+		break;
+	}
+	/* With the session's uuid, so `uuid`-filtered logs show it. */
+	switch_log_printf(SWITCH_CHANNEL_ID_LOG, r->file, "legrec", (int) r->line, r->uniqueid, level, "%s%s%s\n", chan,
+		sep, r->message);
+}
+
+/* ---------------------------------------------------------------- events */
+
+void legrec_fs_fire(const char *subclass, switch_core_session_t *session, struct legrec_fs_chan *lc,
+	const char *status, const char *files)
+{
+	switch_event_t *event;
+
+	if (switch_event_create_subclass(&event, SWITCH_EVENT_CUSTOM, subclass) != SWITCH_STATUS_SUCCESS) {
+		return;
+	}
+	if (session) {
+		switch_channel_event_set_data(switch_core_session_get_channel(session), event);
+	}
+	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Id", lc->id);
+	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Policy", lc->policy);
+	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Status", status);
+	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Files", files);
+	switch_event_fire(&event);
+}
+
+/* From a core worker thread, once the files are final. */
+void legrec_fs_on_finished(void *userdata, const legrec_finished *f)
+{
+	static const char *status[] = { "RECORDING", "COMPLETE", "FAILED", "DECLINED", "DISCARDED" };
+	switch_event_t *event;
+
+	if (switch_event_create_subclass(&event, SWITCH_EVENT_CUSTOM, "legrec::stop") != SWITCH_STATUS_SUCCESS) {
+		return;
+	}
+	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Id", f->id);
+	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Policy", f->policy);
+	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Channel", f->channel);
+	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Status",
+		f->status <= LEGREC_STATUS_DISCARDED ? status[f->status] : "UNKNOWN");
+	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Reason", f->reason);
+	switch_event_add_header(event, SWITCH_STACK_BOTTOM, "Legrec-Seconds", "%.2f", f->seconds);
+	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Files", f->files);
+	switch_event_fire(&event);
+}
+
+static void on_bridge_event(switch_event_t *event)
+{
+	legrec_fs_on_bridge(event);
+}
+
+/* ---------------------------------------------------------- applications */
+
+SWITCH_STANDARD_APP(legrec_app)
+{
+	const char *status = "FAILED";
+
+	if (zstr(data)) {
+		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING, "usage: legrec <policy>\n");
+	} else {
+		legrec_fs_start(session, data, &status);
+	}
+	/* A failed recording never fails the call. */
+	switch_channel_set_variable(switch_core_session_get_channel(session), "legrec_status", status);
+}
+
+static void control_app(switch_core_session_t *session, const char *what)
+{
+	const char *err = NULL;
+
+	if (legrec_fs_control(session, what, "dialplan", &err) != SWITCH_STATUS_SUCCESS) {
+		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING, "legrec %s: %s\n", what, err);
+	}
+}
+
+SWITCH_STANDARD_APP(legrec_stop_app) { control_app(session, "stop"); }
+SWITCH_STANDARD_APP(legrec_mask_app) { control_app(session, "mask"); }
+SWITCH_STANDARD_APP(legrec_unmask_app) { control_app(session, "unmask"); }
+SWITCH_STANDARD_APP(legrec_pause_app) { control_app(session, "pause"); }
+SWITCH_STANDARD_APP(legrec_resume_app) { control_app(session, "resume"); }
+
+/* ------------------------------------------------------------------- API */
+
+static void print_live(void *ud, const legrec_live_info *r)
+{
+	switch_stream_handle_t *stream = ud;
+
+	stream->write_function(stream, "%s,%s,%s,%.1f,%llu,%s\n", r->channel, r->id, r->policy, r->seconds,
+		(unsigned long long) r->dropped_frames, r->masked ? "masked" : (r->paused ? "paused" : "recording"));
+}
+
+static void print_policy(void *ud, const legrec_policy_info *p)
+{
+	switch_stream_handle_t *stream = ud;
+
+	stream->write_function(stream, "%s,%s,%s,%s,%s,%u\n", p->name, p->notice, p->notice_to, p->consent, p->legs,
+		p->sample_rate);
+}
+
+static switch_status_t reload_config(switch_stream_handle_t *stream)
+{
+	legrec_config *config = legrec_fs_read_config();
+	char err[512] = "";
+	legrec_result r;
+
+	if (!config) {
+		stream->write_function(stream, "-ERR legrec.conf not found\n");
+		return SWITCH_STATUS_SUCCESS;
+	}
+	switch_thread_rwlock_rdlock(legrec_fs_core_lock);
+	r = legrec_fs_core ? legrec_core_reload(legrec_fs_core, config, err, sizeof(err)) : LEGREC_ERR_SHUTTING_DOWN;
+	switch_thread_rwlock_unlock(legrec_fs_core_lock);
+	legrec_config_free(config);
+	if (r != LEGREC_OK) {
+		stream->write_function(stream, "-ERR legrec.conf %s; keeping the running configuration\n", err);
+	} else {
+		stream->write_function(stream, "+OK reloaded\n");
+	}
+	return SWITCH_STATUS_SUCCESS;
+}
+
+SWITCH_STANDARD_API(legrec_api)
+{
+	char *argv[4] = { 0 };
+	char *copy;
+	int argc;
+	switch_core_session_t *target;
+	const char *err = NULL;
+
+	if (zstr(cmd)) {
+		stream->write_function(stream, "-USAGE: %s\n", LEGREC_API_SYNTAX);
+		return SWITCH_STATUS_SUCCESS;
+	}
+	copy = strdup(cmd);
+	argc = switch_separate_string(copy, ' ', argv, 4);
+	if (!strcmp(argv[0], "status") || !strcmp(argv[0], "policies")) {
+		switch_thread_rwlock_rdlock(legrec_fs_core_lock);
+		if (legrec_fs_core) {
+			if (!strcmp(argv[0], "status")) {
+				stream->write_function(stream, "channel,id,policy,seconds,dropped,state\n");
+				legrec_core_recordings(legrec_fs_core, print_live, stream);
+			} else {
+				stream->write_function(stream, "policy,notice,notice_to,consent,legs,sample_rate\n");
+				legrec_core_policies(legrec_fs_core, print_policy, stream);
+			}
+		}
+		switch_thread_rwlock_unlock(legrec_fs_core_lock);
+	} else if (!strcmp(argv[0], "reload")) {
+		reload_config(stream);
+	} else if (argc >= 2 && (target = switch_core_session_locate(argv[1]))) {
+		switch_status_t st;
+
+		if (!strcmp(argv[0], "start")) {
+			const char *status = "FAILED";
+
+			if (argc < 3) {
+				stream->write_function(stream, "-USAGE: %s\n", LEGREC_API_SYNTAX);
+				st = SWITCH_STATUS_SUCCESS;
+			} else {
+				/* From the API thread: no notice or consent prompt here. */
+				st = legrec_fs_start(target, argv[2], &status);
+				switch_channel_set_variable(switch_core_session_get_channel(target), "legrec_status", status);
+				stream->write_function(stream, st == SWITCH_STATUS_SUCCESS ? "+OK %s\n" : "-ERR %s\n", status);
+			}
+		} else {
+			st = legrec_fs_control(target, argv[0], "api", &err);
+			stream->write_function(stream, st == SWITCH_STATUS_SUCCESS ? "+OK\n" : "-ERR %s\n", err);
+		}
+		switch_core_session_rwunlock(target);
+	} else if (argc >= 2) {
+		stream->write_function(stream, "-ERR no such session %s\n", argv[1]);
+	} else {
+		stream->write_function(stream, "-USAGE: %s\n", LEGREC_API_SYNTAX);
+	}
+	free(copy);
+	return SWITCH_STATUS_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- module */
+
+SWITCH_MODULE_LOAD_FUNCTION(mod_legrec_load)
+{
+	switch_application_interface_t *app;
+	switch_api_interface_t *api;
+	legrec_host host = { .log = legrec_fs_on_log, .finished = legrec_fs_on_finished, .userdata = NULL };
+	legrec_config *config;
+	legrec_result r;
+	char err[512] = "";
+
+	if (!(config = legrec_fs_read_config())) {
+		return SWITCH_STATUS_FALSE;
+	}
+	switch_thread_rwlock_create(&legrec_fs_core_lock, pool);
+	r = legrec_core_new(config, &host, &legrec_fs_core, err, sizeof(err));
+	legrec_config_free(config);
+	if (r != LEGREC_OK) {
+		switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR, "legrec.conf %s; mod_legrec not loaded\n", err);
+		return SWITCH_STATUS_FALSE;
+	}
+	switch_event_reserve_subclass("legrec::start");
+	switch_event_reserve_subclass("legrec::stop");
+	switch_event_reserve_subclass("legrec::consent");
+	switch_event_bind_removable(modname, SWITCH_EVENT_CHANNEL_BRIDGE, SWITCH_EVENT_SUBCLASS_ANY, on_bridge_event,
+		NULL, &bridge_node);
+
+	*module_interface = switch_loadable_module_create_module_interface(pool, modname);
+	SWITCH_ADD_APP(app, "legrec", "Record the call to per-leg FLAC under a legrec policy",
+		"Starts recording this session under a policy of legrec.conf: in = what this party says, out = what it "
+		"hears, sample-aligned FLAC with a JSON sidecar. Plays the policy's notice and consent prompt. Sets "
+		"legrec_id and legrec_status (RECORDING, DECLINED, EXEMPT, FAILED).",
+		legrec_app, "<policy>", SAF_NONE);
+	SWITCH_ADD_APP(app, "legrec_stop", "Stop this session's legrec recording", "", legrec_stop_app, "", SAF_NONE);
+	SWITCH_ADD_APP(app, "legrec_mask", "Record silence, keeping the timeline", "", legrec_mask_app, "", SAF_NONE);
+	SWITCH_ADD_APP(app, "legrec_unmask", "End a legrec mask", "", legrec_unmask_app, "", SAF_NONE);
+	SWITCH_ADD_APP(app, "legrec_pause", "Cut time out of the recording", "", legrec_pause_app, "", SAF_NONE);
+	SWITCH_ADD_APP(app, "legrec_resume", "End a legrec pause", "", legrec_resume_app, "", SAF_NONE);
+	SWITCH_ADD_API(api, "legrec", "legrec call recording", legrec_api, LEGREC_API_SYNTAX);
+	switch_console_set_complete("add legrec status");
+	switch_console_set_complete("add legrec policies");
+	switch_console_set_complete("add legrec reload");
+	return SWITCH_STATUS_SUCCESS;
+}
+
+/* Before the code goes away, take every legrec media bug off its session
+ * (the bug's CLOSE frees the handle; the core finalizes below). */
+static void remove_all_bugs(void)
+{
+	switch_console_callback_match_t *uuids = switch_core_session_findall_matching_var("legrec_status", "RECORDING");
+	switch_console_callback_match_node_t *n;
+
+	if (!uuids) {
+		return;
+	}
+	for (n = uuids->head; n; n = n->next) {
+		switch_core_session_t *session = switch_core_session_locate(n->val);
+
+		if (session) {
+			switch_core_media_bug_remove_all_function(session, "legrec");
+			switch_core_session_rwunlock(session);
+		}
+	}
+	switch_console_free_matches(&uuids);
+}
+
+SWITCH_MODULE_SHUTDOWN_FUNCTION(mod_legrec_shutdown)
+{
+	legrec_core *core;
+
+	remove_all_bugs();
+	switch_event_unbind(&bridge_node);
+	switch_event_free_subclass("legrec::start");
+	switch_event_free_subclass("legrec::stop");
+	switch_event_free_subclass("legrec::consent");
+	switch_thread_rwlock_wrlock(legrec_fs_core_lock);
+	core = legrec_fs_core;
+	legrec_fs_core = NULL;
+	switch_thread_rwlock_unlock(legrec_fs_core_lock);
+	/* Stops every recording and finalizes every file; sessions still
+	 * holding a handle get LEGREC_ERR_STOPPED from then on. */
+	legrec_core_free(core);
+	return SWITCH_STATUS_SUCCESS;
+}

@@ -1,0 +1,192 @@
+//! A real FreeSWITCH for the integration tests, started in a throw-away
+//! folder by scripts/freeswitch-sandbox and always stopped.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::{repo, target_dir};
+
+/// mod_legrec.so built once per test binary from the library under test.
+pub fn module() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let so = target_dir().join("fs").join("mod_legrec.so");
+            let status = Command::new("make")
+                .current_dir(repo())
+                .args(["-s", "--no-print-directory", "freeswitch", "sounds"])
+                .arg(format!("LEGREC_LIB={}", super::staticlib().display()))
+                .arg(format!("FS_MODULE_SO={}", so.display()))
+                .status()
+                .expect("make runs");
+            assert!(
+                status.success() && so.exists(),
+                "building mod_legrec.so failed"
+            );
+            so
+        })
+        .clone()
+}
+
+static NEXT: AtomicU16 = AtomicU16::new(0);
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub esl_port: u16,
+    running: bool,
+}
+
+fn sandbox_cmd(args: &[&str]) -> std::process::Output {
+    Command::new(repo().join("scripts/freeswitch-sandbox"))
+        .args(args)
+        .output()
+        .expect("sandbox script runs")
+}
+
+impl Sandbox {
+    pub fn new(dialplan: &str) -> Sandbox {
+        let module = module();
+        let dir = tempfile::Builder::new()
+            .prefix("legrec-fs")
+            .tempdir()
+            .unwrap();
+        let esl_port =
+            18021 + (std::process::id() % 400) as u16 * 8 + NEXT.fetch_add(1, Ordering::Relaxed);
+        let out = sandbox_cmd(&[
+            "create",
+            dir.path().to_str().unwrap(),
+            module.to_str().unwrap(),
+            &esl_port.to_string(),
+        ]);
+        assert!(
+            out.status.success(),
+            "sandbox create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(
+            dir.path().join("conf/dialplan.xml"),
+            format!("<context name=\"default\">\n{dialplan}\n</context>\n"),
+        )
+        .unwrap();
+        Sandbox {
+            dir,
+            esl_port,
+            running: false,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn conf(&self) -> PathBuf {
+        self.path().join("conf")
+    }
+    pub fn recordings(&self) -> PathBuf {
+        self.path().join("recordings/legrec")
+    }
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path().join("log/freeswitch.log")).unwrap_or_default()
+    }
+
+    pub fn start(&mut self) {
+        let out = sandbox_cmd(&["start", self.path().to_str().unwrap()]);
+        self.running = true;
+        assert!(
+            out.status.success(),
+            "FreeSWITCH did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn api(&self, command: &str) -> String {
+        let out = sandbox_cmd(&["cli", self.path().to_str().unwrap(), command]);
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    pub fn wait_for(&self, what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if cond() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "timed out waiting for {what}\n--- log tail ---\n{}",
+            super::asterisk::tail(&self.log(), 40)
+        );
+    }
+
+    pub fn wait_sidecars(&self, n: usize, timeout: Duration) -> Vec<PathBuf> {
+        self.wait_for(&format!("{n} finished recordings"), timeout, || {
+            super::sidecars(&self.recordings()).len() >= n
+        });
+        super::sidecars(&self.recordings())
+    }
+
+    /// Subscribe to legrec's events over the event socket.
+    pub fn events(&self) -> Events {
+        Events::connect(self.esl_port)
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if self.running {
+            sandbox_cmd(&["stop", self.path().to_str().unwrap()]);
+        }
+    }
+}
+
+/// legrec's CUSTOM events, read from the event socket in the background.
+pub struct Events {
+    _stream: TcpStream,
+    seen: Arc<Mutex<String>>,
+}
+
+impl Events {
+    fn connect(port: u16) -> Events {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("event socket listens");
+        let seen = Arc::new(Mutex::new(String::new()));
+        let reader = BufReader::new(stream.try_clone().unwrap());
+        let sink = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        stream.write_all(b"auth ClueCon\n\n").unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        stream
+            .write_all(b"event plain CUSTOM legrec::start legrec::stop legrec::consent\n\n")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        Events {
+            _stream: stream,
+            seen,
+        }
+    }
+
+    pub fn wait(&self, subclass: &str, timeout: Duration) -> String {
+        let end = Instant::now() + timeout;
+        let needle = format!("Event-Subclass: {}", subclass.replace(':', "%3A"));
+        while Instant::now() < end {
+            let text = self.seen.lock().unwrap().clone();
+            if let Some(i) = text.find(&needle) {
+                let start = text[..i].rfind("\n\n").map_or(0, |p| p + 2);
+                let stop = text[i..].find("\n\n").map_or(text.len(), |p| i + p);
+                return text[start..stop].to_string();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no {subclass} event; saw:\n{}", self.seen.lock().unwrap());
+    }
+}
