@@ -34,6 +34,10 @@ const DIALPLAN: &str = r#"
     <action application="answer"/>
     <action application="park"/>
   </condition></extension>
+  <extension name="second"><condition field="destination_number" expression="^second$">
+    <action application="playback" data="tone_stream://%(3000,0,1000)"/>
+    <action application="hangup"/>
+  </condition></extension>
   <extension name="optout"><condition field="destination_number" expression="^optout$">
     <action application="answer"/>
     <action application="legrec" data="optout"/>
@@ -258,4 +262,46 @@ fn a_consent_opt_out_by_dtmf_keeps_nothing() {
     assert!(ev.contains("Legrec-Status: DECLINED"), "{ev}");
     let (ok, text) = legrec_verify(&sb.recordings());
     assert!(ok, "{text}");
+}
+
+#[test]
+#[cfg_attr(
+    not(has_freeswitch),
+    ignore = "FreeSWITCH not found by scripts/find-freeswitch: skipped"
+)]
+fn the_recording_follows_the_session_through_a_transfer() {
+    let sb = sandbox();
+    sb.api("originate loopback/park/default &playback(tone_stream://%(20000,0,500))");
+    let mut uuid = String::new();
+    sb.wait_for("the parked channel", Duration::from_secs(5), || {
+        let list = sb.api("show channels");
+        let found = list
+            .lines()
+            .find(|l| l.contains("loopback/park-b"))
+            .and_then(|l| l.split(',').next());
+        uuid = found.unwrap_or_default().to_string();
+        found.is_some()
+    });
+    assert!(sb
+        .api(&format!("legrec start {uuid} support"))
+        .contains("+OK"));
+    std::thread::sleep(Duration::from_millis(2000));
+    assert!(sb
+        .api(&format!("uuid_transfer {uuid} second XML default"))
+        .starts_with("+OK"));
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(15));
+    assert_eq!(sidecars.len(), 1, "one recording across the transfer");
+    let sc = read_sidecar(&sidecars[0]);
+    let lo = flac_decode(&leg_path(&sidecars[0], &sc, "out"));
+    let li = flac_decode(&leg_path(&sidecars[0], &sc, "in"));
+    let len = lo.len() as f64 / RATE;
+    assert!(len > 4.0, "{len} s: before and after the transfer");
+    assert!(
+        tone_share(window(&li, 0.2, 1.8), RATE, 500.0) > 0.8,
+        "caller before the transfer"
+    );
+    assert!(
+        tone_share(window(&lo, len - 2.5, len - 0.5), RATE, 1000.0) > 0.8,
+        "after the transfer"
+    );
 }
