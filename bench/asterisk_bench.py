@@ -123,6 +123,11 @@ def run_point(module, mode, n, port_base):
             ami.send({"Action": "Originate", "Channel": f"Local/{mode}@bench", "Application": "Playback",
                       "Data": "bench-30s", "Async": "true", "ActionID": str(i)})
         time.sleep(RAMP)
+        up = subprocess.run(["asterisk", "-C", os.path.join(tmp, "etc", "asterisk.conf"), "-rx",
+                             "core show channels count"], capture_output=True, text=True).stdout
+        if int(up.split()[0]) < 2 * n:
+            # Calls that never came up (a slow start): measure nothing.
+            raise RuntimeError(f"only {up.split()[0]} of {2 * n} channels up")
         c0, _, _ = proc(pid)
         t0 = time.monotonic()
         time.sleep(WINDOW)
@@ -187,8 +192,15 @@ def main():
     for n in counts:
         for r in range(args.repeats):
             for mode in MODES:
-                port += 2
-                res = run_point(args.module, mode, n, port)
+                for attempt in range(3):
+                    port += 2
+                    try:
+                        res = run_point(args.module, mode, n, port)
+                        break
+                    except RuntimeError as e:
+                        print(f"N={n} {mode}: {e}; again", file=sys.stderr, flush=True)
+                else:
+                    sys.exit(f"N={n} {mode}: calls did not come up three times")
                 results.setdefault((n, mode), []).append(res)
                 print(f"N={n} repeat={r + 1} {mode:14} cpu={res['cpu']:.3f} threads={res['threads']} "
                       f"rss={res['rss_kib']} KiB bytes/call-s={res['bytes_per_call_second']:.0f} "
