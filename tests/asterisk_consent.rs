@@ -203,14 +203,6 @@ fn global(sb: &Sandbox, name: &str) -> String {
         .unwrap_or_default()
 }
 
-fn flac_files(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "flac"))
-        .count()
-}
-
 #[test]
 fn opt_out_pressed_keeps_nothing_of_the_caller_and_says_declined() {
     let sb = sandbox();
@@ -221,7 +213,7 @@ fn opt_out_pressed_keeps_nothing_of_the_caller_and_says_declined() {
     assert_eq!(sc.status, "declined");
     assert!(sc.legs.is_empty());
     assert_eq!(
-        flac_files(sidecars[0].parent().unwrap()),
+        flac_count(sidecars[0].parent().unwrap()),
         0,
         "no audio kept"
     );
@@ -266,7 +258,7 @@ fn opt_out_with_agent_only_keeps_only_what_the_caller_heard() {
     assert_eq!(sc.status, "declined");
     let names: Vec<&str> = sc.legs.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["out"]);
-    assert_eq!(flac_files(sidecars[0].parent().unwrap()), 1);
+    assert_eq!(flac_count(sidecars[0].parent().unwrap()), 1);
     assert_eq!(global(&sb, "STATUS_agentonly"), "DECLINED");
 }
 
@@ -296,7 +288,7 @@ fn opt_in_records_only_with_a_press() {
     let sc = read_sidecar(&sidecars[0]);
     assert_eq!(sc.status, "declined");
     assert!(sc.legs.is_empty());
-    assert_eq!(flac_files(sidecars[0].parent().unwrap()), 0);
+    assert_eq!(flac_count(sidecars[0].parent().unwrap()), 0);
     assert_eq!(global(&sb, "STATUS_optin"), "DECLINED");
 }
 

@@ -86,11 +86,7 @@ fn opt_out_with_a_press_deletes_everything_and_says_declined() {
     assert_eq!(sc.consent.digit.as_deref(), Some("9"));
     assert!(sc.consent.digit_at.is_some() && sc.consent.window_at.is_some());
     let dir = path.parent().unwrap();
-    let flacs = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "flac"))
-        .count();
+    let flacs = flac_count(dir);
     assert_eq!(flacs, 0, "no audio of the caller is kept");
 }
 

@@ -32,7 +32,12 @@ struct legrec_fs_chan {
 };
 
 /* legrec_fs_media.c */
-switch_status_t legrec_fs_start(switch_core_session_t *session, const char *policy, const char **status);
+/* `own_thread`: called from the session's own thread (the dialplan
+ * application), which may play the notice and collect consent keys there;
+ * otherwise (the API) the notice is broadcast to the session and policies
+ * that need a consent keypress are refused. */
+switch_status_t legrec_fs_start(switch_core_session_t *session, const char *policy, int own_thread,
+	const char **status);
 switch_status_t legrec_fs_control(switch_core_session_t *session, const char *what, const char *by, const char **err);
 void legrec_fs_on_bridge(switch_event_t *event);
 

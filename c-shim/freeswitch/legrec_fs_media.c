@@ -142,7 +142,8 @@ static void fill_call(switch_channel_t *channel, legrec_call_info *ci, char *pbx
 	ci->queue = queue;
 }
 
-switch_status_t legrec_fs_start(switch_core_session_t *session, const char *policy, const char **status)
+switch_status_t legrec_fs_start(switch_core_session_t *session, const char *policy, int own_thread,
+	const char **status)
 {
 	switch_channel_t *channel = switch_core_session_get_channel(session);
 	struct legrec_fs_chan *lc;
@@ -188,6 +189,13 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	switch_core_session_get_write_impl(session, &impl);
 	lc->write_rate = impl.actual_samples_per_second ? impl.actual_samples_per_second : lc->read_rate;
 
+	if (!own_thread && plan.consent != LEGREC_CONSENT_NOTIFY) {
+		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING,
+			"legrec %s asks for consent by keypress: start it with the legrec application, not the API\n",
+			policy);
+		legrec_recording_free(rec);
+		return SWITCH_STATUS_FALSE;
+	}
 	if (switch_core_media_bug_add(session, "legrec", policy, on_bug, lc, 0,
 			SMBF_READ_REPLACE | SMBF_WRITE_REPLACE | SMBF_NO_PAUSE, &lc->bug) != SWITCH_STATUS_SUCCESS) {
 		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_ERROR, "cannot add the legrec media bug\n");
@@ -206,9 +214,15 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	}
 
 	if (plan.notice_to != LEGREC_PARTY_NONE && !zstr(lc->notice)) {
-		switch_channel_answer(channel);
 		lc->notice_to_peer = plan.notice_to == LEGREC_PARTY_BOTH;
-		play_notice(session, lc, &plan);
+		if (own_thread) {
+			switch_channel_answer(channel);
+			play_notice(session, lc, &plan);
+		} else {
+			/* Played by the session's own thread, as uuid_broadcast does. */
+			switch_ivr_broadcast(switch_core_session_get_uuid(session), lc->notice, SMF_ECHO_ALEG);
+			legrec_recording_notice_played(lc->rec, lc->notice, "caller");
+		}
 	}
 	if (plan.consent != LEGREC_CONSENT_NOTIFY) {
 		switch_channel_answer(channel);

@@ -100,7 +100,7 @@ SWITCH_STANDARD_APP(legrec_app)
 	if (zstr(data)) {
 		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING, "usage: legrec <policy>\n");
 	} else {
-		legrec_fs_start(session, data, &status);
+		legrec_fs_start(session, data, 1, &status);
 	}
 	/* A failed recording never fails the call. */
 	switch_channel_set_variable(switch_core_session_get_channel(session), "legrec_status", status);
@@ -199,8 +199,7 @@ SWITCH_STANDARD_API(legrec_api)
 				stream->write_function(stream, "-USAGE: %s\n", LEGREC_API_SYNTAX);
 				st = SWITCH_STATUS_SUCCESS;
 			} else {
-				/* From the API thread: no notice or consent prompt here. */
-				st = legrec_fs_start(target, argv[2], &status);
+				st = legrec_fs_start(target, argv[2], 0, &status);
 				switch_channel_set_variable(switch_core_session_get_channel(target), "legrec_status", status);
 				stream->write_function(stream, st == SWITCH_STATUS_SUCCESS ? "+OK %s\n" : "-ERR %s\n", status);
 			}

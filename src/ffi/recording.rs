@@ -27,6 +27,14 @@ fn handle<'a>(p: *const legrec_recording) -> &'a RecordingHandle {
 /// The PBX's sample rates we accept.
 const RATES: [u32; 8] = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000];
 
+/// A frame the media-thread functions accept: a known leg, 1 to
+/// LEGREC_MAX_FRAME_SAMPLES samples, a known rate.
+fn frame_ok(leg: legrec_leg, count: usize, sample_rate: u32) -> bool {
+    leg <= LEGREC_LEG_OUT
+        && (1..=LEGREC_MAX_FRAME_SAMPLES as usize).contains(&count)
+        && RATES.contains(&sample_rate)
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn legrec_recording_start(
     core: *mut legrec_core,
@@ -93,11 +101,7 @@ pub unsafe extern "C" fn legrec_recording_push(
 ) -> legrec_result {
     guarded!({
         check_null!(recording, samples);
-        if leg > LEGREC_LEG_OUT
-            || count == 0
-            || count > LEGREC_MAX_FRAME_SAMPLES as usize
-            || !RATES.contains(&sample_rate)
-        {
+        if !frame_ok(leg, count, sample_rate) {
             return LEGREC_ERR_INVALID_PARAMETER;
         }
         // SAFETY: the caller passes `count` readable samples.
@@ -283,11 +287,7 @@ pub unsafe extern "C" fn legrec_recording_beep(
 ) -> legrec_result {
     guarded!({
         check_null!(recording, samples, mixed);
-        if leg > LEGREC_LEG_OUT
-            || count == 0
-            || count > LEGREC_MAX_FRAME_SAMPLES as usize
-            || !RATES.contains(&sample_rate)
-        {
+        if !frame_ok(leg, count, sample_rate) {
             return LEGREC_ERR_INVALID_PARAMETER;
         }
         // SAFETY: the caller passes `count` writable samples.

@@ -141,3 +141,12 @@ pub fn legrec_verify(path: &Path) -> (bool, String) {
     );
     (out.status.success(), text)
 }
+
+/// How many FLAC files a folder holds.
+pub fn flac_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "flac"))
+        .count()
+}
