@@ -38,6 +38,12 @@ const DIALPLAN: &str = r#"
     <action application="playback" data="tone_stream://%(3000,0,1000)"/>
     <action application="hangup"/>
   </condition></extension>
+  <extension name="beep"><condition field="destination_number" expression="^beep$">
+    <action application="answer"/>
+    <action application="legrec" data="beeping"/>
+    <action application="playback" data="silence_stream://12000"/>
+    <action application="hangup"/>
+  </condition></extension>
   <extension name="optout"><condition field="destination_number" expression="^optout$">
     <action application="answer"/>
     <action application="legrec" data="optout"/>
@@ -49,6 +55,10 @@ const DIALPLAN: &str = r#"
 "#;
 
 const OPTOUT_POLICY: &str = r#"
+    <policy name="beeping">
+      <param name="notice" value=""/>
+      <param name="beep_interval" value="5"/>
+    </policy>
     <policy name="optout">
       <param name="notice" value=""/>
       <param name="consent" value="opt-out"/>
@@ -320,4 +330,37 @@ fn the_recording_follows_the_session_through_a_transfer() {
         "the tone after the transfer for 2 s or more ({after} half seconds): {profile:?} {:?}",
         sc.ended_at
     );
+}
+
+#[test]
+#[cfg_attr(
+    not(has_freeswitch),
+    ignore = "FreeSWITCH not found by scripts/find-freeswitch: skipped"
+)]
+fn the_warning_beep_is_heard_every_interval() {
+    let sb = sandbox();
+    assert!(sb
+        .api("originate loopback/beep/default &park")
+        .starts_with("+OK"));
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(30));
+    let sc = read_sidecar(&sidecars[0]);
+    let lo = flac_decode(&leg_path(&sidecars[0], &sc, "out"));
+    let on: Vec<usize> = (0..lo.len() / 800)
+        .filter(|w| tone_share(&lo[w * 800..(w + 1) * 800], RATE, 1400.0) > 0.7)
+        .collect();
+    let starts: Vec<usize> = on
+        .iter()
+        .copied()
+        .filter(|w| !on.contains(&(w.wrapping_sub(1))))
+        .collect();
+    assert_eq!(starts.len(), 2, "two beeps in 12 s: {on:?}");
+    for (k, s) in starts.iter().enumerate() {
+        let at = *s as f64 / 10.0;
+        assert!(
+            (at - 5.0 * (k + 1) as f64).abs() <= 0.3,
+            "beep {k} at {at} s"
+        );
+    }
+    assert_eq!(sc.beeps.as_ref().unwrap().count, 2);
+    sb.api("hupall");
 }
