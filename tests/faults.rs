@@ -1,0 +1,144 @@
+//! Faults the core must survive without losing what it could keep.
+
+mod common;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use legrec::policy::config::{RawConfig, Settings};
+use legrec::recorder::session::{CallInfo, Recording};
+use legrec::recorder::Core;
+use legrec::Status;
+
+/// A small tmpfs, unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(path: &std::path::Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(path).unwrap();
+        let st = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(
+            st.success(),
+            "mounting a tmpfs needs root (CI runs as root)"
+        );
+        Tmpfs(path.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+fn noise(seed: u64, n: usize) -> Vec<i16> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as i16
+        })
+        .collect()
+}
+
+fn call(i: usize) -> CallInfo {
+    CallInfo {
+        pbx: "test".into(),
+        channel: format!("Test/full-{i}"),
+        ..Default::default()
+    }
+}
+
+fn push_seconds(rec: &Recording, seconds: usize, seed: u64) {
+    for f in 0..seconds * 50 {
+        let x = noise(seed + f as u64, 160);
+        if rec.push(0, &x, 8000).is_err() || rec.push(1, &x, 8000).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_full_disk_fails_each_recording_cleanly_and_recovers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    let _fs = Tmpfs::mount(&spool, "1m");
+    // Room is made later by deleting this.
+    let filler = spool.join("filler");
+    let mut raw = RawConfig::default();
+    raw.set("general", "spool_dir", spool.to_str().unwrap(), 1);
+    raw.set("general", "workers", "1", 2);
+    raw.set("general", "align_slack_ms", "10000", 3);
+    raw.set("general", "ring_ms", "30000", 3);
+    raw.set("p", "legs", "split", 4);
+    let core = Core::new(Settings::from_raw(&raw).unwrap(), None).unwrap();
+
+    // One call completes while there is room.
+    let done = core.start("p", call(0)).unwrap();
+    push_seconds(&done, 2, 1);
+    done.stop();
+    let first = done.wait_outcome(Duration::from_secs(10)).unwrap();
+    assert_eq!(first.status, Status::Complete);
+    let first_sidecar = first
+        .files
+        .iter()
+        .find(|f| f.extension().is_some_and(|e| e == "json"))
+        .unwrap()
+        .clone();
+    let before = std::fs::read(&first_sidecar).unwrap();
+
+    // Fill most of the rest, then record noise until the disk is full.
+    let free = nix_free(&spool);
+    std::fs::write(&filler, vec![0u8; free.saturating_sub(200 * 1024) as usize]).unwrap();
+    let recs: Vec<Arc<Recording>> = (1..=3).map(|i| core.start("p", call(i)).unwrap()).collect();
+    for (i, r) in recs.iter().enumerate() {
+        push_seconds(r, 20, 100 * i as u64);
+    }
+    for r in &recs {
+        r.stop();
+    }
+    for r in &recs {
+        let o = r.wait_outcome(Duration::from_secs(20)).expect("finalized");
+        assert_eq!(o.status, Status::Failed, "{}: {:?}", r.id, o);
+        assert!(o.reason.contains("No space left on device"), "{}", o.reason);
+        // Without room for the sidecar, the in-progress marker stays to say
+        // the recording did not complete.
+        let has_sidecar = r.paths.sidecar().exists();
+        assert!(has_sidecar || r.paths.marker().exists());
+    }
+    // What was complete is untouched.
+    assert_eq!(std::fs::read(&first_sidecar).unwrap(), before);
+    let (ok, text) = legrec_verify(&first_sidecar);
+    assert!(ok, "{text}");
+
+    // Room again: new calls record.
+    std::fs::remove_file(&filler).unwrap();
+    let again = core.start("p", call(9)).unwrap();
+    push_seconds(&again, 2, 7);
+    again.stop();
+    assert_eq!(
+        again.wait_outcome(Duration::from_secs(10)).unwrap().status,
+        Status::Complete
+    );
+}
+
+fn nix_free(path: &std::path::Path) -> u64 {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
+    st.f_bavail as u64 * st.f_frsize as u64
+}
