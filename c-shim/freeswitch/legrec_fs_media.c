@@ -38,14 +38,16 @@ static switch_bool_t on_bug(switch_media_bug_t *bug, void *user_data, switch_abc
 
 	switch (type) {
 	case SWITCH_ABC_TYPE_READ_REPLACE:
-		f = switch_core_media_bug_get_read_replace_frame(bug);
-		pass(lc, LEGREC_LEG_IN, f, frame_rate(f, lc->read_rate));
-		switch_core_media_bug_set_read_replace_frame(bug, f);
+		if ((f = switch_core_media_bug_get_read_replace_frame(bug))) {
+			pass(lc, LEGREC_LEG_IN, f, frame_rate(f, lc->read_rate));
+			switch_core_media_bug_set_read_replace_frame(bug, f);
+		}
 		break;
 	case SWITCH_ABC_TYPE_WRITE_REPLACE:
-		f = switch_core_media_bug_get_write_replace_frame(bug);
-		pass(lc, LEGREC_LEG_OUT, f, frame_rate(f, lc->write_rate));
-		switch_core_media_bug_set_write_replace_frame(bug, f);
+		if ((f = switch_core_media_bug_get_write_replace_frame(bug))) {
+			pass(lc, LEGREC_LEG_OUT, f, frame_rate(f, lc->write_rate));
+			switch_core_media_bug_set_write_replace_frame(bug, f);
+		}
 		break;
 	case SWITCH_ABC_TYPE_CLOSE:
 		/* Hangup or stop: the handle goes; a core worker finalizes the
