@@ -316,8 +316,15 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, co
 		play_notice(chan, lc, &plan);
 	}
 	if (plan.consent != LEGREC_CONSENT_NOTIFY && ask_consent(chan, lc, &plan) == LEGREC_CONSENT_DECLINED) {
+		legrec_recording_stats st;
+
 		*status = "DECLINED";
 		legrec_ami_consent_event(chan, lc, "DECLINED");
+		/* declined_action = drop stopped the recording: take the hook off
+		 * now rather than at hangup. */
+		if (legrec_recording_stats_get(lc->rec, &st) == LEGREC_OK && st.stopped) {
+			legrec_chan_stop(chan);
+		}
 	}
 	return 0;
 }
