@@ -142,3 +142,51 @@ fn nix_free(path: &std::path::Path) -> u64 {
     assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
     st.f_bavail as u64 * st.f_frsize as u64
 }
+
+#[test]
+fn recordings_are_0640_folders_0750_and_nothing_is_followed_or_overwritten() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    let mut raw = RawConfig::default();
+    raw.set("general", "spool_dir", spool.to_str().unwrap(), 1);
+    raw.set("general", "workers", "1", 2);
+    raw.set("p", "legs", "both", 3);
+    let core = Core::new(Settings::from_raw(&raw).unwrap(), None).unwrap();
+    let rec = core.start("p", call(1)).unwrap();
+    push_seconds(&rec, 1, 3);
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, b"keep me").unwrap();
+    rec.stop();
+    let outcome = rec.wait_outcome(Duration::from_secs(10)).unwrap();
+    assert_eq!(outcome.status, Status::Complete);
+    for f in &outcome.files {
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "{}", f.display());
+    }
+    let day = outcome.files[0].parent().unwrap();
+    for d in [day, day.parent().unwrap()] {
+        assert_eq!(
+            std::fs::metadata(d).unwrap().permissions().mode() & 0o777,
+            0o750,
+            "{}",
+            d.display()
+        );
+    }
+    let audit = spool.join("audit.jsonl");
+    assert_eq!(
+        std::fs::metadata(&audit).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    // The audit log itself is never followed through a symlink.
+    std::fs::remove_file(&audit).unwrap();
+    std::os::unix::fs::symlink(&victim, &audit).unwrap();
+    let rec = core.start("p", call(2)).unwrap();
+    rec.stop();
+    let _ = rec.wait_outcome(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        b"keep me",
+        "the link's target is untouched"
+    );
+}
