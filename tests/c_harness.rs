@@ -213,3 +213,29 @@ fn a_killed_pbx_loses_at_most_about_a_second_and_repair_makes_files_whole() {
         );
     }
 }
+
+#[test]
+fn the_harness_runs_clean_under_valgrind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("harness");
+    compile_c("harness.c", &bin);
+    let out = Command::new("valgrind")
+        .args([
+            "--error-exitcode=9",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+        ])
+        .arg(&bin)
+        .arg(tmp.path().join("spool"))
+        .arg("2")
+        .output()
+        .expect("valgrind installed (scripts/setup-deps)");
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "valgrind: {}",
+        common::asterisk::tail(&report, 30)
+    );
+    assert!(report.contains("ERROR SUMMARY: 0 errors"), "{report}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("RESULT PASS"));
+}
