@@ -75,23 +75,48 @@ pub fn hash_files(spool: &Path, files: &[PathBuf]) -> io::Result<Vec<FileHash>> 
     files
         .iter()
         .map(|f| {
-            let mut h = Sha256::new();
-            let mut file = File::open(f)?;
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = file.read(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                h.update(&buf[..n]);
-            }
-            let rel = f.strip_prefix(spool).unwrap_or(f);
             Ok(FileHash {
-                file: rel.display().to_string(),
-                sha256: crate::hex(&h.finalize()),
+                file: relative(spool, f),
+                sha256: crate::recorder::job::hash_file(f)?.0,
             })
         })
         .collect()
+}
+
+fn relative(spool: &Path, f: &Path) -> String {
+    f.strip_prefix(spool).unwrap_or(f).display().to_string()
+}
+
+/// Chain a recording whose sidecar was just written: the legs' hashes come
+/// from the sidecar (taken when each file was closed) and the sidecar's own
+/// from the bytes written, so nothing is read back from disk.
+pub fn record(
+    spool: &Path,
+    event: &str,
+    sidecar_path: &Path,
+    sidecar: &crate::sidecar::Sidecar,
+    sidecar_json: &[u8],
+    note: &str,
+    mode: u32,
+) -> io::Result<Entry> {
+    let dir = sidecar_path.parent().unwrap_or(spool);
+    let mut files: Vec<FileHash> = sidecar
+        .legs
+        .iter()
+        .map(|l| FileHash {
+            file: relative(spool, &dir.join(&l.file)),
+            sha256: l.sha256.clone(),
+        })
+        .collect();
+    files.push(FileHash {
+        file: relative(spool, sidecar_path),
+        sha256: crate::hex(&Sha256::digest(sidecar_json)),
+    });
+    append(
+        &log_path(spool),
+        Entry::new(event, &sidecar.id, &sidecar.policy, files, note),
+        mode,
+    )
 }
 
 struct Locked(File);

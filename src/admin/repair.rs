@@ -116,19 +116,21 @@ pub fn repair_recording(marker: &Path) -> Result<PathBuf, String> {
     let json = serde_json::to_vec_pretty(&sc).map_err(|e| e.to_string())?;
     write_atomic(&sidecar, &json, 0o640).map_err(|e| format!("{}: {e}", sidecar.display()))?;
     std::fs::remove_file(marker).map_err(|e| format!("{}: {e}", marker.display()))?;
-    if let Some(log) = super::verify::find_audit_log(dir) {
-        let spool = log.parent().unwrap_or(dir);
-        let mut files: Vec<_> = sc.legs.iter().map(|l| dir.join(&l.file)).collect();
-        files.push(sidecar.clone());
-        let hashes = crate::audit::hash_files(spool, &files).map_err(|e| e.to_string())?;
-        let entry = crate::audit::Entry::new(
-            "interrupted",
-            &sc.id,
-            &sc.policy,
-            hashes,
-            "repaired by legrec repair",
-        );
-        crate::audit::append(&log, entry, 0o640).map_err(|e| format!("audit log: {e}"))?;
-    }
+    // The spool is the sidecar's <spool>/<policy>/<day>: the entry is
+    // chained there even when no recording had finished before the crash.
+    let spool = super::verify::find_audit_log(dir)
+        .and_then(|log| log.parent().map(Path::to_path_buf))
+        .or_else(|| dir.ancestors().nth(2).map(Path::to_path_buf))
+        .unwrap_or_else(|| dir.to_path_buf());
+    crate::audit::record(
+        &spool,
+        "interrupted",
+        &sidecar,
+        &sc,
+        &json,
+        "repaired by legrec repair",
+        0o640,
+    )
+    .map_err(|e| format!("audit log: {e}"))?;
     Ok(sidecar)
 }

@@ -395,7 +395,7 @@ impl Job {
             Ok(()) => {
                 let _ = std::fs::remove_file(paths.marker());
                 files.push(paths.sidecar());
-                self.audit(status, &sidecar.legs, &json, &reason);
+                self.audit(status, &sidecar, &json, &reason);
             }
             Err(e) => {
                 log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
@@ -410,32 +410,23 @@ impl Job {
         }
     }
 
-    /// Chain this recording's files into the audit log.  The legs' hashes
-    /// were taken when they were closed and the sidecar is still in memory:
-    /// nothing is read back from disk.
-    fn audit(&self, status: Status, legs: &[LegFile], sidecar_json: &[u8], reason: &str) {
+    /// Chain this recording's files into the audit log.
+    fn audit(&self, status: Status, sidecar: &Sidecar, sidecar_json: &[u8], reason: &str) {
         let event = match status {
             Status::Complete => "recorded",
             other => other.as_str(),
         };
-        let paths = &self.rec.paths;
-        let spool = &paths.spool;
-        let relative = |p: &Path| p.strip_prefix(spool).unwrap_or(p).display().to_string();
-        let mut hashes: Vec<crate::audit::FileHash> = legs
-            .iter()
-            .map(|l| crate::audit::FileHash {
-                file: relative(&paths.dir.join(&l.file)),
-                sha256: l.sha256.clone(),
-            })
-            .collect();
-        hashes.push(crate::audit::FileHash {
-            file: relative(&paths.sidecar()),
-            sha256: crate::hex(&Sha256::digest(sidecar_json)),
-        });
-        let entry =
-            crate::audit::Entry::new(event, &self.rec.id, &self.rec.policy.name, hashes, reason);
-        if let Err(e) = crate::audit::append(&crate::audit::log_path(spool), entry, self.file_mode)
-        {
+        let spool = &self.rec.paths.spool;
+        let sidecar_path = self.rec.paths.sidecar();
+        if let Err(e) = crate::audit::record(
+            spool,
+            event,
+            &sidecar_path,
+            sidecar,
+            sidecar_json,
+            reason,
+            self.file_mode,
+        ) {
             log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
                 "recording {}: cannot append to the audit log in {}: {e}", self.rec.id, spool.display());
         }
