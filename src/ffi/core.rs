@@ -11,7 +11,13 @@ use crate::recorder::Core;
 
 pub(crate) struct CoreHandle {
     pub core: Core,
+    /// Which log sink is this core's (see log::install).
+    log_owner: usize,
 }
+
+/// Distinguishes cores in one process, so freeing one never removes the log
+/// sink another installed.
+static NEXT_LOG_OWNER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
 pub(crate) fn core_ref<'a>(p: *const legrec_core) -> &'a CoreHandle {
     // SAFETY: every legrec_core handed out is a Box<CoreHandle>.
@@ -74,16 +80,14 @@ pub unsafe extern "C" fn legrec_core_new(
         check_null!(config, host, out);
         unsafe { *out = std::ptr::null_mut() };
         let host = unsafe { *host };
-        // The log sink is installed first so that start-up is logged; its
-        // owner token is replaced by the core's address below.
-        let token = Box::into_raw(Box::new(0u8)) as usize;
-        super::log::install(host.log, host.userdata, token);
+        // The log sink is installed first so that start-up is logged.
+        let log_owner = NEXT_LOG_OWNER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        super::log::install(host.log, host.userdata, log_owner);
         let settings = match Settings::from_raw(raw_config(config)) {
             Ok(s) => s,
             Err(e) => {
                 write_err(err, err_len, &e.to_string());
-                super::log::uninstall(token);
-                drop(unsafe { Box::from_raw(token as *mut u8) });
+                super::log::uninstall(log_owner);
                 return LEGREC_ERR_CONFIG;
             }
         };
@@ -95,16 +99,13 @@ pub unsafe extern "C" fn legrec_core_new(
             Box::new(move |rec, outcome| notify_finished(finished, rec, outcome));
         match Core::new(settings, Some(on_finished)) {
             Ok(core) => {
-                let handle = Box::into_raw(Box::new(CoreHandle { core }));
-                super::log::install(host.log, host.userdata, handle as usize);
-                drop(unsafe { Box::from_raw(token as *mut u8) });
-                unsafe { *out = handle as *mut legrec_core };
+                let handle = Box::new(CoreHandle { core, log_owner });
+                unsafe { *out = Box::into_raw(handle) as *mut legrec_core };
                 LEGREC_OK
             }
             Err(e) => {
                 write_err(err, err_len, &e.to_string());
-                super::log::uninstall(token);
-                drop(unsafe { Box::from_raw(token as *mut u8) });
+                super::log::uninstall(log_owner);
                 LEGREC_ERR_IO
             }
         }
@@ -142,7 +143,7 @@ pub unsafe extern "C" fn legrec_core_free(core: *mut legrec_core) {
         }
         let mut handle = unsafe { Box::from_raw(core as *mut CoreHandle) };
         handle.core.shutdown();
-        super::log::uninstall(core as usize);
+        super::log::uninstall(handle.log_owner);
         drop(handle);
     })
 }
