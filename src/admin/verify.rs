@@ -35,8 +35,23 @@ pub fn check_flac(path: &Path) -> Result<u64, String> {
     }
 }
 
+/// Each file's SHA-256 and STREAMINFO MD5, read once however many checks
+/// ask (a sidecar and the audit entry both name every file).
+#[derive(Default)]
+pub struct Hashes(std::collections::HashMap<std::path::PathBuf, Result<(String, String), String>>);
+
+impl Hashes {
+    pub fn of(&mut self, path: &Path) -> Result<&(String, String), &str> {
+        self.0
+            .entry(path.to_path_buf())
+            .or_insert_with(|| hash_file(path).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
 /// Check one sidecar and the files it lists.
-pub fn check_sidecar(path: &Path) -> Vec<Problem> {
+pub fn check_sidecar(path: &Path, hashes: &mut Hashes) -> Vec<Problem> {
     let mut problems = Vec::new();
     let problem = |file: &Path, what: String| Problem {
         file: file.display().to_string(),
@@ -56,19 +71,19 @@ pub fn check_sidecar(path: &Path) -> Vec<Problem> {
             ));
             continue;
         }
-        match hash_file(&f) {
+        match hashes.of(&f) {
             Err(e) => {
                 problems.push(problem(&f, format!("cannot read: {e}")));
                 continue;
             }
             Ok((sha, md5)) => {
-                if sha != leg.sha256 {
+                if *sha != leg.sha256 {
                     problems.push(problem(
                         &f,
                         format!("SHA-256 {sha} differs from the sidecar's {}", leg.sha256),
                     ));
                 }
-                if md5 != leg.flac_md5 {
+                if *md5 != leg.flac_md5 {
                     problems.push(problem(
                         &f,
                         format!(
@@ -127,27 +142,24 @@ pub fn run(root: &Path, out: &mut dyn std::io::Write) -> usize {
         let _ = writeln!(out, "FAIL {}: no recordings found", root.display());
         return 1;
     }
-    if let Some(log) = log {
-        let problems = check_audit(&log, &sidecars);
+    let mut hashes = Hashes::default();
+    let mut report = |ok: String, problems: Vec<Problem>| {
         if problems.is_empty() {
-            let _ = writeln!(out, "OK   {} (chain intact)", log.display());
-        } else {
-            failures += 1;
-            for p in problems {
-                let _ = writeln!(out, "FAIL {}: {}", p.file, p.what);
-            }
+            let _ = writeln!(out, "OK   {ok}");
+            return 0;
         }
+        for p in problems {
+            let _ = writeln!(out, "FAIL {}: {}", p.file, p.what);
+        }
+        1
+    };
+    if let Some(log) = log {
+        let problems = check_audit(&log, &sidecars, &mut hashes);
+        failures += report(format!("{} (chain intact)", log.display()), problems);
     }
     for sc in sidecars {
-        let problems = check_sidecar(&sc);
-        if problems.is_empty() {
-            let _ = writeln!(out, "OK   {}", sc.display());
-        } else {
-            failures += 1;
-            for p in problems {
-                let _ = writeln!(out, "FAIL {}: {}", p.file, p.what);
-            }
-        }
+        let problems = check_sidecar(&sc, &mut hashes);
+        failures += report(sc.display().to_string(), problems);
     }
     failures
 }
@@ -163,7 +175,11 @@ pub fn find_audit_log(path: &Path) -> Option<std::path::PathBuf> {
 
 /// The chain, every recorded file against its entry, and every sidecar
 /// against the log.
-pub fn check_audit(log: &Path, sidecars: &[std::path::PathBuf]) -> Vec<Problem> {
+pub fn check_audit(
+    log: &Path,
+    sidecars: &[std::path::PathBuf],
+    hashes: &mut Hashes,
+) -> Vec<Problem> {
     let name = log.display().to_string();
     let entries = match audit::verify_chain(log) {
         Ok(e) => e,
@@ -187,8 +203,7 @@ pub fn check_audit(log: &Path, sidecars: &[std::path::PathBuf]) -> Vec<Problem> 
         }
         for f in &e.files {
             let path = spool.join(&f.file);
-            let now =
-                audit::hash_files(spool, std::slice::from_ref(&path)).map(|h| h[0].sha256.clone());
+            let now = hashes.of(&path).map(|(sha, _)| sha.clone());
             let what = match now {
                 Err(_) => format!(
                     "entry {} ({}): {} is missing (deleted outside legrec prune)",
