@@ -138,17 +138,7 @@ impl Sandbox {
 
     /// Wait until `cond` holds, or panic with `what`.
     pub fn wait_for(&self, what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-        let end = Instant::now() + timeout;
-        while Instant::now() < end {
-            if cond() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "timed out waiting for {what}\n--- log tail ---\n{}",
-            tail(&self.log(), 40)
-        );
+        super::wait_until(what, timeout, &mut cond, || self.log());
     }
 
     /// Sidecars of finished recordings.

@@ -109,17 +109,7 @@ impl Sandbox {
     }
 
     pub fn wait_for(&self, what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-        let end = Instant::now() + timeout;
-        while Instant::now() < end {
-            if cond() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "timed out waiting for {what}\n--- log tail ---\n{}",
-            super::asterisk::tail(&self.log(), 40)
-        );
+        super::wait_until(what, timeout, &mut cond, || self.log());
     }
 
     pub fn wait_sidecars(&self, n: usize, timeout: Duration) -> Vec<PathBuf> {

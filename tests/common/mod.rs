@@ -150,3 +150,24 @@ pub fn flac_count(dir: &Path) -> usize {
         .filter(|e| e.path().extension().is_some_and(|x| x == "flac"))
         .count()
 }
+
+/// Poll `cond` every 100 ms until it holds; on timeout fail with `what` and
+/// the tail of the PBX's log.
+pub fn wait_until(
+    what: &str,
+    timeout: std::time::Duration,
+    mut cond: impl FnMut() -> bool,
+    log: impl Fn() -> String,
+) {
+    let end = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < end {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!(
+        "timed out waiting for {what}\n--- log tail ---\n{}",
+        asterisk::tail(&log(), 40)
+    );
+}
