@@ -1,8 +1,9 @@
 //! The core's own benchmark (not a test): run by bench/core.sh, written up in
 //! BENCHMARKS.md.
 //!
-//! 1. encode throughput of the whole pipeline (push, ring, worker, libFLAC,
-//!    hashes, sidecar) against raw libFLAC on the same audio, one core each;
+//! 1. encode throughput of the whole pipeline (push, ring, worker, FLAC
+//!    encoder, hashes, sidecar) against the bare encoder and against the
+//!    reference `flac` tool (libFLAC) on the same audio, one core each;
 //! 2. push cost p50/p99 and allocations on the pushing thread;
 //! 3. memory per live leg;
 //! 4. concurrent legs pushed in real time that two workers keep up with,
@@ -104,9 +105,44 @@ fn raise_fd_limit() {
     }
 }
 
-fn throughput(tmp: &std::path::Path, audio: &[i16], level: u32) -> (f64, f64) {
-    // Raw libFLAC: one stream, one thread, 160-sample writes.
+/// libFLAC through the reference `flac` tool: the same audio, level and
+/// block size, one process (one core), from a raw file on the same disk.
+fn libflac(tmp: &std::path::Path, audio: &[i16], level: u32, legs: usize) -> f64 {
+    let raw = tmp.join("audio.raw");
+    let bytes: Vec<u8> = audio.iter().flat_map(|s| s.to_le_bytes()).collect();
+    std::fs::write(&raw, bytes.repeat(REPEAT)).unwrap();
+    let t = Instant::now();
+    for _ in 0..legs {
+        let ok = std::process::Command::new("flac")
+            .args([
+                "-f",
+                "-s",
+                &format!("-{level}"),
+                "-b",
+                "1152",
+                "--force-raw-format",
+            ])
+            .args([
+                "--endian=little",
+                "--sign=signed",
+                "--channels=1",
+                "--bps=16",
+            ])
+            .args(["--sample-rate=8000", "-o"])
+            .arg(tmp.join("libflac.flac"))
+            .arg(&raw)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "flac failed");
+    }
+    (REPEAT * legs * audio.len()) as f64 / 8000.0 / t.elapsed().as_secs_f64()
+}
+
+fn throughput(tmp: &std::path::Path, audio: &[i16], level: u32) -> (f64, f64, f64) {
     let legs = 40;
+    let reference = libflac(tmp, audio, level, legs);
+    // The bare encoder: one stream, one thread, 160-sample writes.
     let t = Instant::now();
     for i in 0..legs {
         let f = std::fs::File::create(tmp.join(format!("raw{i}.flac"))).unwrap();
@@ -156,11 +192,11 @@ fn throughput(tmp: &std::path::Path, audio: &[i16], level: u32) -> (f64, f64) {
         r.wait_outcome(Duration::from_secs(120)).unwrap();
     }
     let pipe = (REPEAT * legs * audio.len()) as f64 / 8000.0 / t.elapsed().as_secs_f64();
-    (raw, pipe)
+    (reference, raw, pipe)
 }
 
 fn push_cost(tmp: &std::path::Path, audio: &[i16]) -> (f64, f64, f64, u64, f64, u64) {
-    let core = core(&tmp.join("push"), 2, 2000, 5);
+    let core = core(&tmp.join("push"), 2, 1000, 2);
     let n_recs = 1000;
     let before = rss_kib();
     let recs: Vec<Arc<Recording>> = (0..n_recs)
@@ -198,7 +234,7 @@ fn push_cost(tmp: &std::path::Path, audio: &[i16]) -> (f64, f64, f64, u64, f64, 
 
 /// Real-time run: `legs` legs get a 20 ms frame every 20 ms for `secs`.
 fn realtime(tmp: &std::path::Path, audio: &[i16], legs: usize, secs: usize) -> (u64, f64) {
-    let core = core(&tmp.join(format!("rt{legs}")), 2, 2000, 5);
+    let core = core(&tmp.join(format!("rt{legs}")), 2, 1000, 2);
     let recs: Vec<Arc<Recording>> = (0..legs / 2)
         .map(|i| core.start("bench", call(i)).unwrap())
         .collect();
@@ -242,20 +278,25 @@ fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let audio = speech(30, 7);
     println!("# legrec core benchmark");
-    for level in [5, 0] {
-        // Alternate the two, three times, and take medians: the ratio holds
-        // on a noisy machine.
-        let (mut raws, mut pipes): (Vec<f64>, Vec<f64>) = (0..3)
+    for level in [2, 5] {
+        // Alternate the three, three times, and take medians: the ratios
+        // hold on a noisy machine.
+        let mut runs: Vec<(f64, f64, f64)> = (0..3)
             .map(|_| throughput(tmp.path(), &audio, level))
-            .unzip();
-        raws.sort_by(f64::total_cmp);
-        pipes.sort_by(f64::total_cmp);
-        let (raw, pipe) = (raws[1], pipes[1]);
-        println!("throughput level {level}: raw libFLAC {raw:.0}x real time per core, pipeline {pipe:.0}x per worker, ratio {:.2} (medians of 3)", pipe / raw);
+            .collect();
+        let median = |runs: &mut Vec<(f64, f64, f64)>, key: fn(&(f64, f64, f64)) -> f64| {
+            runs.sort_by(|a, b| key(a).total_cmp(&key(b)));
+            key(&runs[1])
+        };
+        let reference = median(&mut runs, |r| r.0);
+        let raw = median(&mut runs, |r| r.1);
+        let pipe = median(&mut runs, |r| r.2);
+        let size = |p: &str| std::fs::metadata(tmp.path().join(p)).unwrap().len();
+        println!("throughput level {level}: libFLAC (flac tool) {reference:.0}x real time per core, bare encoder {raw:.0}x, pipeline {pipe:.0}x per worker; pipeline/encoder {:.2}, pipeline/libFLAC {:.2} (medians of 3); bytes for 300 s: libFLAC {}, ours {}", pipe / raw, pipe / reference, size("libflac.flac"), size("raw0.flac"));
     }
     let (p50, p99, p999, allocs, per_leg, dropped) = push_cost(tmp.path(), &audio);
     println!("push: p50 {p50:.0} ns, p99 {p99:.0} ns, p99.9 {p999:.0} ns, allocations on the pushing thread {allocs} (1,000,000 pushes, {dropped} dropped)");
-    println!("memory: {per_leg:.1} KiB RSS per live leg (2 s ring at 8 kHz, encoder, file)");
+    println!("memory: {per_leg:.1} KiB RSS per live leg (1 s ring at 8 kHz, encoder, file)");
     let secs: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())

@@ -46,7 +46,7 @@ pub fn repair_flac(path: &Path) -> Result<Repaired, String> {
             &FlacSpec {
                 channels: info.channels,
                 sample_rate: info.sample_rate,
-                compression_level: 5,
+                compression_level: 2,
                 blocksize: 0,
                 tags: info.tags.clone(),
             },

@@ -1,142 +1,43 @@
-//! A small safe writer over libFLAC's stream encoder.
+//! The FLAC writer used while recording, on the pure-Rust `flacenc` crate.
 //!
-//! We drive libFLAC with our own write/seek/tell callbacks (flac-bound has no
-//! seek callback, so its STREAMINFO is never rewritten).  With a seek
-//! callback libFLAC rewrites STREAMINFO (total samples, MD5, frame sizes) at
-//! finish.  The seek table is ours: libFLAC only fills template points whose
-//! sample numbers are known in advance, and a call's length is not, so we
-//! note where frames start while writing and rewrite the table's
-//! placeholders at finish.
+//! Why not libFLAC: its stream encoder keeps 60-90 KiB of state per stream
+//! whatever the settings (BENCHMARKS.md), and a call centre has hundreds of
+//! streams open.  Here a stream keeps only what it must: one block of
+//! pending samples, the running MD5, its frame count and seek points.  The
+//! scratch memory of encoding (frame buffer, residuals, bit sink) lives once
+//! per worker thread and is shared by every leg that worker owns.
 //!
-//! Every FLAC frame goes to the file in one write(2) as soon as libFLAC
-//! emits it, so a killed PBX leaves a file that decodes up to the cut.
+//! We write the container ourselves: `fLaC`, STREAMINFO, Vorbis comments and
+//! a fixed-size seek table, then frames.  Every frame goes to the file in one
+//! write(2) as soon as it is encoded, so a killed PBX leaves a file that
+//! decodes up to the cut; `finish` rewrites STREAMINFO (total samples, MD5,
+//! frame sizes) and the seek table in place.
 
-use std::ffi::CString;
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
-use std::os::raw::c_void;
-use std::ptr::{self, NonNull};
 
-use libflac_sys as sys;
+use flacenc::bitsink::ByteSink;
+use flacenc::component::{BitRepr, StreamInfo};
+use flacenc::config;
+use flacenc::error::{Verified, Verify};
+use flacenc::source::{Fill, FrameBuf};
+use md5::{Digest, Md5};
 
 /// Seek points kept per file.  When the table is full, every other point is
 /// dropped and the spacing doubles, so any call length fits in a fixed
 /// number of bytes (18 per point).
 pub const SEEK_POINTS: usize = 64;
 const SEEK_SPACING_SECONDS: u64 = 10;
+const BITS_PER_SAMPLE: usize = 16;
+/// Where STREAMINFO's body starts: after `fLaC` and its block header.
+const STREAMINFO_OFFSET: u64 = 8;
+const STREAMINFO_LEN: usize = 34;
+const VENDOR: &str = concat!("legrec ", env!("CARGO_PKG_VERSION"), " (flacenc)");
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct SeekPoint {
-    sample: u64,
-    offset: u64,
-    frame_samples: u32,
-}
-
-/// What libFLAC's callbacks write into.  Boxed so its address stays put for
-/// the lifetime of the encoder.
-struct Sink {
-    file: File,
-    position: u64,
-    /// Byte offset of the first audio frame, once known.
-    audio_offset: Option<u64>,
-    samples_written: u64,
-    points: Vec<SeekPoint>,
-    spacing: u64,
-    error: Option<io::Error>,
-}
-
-impl Sink {
-    fn note_frame(&mut self, samples: u32) {
-        let audio_offset = *self.audio_offset.get_or_insert(self.position);
-        let first = self.samples_written;
-        self.samples_written += u64::from(samples);
-        let due = self
-            .points
-            .last()
-            .map_or(0, |p| p.sample.saturating_add(self.spacing));
-        if first < due {
-            return;
-        }
-        if self.points.len() == SEEK_POINTS {
-            // Thin out: keep every other point and double the spacing.
-            let mut i = 0;
-            self.points.retain(|_| {
-                i += 1;
-                i % 2 == 1
-            });
-            self.spacing *= 2;
-            let due = self.points.last().map_or(0, |p| p.sample + self.spacing);
-            if first < due {
-                return;
-            }
-        }
-        self.points.push(SeekPoint {
-            sample: first,
-            offset: self.position - audio_offset,
-            frame_samples: samples,
-        });
-    }
-}
-
-unsafe extern "C" fn write_cb(
-    _enc: *const sys::FLAC__StreamEncoder,
-    buffer: *const sys::FLAC__byte,
-    bytes: usize,
-    samples: u32,
-    _current_frame: u32,
-    client: *mut c_void,
-) -> sys::FLAC__StreamEncoderWriteStatus {
-    // SAFETY: client is the Box<Sink> given at init; libFLAC passes the
-    // buffer it owns for `bytes` bytes.
-    let sink = unsafe { &mut *(client as *mut Sink) };
-    let data = unsafe { std::slice::from_raw_parts(buffer, bytes) };
-    if samples > 0 {
-        sink.note_frame(samples);
-    }
-    match sink.file.write_all(data) {
-        Ok(()) => {
-            sink.position += bytes as u64;
-            sys::FLAC__STREAM_ENCODER_WRITE_STATUS_OK
-        }
-        Err(e) => {
-            sink.error.get_or_insert(e);
-            sys::FLAC__STREAM_ENCODER_WRITE_STATUS_FATAL_ERROR
-        }
-    }
-}
-
-unsafe extern "C" fn seek_cb(
-    _enc: *const sys::FLAC__StreamEncoder,
-    offset: sys::FLAC__uint64,
-    client: *mut c_void,
-) -> sys::FLAC__StreamEncoderSeekStatus {
-    let sink = unsafe { &mut *(client as *mut Sink) };
-    match sink.file.seek(SeekFrom::Start(offset)) {
-        Ok(p) => {
-            sink.position = p;
-            sys::FLAC__STREAM_ENCODER_SEEK_STATUS_OK
-        }
-        Err(e) => {
-            sink.error.get_or_insert(e);
-            sys::FLAC__STREAM_ENCODER_SEEK_STATUS_ERROR
-        }
-    }
-}
-
-unsafe extern "C" fn tell_cb(
-    _enc: *const sys::FLAC__StreamEncoder,
-    offset: *mut sys::FLAC__uint64,
-    client: *mut c_void,
-) -> sys::FLAC__StreamEncoderTellStatus {
-    let sink = unsafe { &mut *(client as *mut Sink) };
-    unsafe { *offset = sink.position };
-    sys::FLAC__STREAM_ENCODER_TELL_STATUS_OK
-}
-
-/// Samples per FLAC frame for telephone speech: 144 ms.  libFLAC's default
-/// of 4096 samples is 0.5 s at 8 kHz, longer than speech stays alike; 1152
-/// makes files about 4% smaller on speech, puts audio on disk four times as
-/// often, and needs 88 KiB per encoder instead of 153 KiB (BENCHMARKS.md).
+/// Samples per FLAC frame for telephone speech: 144 ms.  Shorter frames
+/// follow speech better than the 4096 of music encoders, and put audio on
+/// disk every 144 ms (BENCHMARKS.md).
 pub fn speech_blocksize(sample_rate: u32) -> u32 {
     if sample_rate >= 16000 {
         2304
@@ -150,242 +51,431 @@ pub fn speech_blocksize(sample_rate: u32) -> u32 {
 pub struct FlacSpec {
     pub channels: u32,
     pub sample_rate: u32,
+    /// 0-2: fixed predictors only (fast); 3-8: also linear prediction,
+    /// about 2% smaller on speech for about four times the CPU.
     pub compression_level: u32,
-    /// Samples per FLAC frame; 0 = libFLAC's choice for the level.
+    /// Samples per FLAC frame; 0 = [`speech_blocksize`].
     pub blocksize: u32,
     /// Vorbis comments, written as `NAME=value`.
     pub tags: Vec<(String, String)>,
 }
 
-/// One FLAC file being written.
-pub struct FlacWriter {
-    encoder: NonNull<sys::FLAC__StreamEncoder>,
-    sink: Box<Sink>,
-    metadata: [*mut sys::FLAC__StreamMetadata; 2],
-    channels: u32,
-    scratch: Vec<i32>,
-    finished: bool,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SeekPoint {
+    sample: u64,
+    offset: u64,
+    frame_samples: u32,
 }
 
-// SAFETY: the encoder and metadata are used by one thread at a time (the
-// worker that owns the writer); libFLAC keeps no thread-local state.
-unsafe impl Send for FlacWriter {}
+/// Encoding scratch shared by every stream a thread writes.
+struct Scratch {
+    frame: Option<FrameBuf>,
+    ints: Vec<i32>,
+    le: Vec<u8>,
+    bytes: ByteSink,
+}
 
-fn flac_error(what: &str) -> io::Error {
-    io::Error::other(format!("libFLAC: {what}"))
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
+        frame: None,
+        ints: Vec::new(),
+        le: Vec::new(),
+        bytes: ByteSink::new(),
+    });
+}
+
+/// One FLAC file being written.
+pub struct FlacWriter {
+    file: File,
+    position: u64,
+    audio_offset: u64,
+    config: Verified<config::Encoder>,
+    info: StreamInfo,
+    channels: usize,
+    blocksize: usize,
+    /// Interleaved samples of the block being filled.
+    pending: Vec<i16>,
+    md5: Md5,
+    frames: u64,
+    samples: u64,
+    min_frame: u32,
+    max_frame: u32,
+    points: Vec<SeekPoint>,
+    spacing: u64,
+}
+
+fn bad_spec(why: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, format!("FLAC settings: {why}"))
+}
+
+fn encoder_config(level: u32) -> io::Result<Verified<config::Encoder>> {
+    let mut c = config::Encoder::default();
+    c.multithread = false;
+    if level <= 2 {
+        c.subframe_coding.use_lpc = false;
+    } else {
+        c.subframe_coding.qlpc.lpc_order = if level <= 5 { 8 } else { 12 };
+    }
+    c.into_verified().map_err(|(_, e)| bad_spec(e.to_string()))
 }
 
 impl FlacWriter {
     /// Start a FLAC stream into `file` (already created and empty).
-    pub fn new(file: File, spec: &FlacSpec) -> io::Result<Self> {
-        let encoder = NonNull::new(unsafe { sys::FLAC__stream_encoder_new() })
-            .ok_or_else(|| flac_error("out of memory"))?;
-        let mut writer = FlacWriter {
-            encoder,
-            sink: Box::new(Sink {
-                file,
-                position: 0,
-                audio_offset: None,
-                samples_written: 0,
-                points: Vec::with_capacity(SEEK_POINTS),
-                spacing: SEEK_SPACING_SECONDS * u64::from(spec.sample_rate),
-                error: None,
-            }),
-            metadata: [ptr::null_mut(); 2],
-            channels: spec.channels,
-            scratch: Vec::new(),
-            finished: false,
-        };
-        writer.init(spec)?;
-        Ok(writer)
-    }
-
-    fn init(&mut self, spec: &FlacSpec) -> io::Result<()> {
-        let enc = self.encoder.as_ptr();
-        unsafe {
-            let ok = sys::FLAC__stream_encoder_set_channels(enc, spec.channels) != 0
-                && sys::FLAC__stream_encoder_set_bits_per_sample(enc, 16) != 0
-                && sys::FLAC__stream_encoder_set_sample_rate(enc, spec.sample_rate) != 0
-                && sys::FLAC__stream_encoder_set_compression_level(enc, spec.compression_level)
-                    != 0
-                && (spec.blocksize == 0
-                    || sys::FLAC__stream_encoder_set_blocksize(enc, spec.blocksize) != 0);
-            // libFLAC computes the MD5 of the audio by default; STREAMINFO
-            // gets it at finish.
-            if !ok {
-                return Err(flac_error("rejected the stream settings"));
-            }
-            self.metadata[0] = vorbis_comment(&spec.tags)?;
-            let table = sys::FLAC__metadata_object_new(sys::FLAC__METADATA_TYPE_SEEKTABLE);
-            if table.is_null()
-                || sys::FLAC__metadata_object_seektable_template_append_placeholders(
-                    table,
-                    SEEK_POINTS as u32,
-                ) == 0
-            {
-                if !table.is_null() {
-                    sys::FLAC__metadata_object_delete(table);
-                }
-                return Err(flac_error("out of memory for the seek table"));
-            }
-            self.metadata[1] = table;
-            if sys::FLAC__stream_encoder_set_metadata(enc, self.metadata.as_mut_ptr(), 2) == 0 {
-                return Err(flac_error("rejected the metadata blocks"));
-            }
-            let status = sys::FLAC__stream_encoder_init_stream(
-                enc,
-                Some(write_cb),
-                Some(seek_cb),
-                Some(tell_cb),
-                None,
-                &mut *self.sink as *mut Sink as *mut c_void,
-            );
-            if status != sys::FLAC__STREAM_ENCODER_INIT_STATUS_OK {
-                return Err(self
-                    .sink
-                    .error
-                    .take()
-                    .unwrap_or_else(|| flac_error(&format!("init failed with status {status}"))));
-            }
+    pub fn new(mut file: File, spec: &FlacSpec) -> io::Result<Self> {
+        let channels = spec.channels as usize;
+        let blocksize = match spec.blocksize {
+            0 => speech_blocksize(spec.sample_rate),
+            n => n,
+        } as usize;
+        if !(flacenc::constant::MIN_BLOCK_SIZE..=flacenc::constant::MAX_BLOCK_SIZE)
+            .contains(&blocksize)
+        {
+            return Err(bad_spec(format!("block size {blocksize}")));
         }
-        Ok(())
+        let info = StreamInfo::new(spec.sample_rate as usize, channels, BITS_PER_SAMPLE)
+            .map_err(|e| bad_spec(e.to_string()))?;
+        let config = encoder_config(spec.compression_level)?;
+        let head = header(spec, blocksize as u16);
+        file.write_all(&head)?;
+        Ok(FlacWriter {
+            file,
+            position: head.len() as u64,
+            audio_offset: head.len() as u64,
+            config,
+            info,
+            channels,
+            blocksize,
+            pending: Vec::with_capacity(blocksize * channels),
+            md5: Md5::new(),
+            frames: 0,
+            samples: 0,
+            min_frame: u32::MAX,
+            max_frame: 0,
+            points: Vec::new(),
+            spacing: SEEK_SPACING_SECONDS * u64::from(spec.sample_rate),
+        })
     }
 
     /// Encode interleaved samples (`channels` per frame).
-    pub fn write(&mut self, interleaved: &[i16]) -> io::Result<()> {
-        if interleaved.is_empty() {
-            return Ok(());
-        }
-        debug_assert_eq!(interleaved.len() % self.channels as usize, 0);
-        self.scratch.clear();
-        self.scratch
-            .extend(interleaved.iter().map(|&s| i32::from(s)));
-        let frames = (self.scratch.len() / self.channels as usize) as u32;
-        // SAFETY: scratch holds exactly frames * channels samples.
-        let ok = unsafe {
-            sys::FLAC__stream_encoder_process_interleaved(
-                self.encoder.as_ptr(),
-                self.scratch.as_ptr(),
-                frames,
-            )
-        };
-        if ok == 0 {
-            return Err(self.take_error());
+    pub fn write(&mut self, mut interleaved: &[i16]) -> io::Result<()> {
+        debug_assert_eq!(interleaved.len() % self.channels, 0);
+        let block = self.blocksize * self.channels;
+        while !interleaved.is_empty() {
+            let take = (block - self.pending.len()).min(interleaved.len());
+            self.pending.extend_from_slice(&interleaved[..take]);
+            interleaved = &interleaved[take..];
+            if self.pending.len() == block {
+                self.encode_pending()?;
+            }
         }
         Ok(())
     }
 
     /// Write `n` frames of digital silence.
     pub fn write_silence(&mut self, n: u64) -> io::Result<()> {
-        const CHUNK: usize = 4096;
+        const CHUNK: usize = 1152 * 2;
         let zeros = [0i16; CHUNK];
-        let mut left = n as usize * self.channels as usize;
+        let mut left = n as usize * self.channels;
         while left > 0 {
-            let take = left.min(CHUNK - CHUNK % self.channels as usize);
+            let take = left.min(CHUNK - CHUNK % self.channels);
             self.write(&zeros[..take])?;
             left -= take;
         }
         Ok(())
     }
 
-    fn take_error(&mut self) -> io::Error {
-        if let Some(e) = self.sink.error.take() {
-            return e;
-        }
-        let state = unsafe { sys::FLAC__stream_encoder_get_state(self.encoder.as_ptr()) };
-        flac_error(&format!("encoder state {state}"))
-    }
-
     /// Bytes handed to the file so far.
     pub fn bytes_on_disk(&self) -> u64 {
-        self.sink.position
+        self.position
     }
 
-    /// Flush the last block, let libFLAC rewrite STREAMINFO, then write our
-    /// seek table into the placeholder block.  Returns the file, synced.
-    pub fn finish(mut self) -> io::Result<File> {
-        self.finished = true;
-        let ok = unsafe { sys::FLAC__stream_encoder_finish(self.encoder.as_ptr()) };
-        if ok == 0 {
-            return Err(self.take_error());
+    fn encode_pending(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
         }
-        self.rewrite_seek_table()?;
-        self.sink.file.sync_data()?;
-        let file = self.sink.file.try_clone()?;
-        Ok(file)
-    }
-
-    fn rewrite_seek_table(&mut self) -> io::Result<()> {
-        let sink = &mut self.sink;
-        let Some(audio_offset) = sink.audio_offset else {
-            return Ok(()); // no audio: the placeholders stay, which is legal
-        };
-        let table_len = SEEK_POINTS as u64 * 18;
-        let mut body = Vec::with_capacity(table_len as usize);
-        for i in 0..SEEK_POINTS {
-            match sink.points.get(i) {
-                Some(p) => {
-                    body.extend_from_slice(&p.sample.to_be_bytes());
-                    body.extend_from_slice(&p.offset.to_be_bytes());
-                    body.extend_from_slice(&(p.frame_samples as u16).to_be_bytes());
-                }
-                None => {
-                    body.extend_from_slice(&u64::MAX.to_be_bytes());
-                    body.extend_from_slice(&[0u8; 10]);
-                }
+        let frame_samples = self.pending.len() / self.channels;
+        SCRATCH.with(|s| {
+            let s = &mut *s.borrow_mut();
+            // FLAC's MD5 is over the samples as little-endian bytes; one
+            // update per block (per sample costs more than the encoding).
+            s.le.resize(self.pending.len() * 2, 0);
+            for (d, v) in s.le.chunks_exact_mut(2).zip(&self.pending) {
+                d.copy_from_slice(&v.to_le_bytes());
             }
-        }
-        // The seek table is the last metadata block, right before the audio.
-        sink.file.seek(SeekFrom::Start(audio_offset - table_len))?;
-        sink.file.write_all(&body)?;
-        sink.file.seek(SeekFrom::End(0))?;
+            self.md5.update(&s.le);
+            s.ints.clear();
+            s.ints.extend(self.pending.iter().map(|&v| i32::from(v)));
+            let fb = match &mut s.frame {
+                Some(fb) if fb.channels() == self.channels && fb.size() == self.blocksize => fb,
+                slot => slot.insert(
+                    FrameBuf::with_size(self.channels, self.blocksize)
+                        .map_err(|e| bad_spec(e.to_string()))?,
+                ),
+            };
+            fb.fill_interleaved(&s.ints)
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            let frame = flacenc::encode_fixed_size_frame(
+                &self.config,
+                fb,
+                self.frames as usize,
+                &self.info,
+            )
+            .map_err(|e| io::Error::other(format!("FLAC encoder: {e}")))?;
+            s.bytes.clear();
+            frame
+                .write(&mut s.bytes)
+                .map_err(|e| io::Error::other(format!("FLAC encoder: {e}")))?;
+            let bytes = s.bytes.as_slice();
+            self.note_frame(frame_samples as u32);
+            self.file.write_all(bytes)?;
+            self.position += bytes.len() as u64;
+            self.min_frame = self.min_frame.min(bytes.len() as u32);
+            self.max_frame = self.max_frame.max(bytes.len() as u32);
+            Ok::<_, io::Error>(())
+        })?;
+        self.frames += 1;
+        self.samples += frame_samples as u64;
+        self.pending.clear();
         Ok(())
     }
+
+    fn note_frame(&mut self, samples: u32) {
+        let first = self.samples;
+        let due = |points: &[SeekPoint], spacing: u64| {
+            points
+                .last()
+                .map_or(0, |p| p.sample.saturating_add(spacing))
+        };
+        if first < due(&self.points, self.spacing) {
+            return;
+        }
+        if self.points.len() == SEEK_POINTS {
+            // Thin out: keep every other point and double the spacing.
+            let mut i = 0;
+            self.points.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.spacing *= 2;
+            if first < due(&self.points, self.spacing) {
+                return;
+            }
+        }
+        self.points.push(SeekPoint {
+            sample: first,
+            offset: self.position - self.audio_offset,
+            frame_samples: samples,
+        });
+    }
+
+    /// Encode the last, shorter block, then rewrite STREAMINFO and the seek
+    /// table.  Returns the file, synced.
+    pub fn finish(mut self) -> io::Result<File> {
+        self.encode_pending()?;
+        let mut streaminfo = [0u8; STREAMINFO_LEN];
+        let block = self.blocksize as u16;
+        streaminfo[0..2].copy_from_slice(&block.to_be_bytes());
+        streaminfo[2..4].copy_from_slice(&block.to_be_bytes());
+        if self.frames > 0 {
+            streaminfo[4..7].copy_from_slice(&self.min_frame.to_be_bytes()[1..]);
+            streaminfo[7..10].copy_from_slice(&self.max_frame.to_be_bytes()[1..]);
+        }
+        let packed = stream_format(
+            self.info.sample_rate() as u32,
+            self.channels as u32,
+            self.samples,
+        );
+        streaminfo[10..18].copy_from_slice(&packed.to_be_bytes());
+        let digest = std::mem::take(&mut self.md5).finalize();
+        streaminfo[18..34].copy_from_slice(&digest);
+        self.file.seek(SeekFrom::Start(STREAMINFO_OFFSET))?;
+        self.file.write_all(&streaminfo)?;
+        if !self.points.is_empty() {
+            self.file.seek(SeekFrom::Start(
+                self.audio_offset - (SEEK_POINTS * 18) as u64,
+            ))?;
+            self.file.write_all(&seek_table(&self.points))?;
+        }
+        self.file.seek(SeekFrom::End(0))?;
+        self.file.sync_data()?;
+        Ok(self.file)
+    }
 }
 
-impl Drop for FlacWriter {
-    fn drop(&mut self) {
-        unsafe {
-            if !self.finished {
-                // An abandoned stream (failure path): let libFLAC release
-                // its buffers; errors no longer matter.
-                sys::FLAC__stream_encoder_finish(self.encoder.as_ptr());
+/// Sample rate (20 bits), channels - 1 (3), bits per sample - 1 (5) and
+/// total samples (36), as STREAMINFO packs them.
+fn stream_format(rate: u32, channels: u32, total: u64) -> u64 {
+    (u64::from(rate) << 44)
+        | (u64::from(channels - 1) << 41)
+        | ((BITS_PER_SAMPLE as u64 - 1) << 36)
+        | (total & ((1 << 36) - 1))
+}
+
+fn block_header(last: bool, kind: u8, len: usize) -> [u8; 4] {
+    let len = (len as u32).to_be_bytes();
+    [kind | if last { 0x80 } else { 0 }, len[1], len[2], len[3]]
+}
+
+/// `fLaC`, STREAMINFO as known at the start (total samples and MD5 unknown,
+/// as FLAC allows), Vorbis comments, and a seek table of placeholders.
+fn header(spec: &FlacSpec, blocksize: u16) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + SEEK_POINTS * 18);
+    out.extend_from_slice(b"fLaC");
+    out.extend_from_slice(&block_header(false, 0, STREAMINFO_LEN));
+    out.extend_from_slice(&blocksize.to_be_bytes());
+    out.extend_from_slice(&blocksize.to_be_bytes());
+    out.extend_from_slice(&[0; 6]); // frame sizes unknown
+    out.extend_from_slice(&stream_format(spec.sample_rate, spec.channels, 0).to_be_bytes());
+    out.extend_from_slice(&[0; 16]); // MD5 unknown
+    let mut comments = Vec::new();
+    comments.extend_from_slice(&(VENDOR.len() as u32).to_le_bytes());
+    comments.extend_from_slice(VENDOR.as_bytes());
+    comments.extend_from_slice(&(spec.tags.len() as u32).to_le_bytes());
+    for (name, value) in &spec.tags {
+        // Vorbis field names are printable ASCII without '='.
+        let name: String = name
+            .chars()
+            .filter(|c| (' '..='}').contains(c) && *c != '=')
+            .collect();
+        let entry = format!("{name}={value}");
+        comments.extend_from_slice(&(entry.len() as u32).to_le_bytes());
+        comments.extend_from_slice(entry.as_bytes());
+    }
+    out.extend_from_slice(&block_header(false, 4, comments.len()));
+    out.extend_from_slice(&comments);
+    out.extend_from_slice(&block_header(true, 3, SEEK_POINTS * 18));
+    out.extend_from_slice(&seek_table(&[]));
+    out
+}
+
+/// The seek table's body: our points, then placeholders.
+fn seek_table(points: &[SeekPoint]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(SEEK_POINTS * 18);
+    for i in 0..SEEK_POINTS {
+        match points.get(i) {
+            Some(p) => {
+                body.extend_from_slice(&p.sample.to_be_bytes());
+                body.extend_from_slice(&p.offset.to_be_bytes());
+                body.extend_from_slice(&(p.frame_samples as u16).to_be_bytes());
             }
-            sys::FLAC__stream_encoder_delete(self.encoder.as_ptr());
-            for m in self.metadata {
-                if !m.is_null() {
-                    sys::FLAC__metadata_object_delete(m);
+            None => {
+                body.extend_from_slice(&u64::MAX.to_be_bytes());
+                body.extend_from_slice(&[0u8; 10]);
+            }
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flac::decoder::decode_to_vec;
+    use proptest::prelude::*;
+
+    fn signal(n: usize, seed: u32) -> Vec<i16> {
+        let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+        (0..n)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let tone = (i as f64 * 0.07).sin() * 9000.0;
+                (tone + f64::from((x % 2001) as i32 - 1000)) as i16
+            })
+            .collect()
+    }
+
+    fn encode(path: &std::path::Path, spec: &FlacSpec, pieces: &[&[i16]]) {
+        let f = File::create(path).unwrap();
+        let mut w = FlacWriter::new(f, spec).unwrap();
+        for p in pieces {
+            w.write(p).unwrap();
+        }
+        w.finish().unwrap();
+    }
+
+    fn spec(channels: u32, level: u32) -> FlacSpec {
+        FlacSpec {
+            channels,
+            sample_rate: 8000,
+            compression_level: level,
+            blocksize: 0,
+            tags: vec![("LEGREC_LEG".into(), "in".into())],
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Any length, written in any pieces, mono or stereo, at either
+        /// kind of level, decodes bit for bit with a matching MD5.
+        #[test]
+        fn round_trip(len in 0usize..6000, cut in 0usize..6000, stereo: bool, lpc: bool, seed: u32) {
+            let channels = if stereo { 2 } else { 1 };
+            let samples = signal(len * channels, seed);
+            let cut = cut.min(len) * channels;
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.flac");
+            let level = if lpc { 5 } else { 2 };
+            encode(&path, &spec(channels as u32, level), &[&samples[..cut], &samples[cut..]]);
+            let (decoded, chans) = decode_to_vec(&path).unwrap();
+            prop_assert_eq!(decoded.error, None);
+            prop_assert_eq!(decoded.info.total_samples, len as u64);
+            if len > 0 {
+                prop_assert_eq!(decoded.md5_ok, Some(true));
+                for (c, chan) in chans.iter().enumerate() {
+                    let want: Vec<i16> = samples.iter().skip(c).step_by(channels).copied().collect();
+                    prop_assert_eq!(chan, &want);
                 }
             }
         }
     }
-}
 
-unsafe fn vorbis_comment(tags: &[(String, String)]) -> io::Result<*mut sys::FLAC__StreamMetadata> {
-    let block = unsafe { sys::FLAC__metadata_object_new(sys::FLAC__METADATA_TYPE_VORBIS_COMMENT) };
-    if block.is_null() {
-        return Err(flac_error("out of memory for Vorbis comments"));
+    /// The reference tool accepts the file (STREAMINFO, seek table, MD5)
+    /// and reads our tags.
+    #[test]
+    fn reference_flac_tool_accepts_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.flac");
+        // 100 s: enough frames for the seek table to fill and thin out.
+        let samples = signal(8000 * 100, 7);
+        encode(&path, &spec(1, 2), &[&samples]);
+        let out = std::process::Command::new("flac")
+            .args(["-t", "-s"])
+            .arg(&path)
+            .output()
+            .expect("the flac tool is installed by scripts/setup-deps");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tags = std::process::Command::new("metaflac")
+            .args(["--list", "--block-type=SEEKTABLE,VORBIS_COMMENT"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&tags.stdout);
+        assert!(text.contains("LEGREC_LEG=in"), "{text}");
+        // A point every 10 s, on the first frame boundary after it.
+        assert!(text.contains("point 1: sample_number=80640,"), "{text}");
+        assert!(text.contains("point 9: sample_number=725760,"), "{text}");
+        let info = decode_to_vec(&path).unwrap().0;
+        assert_eq!(info.info.total_samples, 800_000);
     }
-    for (name, value) in tags {
-        // NUL cannot appear in a C string; such bytes are dropped.
-        let name = CString::new(name.replace('\0', "")).expect("NUL removed");
-        let value = CString::new(value.replace('\0', "")).expect("NUL removed");
-        let mut entry = sys::FLAC__StreamMetadata_VorbisComment_Entry {
-            length: 0,
-            entry: ptr::null_mut(),
-        };
-        let ok = unsafe {
-            sys::FLAC__metadata_object_vorbiscomment_entry_from_name_value_pair(
-                &mut entry,
-                name.as_ptr(),
-                value.as_ptr(),
-            ) != 0
-                && sys::FLAC__metadata_object_vorbiscomment_append_comment(block, entry, 0) != 0
-        };
-        if !ok {
-            unsafe { sys::FLAC__metadata_object_delete(block) };
-            return Err(flac_error(&format!("bad Vorbis comment {name:?}")));
-        }
+
+    /// A stream is cut where the PBX died: what was written decodes.
+    #[test]
+    fn unfinished_file_decodes_up_to_the_last_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.flac");
+        let samples = signal(5000, 3);
+        let f = File::create(&path).unwrap();
+        let mut w = FlacWriter::new(f, &spec(1, 2)).unwrap();
+        w.write(&samples).unwrap();
+        drop(w); // no finish: four whole frames are on disk
+        let (decoded, chans) = decode_to_vec(&path).unwrap();
+        assert_eq!(decoded.samples, 4 * 1152);
+        assert_eq!(chans[0], samples[..4 * 1152]);
     }
-    Ok(block)
 }

@@ -1,4 +1,4 @@
-//! FLAC through Debian's libFLAC: the writer used while recording and the
+//! FLAC: the pure-Rust writer used while recording (flacenc) and the libFLAC
 //! reader used by `legrec verify`/`repair` and the tests.
 
 pub mod decoder;

@@ -197,11 +197,11 @@ impl Default for General {
         General {
             spool_dir: PathBuf::from("/var/spool/legrec"),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            compression_level: 5,
+            compression_level: 2,
             file_mode: Mode(0o640),
             dir_mode: Mode(0o750),
             align_slack_ms: 250,
-            ring_ms: 2000,
+            ring_ms: 1000,
             jurisdictions_file: None,
         }
     }

@@ -21,7 +21,7 @@ use crate::policy::config::{ConsentMode, DeclinedAction};
 use crate::sidecar::{Beeps, Consent, Law, LegFile, Party, Sidecar};
 use crate::Status;
 
-/// Samples handed to libFLAC per call.
+/// Samples handed to the encoder per call.
 const WRITE_CHUNK: usize = 1024;
 
 /// Output side of one leg: everything after the ring.
