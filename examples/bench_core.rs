@@ -196,7 +196,7 @@ fn throughput(tmp: &std::path::Path, audio: &[i16], level: u32) -> (f64, f64, f6
 }
 
 fn push_cost(tmp: &std::path::Path, audio: &[i16]) -> (f64, f64, f64, u64, f64, u64) {
-    let core = core(&tmp.join("push"), 2, 1000, 2);
+    let core = core(&tmp.join("push"), 2, 1000, 5);
     let n_recs = 1000;
     let before = rss_kib();
     let recs: Vec<Arc<Recording>> = (0..n_recs)
@@ -234,7 +234,7 @@ fn push_cost(tmp: &std::path::Path, audio: &[i16]) -> (f64, f64, f64, u64, f64, 
 
 /// Real-time run: `legs` legs get a 20 ms frame every 20 ms for `secs`.
 fn realtime(tmp: &std::path::Path, audio: &[i16], legs: usize, secs: usize) -> (u64, f64) {
-    let core = core(&tmp.join(format!("rt{legs}")), 2, 1000, 2);
+    let core = core(&tmp.join(format!("rt{legs}")), 2, 1000, 5);
     let recs: Vec<Arc<Recording>> = (0..legs / 2)
         .map(|i| core.start("bench", call(i)).unwrap())
         .collect();

@@ -564,7 +564,7 @@ fn a_broken_config_at_load_declines_and_names_the_line() {
     let conf = sb.etc().join("legrec.conf");
     let text = std::fs::read_to_string(&conf)
         .unwrap()
-        .replace("compression_level = 2 ", "compression_level = five ");
+        .replace("compression_level = 5 ", "compression_level = five ");
     std::fs::write(&conf, text).unwrap();
     sb.start();
     let shown = sb.cli("module show like legrec");

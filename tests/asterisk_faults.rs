@@ -5,7 +5,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::asterisk::Sandbox;
+use common::asterisk::{tail, Sandbox};
 use common::*;
 
 #[test]
@@ -43,11 +43,18 @@ fn asterisk_killed_with_ten_live_recordings_loses_at_most_about_a_second_each() 
     }
 
     // Every recording is detectably interrupted: its marker is there.
-    let markers = legrec::admin::find_files(&sb.recordings(), ".inprogress.json");
+    let mut markers = legrec::admin::find_files(&sb.recordings(), ".inprogress.json");
+    markers.sort();
     assert_eq!(markers.len(), 10);
-    for marker in &markers {
-        let started = humantime::parse_rfc3339(&read_sidecar(marker).started_at).unwrap();
-        let alive = killed_at.duration_since(started).unwrap().as_secs_f64();
+    let alive: Vec<f64> = markers
+        .iter()
+        .map(|m| {
+            let started = humantime::parse_rfc3339(&read_sidecar(m).started_at).unwrap();
+            killed_at.duration_since(started).unwrap().as_secs_f64()
+        })
+        .collect();
+    // Half are repaired by hand, as an admin would before restarting...
+    for marker in &markers[..5] {
         let out = Command::new(env!("CARGO_BIN_EXE_legrec"))
             .arg("repair")
             .arg(marker)
@@ -58,6 +65,25 @@ fn asterisk_killed_with_ten_live_recordings_loses_at_most_about_a_second_each() 
             "repair: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+    // ...the rest by the module when Asterisk comes back.
+    sb.start();
+    sb.wait_for(
+        "the module to repair the other 5",
+        Duration::from_secs(30),
+        || sb.log().contains("repaired 5 interrupted recording(s)"),
+    );
+    let log = sb.log();
+    assert_eq!(
+        log.matches("repaired a recording interrupted by a crash")
+            .count(),
+        5,
+        "{}",
+        tail(&log, 20)
+    );
+    for (i, marker) in markers.iter().enumerate() {
+        assert!(!marker.exists(), "{} left behind", marker.display());
+        let alive = alive[i];
         let sc_path = std::path::PathBuf::from(
             marker
                 .to_string_lossy()
@@ -65,6 +91,16 @@ fn asterisk_killed_with_ten_live_recordings_loses_at_most_about_a_second_each() 
         );
         let sc = read_sidecar(&sc_path);
         assert_eq!(sc.status, "interrupted");
+        let by = if i < 5 {
+            "legrec repair"
+        } else {
+            "legrec at module load"
+        };
+        assert!(
+            sc.reason.as_deref().unwrap_or("").contains(by),
+            "{:?}",
+            sc.reason
+        );
         for leg in &sc.legs {
             flac_test(&sc_path.parent().unwrap().join(&leg.file));
             let kept = leg.samples as f64 / 8000.0;

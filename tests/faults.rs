@@ -190,3 +190,46 @@ fn recordings_are_0640_folders_0750_and_nothing_is_followed_or_overwritten() {
         "the link's target is untouched"
     );
 }
+
+/// `legrec repair` (and the repair at module load) must never touch a
+/// recording a live PBX is writing: the marker's lock says it is alive.
+#[test]
+fn repair_leaves_a_live_recording_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    let mut raw = RawConfig::default();
+    raw.set("general", "spool_dir", spool.to_str().unwrap(), 1);
+    raw.set("general", "workers", "1", 2);
+    raw.set("p", "legs", "split", 3);
+    let core = Core::new(Settings::from_raw(&raw).unwrap(), None).unwrap();
+    let rec = core.start("p", call(1)).unwrap();
+    push_seconds(&rec, 1, 5);
+    // Let the worker take that second out of the 1 s ring.
+    std::thread::sleep(Duration::from_millis(200));
+    let repair = |path: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_legrec"))
+            .arg("repair")
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let one = repair(&rec.paths.marker());
+    assert!(!one.status.success());
+    assert!(
+        String::from_utf8_lossy(&one.stderr).contains("still being recorded"),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    let all = repair(&spool);
+    assert!(all.status.success());
+    assert!(String::from_utf8_lossy(&all.stdout).contains("skipped"));
+    // A second core on the same spool (another PBX) leaves it alone too.
+    let other = Core::new(Settings::from_raw(&raw).unwrap(), None).unwrap();
+    drop(other); // joins its repair thread
+    assert!(rec.paths.marker().exists());
+    push_seconds(&rec, 1, 6);
+    rec.stop();
+    let outcome = rec.wait_outcome(Duration::from_secs(10)).unwrap();
+    assert_eq!(outcome.status, Status::Complete);
+    assert!((outcome.seconds - 2.0).abs() < 0.1, "{outcome:?}");
+}

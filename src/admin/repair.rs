@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::flac::decoder::decode_file;
 use crate::flac::encoder::{FlacSpec, FlacWriter};
-use crate::recorder::files::{create_new, write_atomic};
+use crate::recorder::files::{create_new, try_lock, write_atomic};
 use crate::recorder::job::hash_file;
 use crate::sidecar::LegFile;
 
@@ -46,7 +46,7 @@ pub fn repair_flac(path: &Path) -> Result<Repaired, String> {
             &FlacSpec {
                 channels: info.channels,
                 sample_rate: info.sample_rate,
-                compression_level: 2,
+                compression_level: 5,
                 blocksize: 0,
                 tags: info.tags.clone(),
             },
@@ -71,7 +71,21 @@ pub fn repair_flac(path: &Path) -> Result<Repaired, String> {
 
 /// Repair every leg of the recording whose marker is `marker` and write
 /// its sidecar.  Returns the sidecar path.
-pub fn repair_recording(marker: &Path) -> Result<PathBuf, String> {
+///
+/// `by` names who repaired it in the sidecar's reason and the audit entry.
+/// A marker still locked by a live PBX process is refused.
+pub fn repair_recording(marker: &Path, by: &str) -> Result<PathBuf, String> {
+    let lock = std::fs::File::open(marker).map_err(|e| format!("{}: {e}", marker.display()))?;
+    match try_lock(&lock) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(format!(
+                "{}: still being recorded (a running PBX holds it); not repaired",
+                marker.display()
+            ))
+        }
+        Err(e) => return Err(format!("{}: cannot lock: {e}", marker.display())),
+    }
     let mut sc = super::read_sidecar(marker)?;
     let dir = marker.parent().unwrap_or(Path::new("."));
     let id = sc.id.clone();
@@ -108,7 +122,7 @@ pub fn repair_recording(marker: &Path) -> Result<PathBuf, String> {
     sc.legs = legs;
     sc.status = "interrupted".to_string();
     sc.reason = Some(format!(
-        "the PBX stopped while recording; repaired by legrec repair{}{}",
+        "the PBX stopped while recording; repaired by {by}{}{}",
         if notes.is_empty() { "" } else { ": " },
         notes.join("; ")
     ));
@@ -128,9 +142,59 @@ pub fn repair_recording(marker: &Path) -> Result<PathBuf, String> {
         &sidecar,
         &sc,
         &json,
-        "repaired by legrec repair",
+        &format!("repaired by {by}"),
         0o640,
     )
     .map_err(|e| format!("audit log: {e}"))?;
     Ok(sidecar)
+}
+
+/// What [`repair_spool`] did with one marker.
+pub enum SpoolRepair {
+    Repaired {
+        sidecar: PathBuf,
+        seconds: f64,
+    },
+    /// A live PBX process holds it: not touched.
+    Live,
+    Failed(String),
+}
+
+/// Repair every interrupted recording under `spool`: the markers no live
+/// process holds.  `each` hears about every marker; `stop` is checked
+/// between recordings so an unload need not wait for a large spool.
+pub fn repair_spool(
+    spool: &Path,
+    by: &str,
+    stop: &dyn Fn() -> bool,
+    each: &mut dyn FnMut(&Path, SpoolRepair),
+) {
+    for marker in super::find_files(spool, ".inprogress.json") {
+        if stop() {
+            return;
+        }
+        let live = std::fs::File::open(&marker)
+            .and_then(|f| try_lock(&f))
+            .map(|locked| !locked)
+            .unwrap_or(false);
+        if live {
+            each(&marker, SpoolRepair::Live);
+            continue;
+        }
+        let result = match repair_recording(&marker, by) {
+            Ok(sidecar) => {
+                let seconds = super::read_sidecar(&sidecar)
+                    .map(|sc| {
+                        sc.legs
+                            .iter()
+                            .map(|l| l.samples as f64 / f64::from(l.sample_rate.max(1)))
+                            .fold(0.0, f64::max)
+                    })
+                    .unwrap_or(0.0);
+                SpoolRepair::Repaired { sidecar, seconds }
+            }
+            Err(e) => SpoolRepair::Failed(e),
+        };
+        each(&marker, result);
+    }
 }

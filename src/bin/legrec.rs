@@ -42,8 +42,11 @@ fn main() -> ExitCode {
         }
         ["repair", path] => {
             let p = Path::new(path);
+            if p.is_dir() {
+                return repair_dir(p);
+            }
             let result = if path.ends_with(".inprogress.json") {
-                admin::repair::repair_recording(p)
+                admin::repair::repair_recording(p, "legrec repair")
                     .map(|s| format!("repaired; sidecar {}", s.display()))
             } else {
                 admin::repair::repair_flac(p).map(|r| {
@@ -107,5 +110,27 @@ fn main() -> ExitCode {
             eprintln!("{USAGE}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// `legrec repair DIR`: every interrupted recording under DIR.
+fn repair_dir(dir: &Path) -> ExitCode {
+    let mut failed = 0;
+    admin::repair::repair_spool(dir, "legrec repair", &|| false, &mut |marker, r| match r {
+        admin::repair::SpoolRepair::Repaired { sidecar, seconds } => {
+            println!("repaired {} ({seconds:.1} s kept)", sidecar.display())
+        }
+        admin::repair::SpoolRepair::Live => {
+            println!("skipped {}: still being recorded", marker.display())
+        }
+        admin::repair::SpoolRepair::Failed(e) => {
+            failed += 1;
+            eprintln!("legrec repair: {e}");
+        }
+    });
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }

@@ -1,5 +1,8 @@
-//! FLAC: the pure-Rust writer used while recording (flacenc) and the libFLAC
-//! reader used by `legrec verify`/`repair` and the tests.
+//! FLAC: the writer used while recording (our own frame encoder, see
+//! frame.rs for why) and the libFLAC reader used by `legrec verify`/`repair`
+//! and the tests.
 
+mod bits;
 pub mod decoder;
 pub mod encoder;
+mod frame;

@@ -187,6 +187,9 @@ pub struct General {
     pub align_slack_ms: u32,
     /// Each leg's ring holds this much audio; beyond it frames are dropped.
     pub ring_ms: u32,
+    /// At load, repair the recordings a crash left unfinished (their
+    /// in-progress markers that no live process holds).
+    pub repair_interrupted: bool,
     /// Extra jurisdiction lines (same format as data/jurisdictions.tsv),
     /// added to the shipped table.
     pub jurisdictions_file: Option<PathBuf>,
@@ -197,11 +200,12 @@ impl Default for General {
         General {
             spool_dir: PathBuf::from("/var/spool/legrec"),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            compression_level: 2,
+            compression_level: 5,
             file_mode: Mode(0o640),
             dir_mode: Mode(0o750),
             align_slack_ms: 250,
             ring_ms: 1000,
+            repair_interrupted: true,
             jurisdictions_file: None,
         }
     }
@@ -476,6 +480,7 @@ mod tests {
         ("general", "dir_mode"),
         ("general", "align_slack_ms"),
         ("general", "ring_ms"),
+        ("general", "repair_interrupted"),
         ("p", "notice"),
         ("p", "notice_to"),
         ("p", "record_notice"),

@@ -109,6 +109,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     result
 }
 
+/// Take `f`'s exclusive advisory lock without waiting.  A recording holds
+/// its in-progress marker locked while it lives, so `legrec repair` (and the
+/// repair at start) can tell a crashed recording from one another PBX
+/// process is still writing: the kernel drops the lock when the process
+/// dies.  Ok(false) when someone else holds it.
+pub fn try_lock(f: &File) -> io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor we own; no memory is passed.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(true);
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

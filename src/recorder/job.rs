@@ -141,6 +141,7 @@ pub struct Job {
     slack: u64,
     file_mode: u32,
     failure: Option<String>,
+    _marker_lock: std::fs::File,
 }
 
 /// The files a new job writes into, opened by the core on the caller's
@@ -148,6 +149,9 @@ pub struct Job {
 pub struct JobFiles {
     pub legs: [Option<FlacWriter>; 2],
     pub stereo: Option<FlacWriter>,
+    /// The in-progress marker, open and locked (files::try_lock) for as
+    /// long as the job lives.
+    pub marker: std::fs::File,
 }
 
 impl Job {
@@ -183,6 +187,7 @@ impl Job {
             slack: u64::from(slack_ms) * u64::from(rate) / 1000,
             file_mode,
             failure: None,
+            _marker_lock: files.marker,
             rec,
         }
     }

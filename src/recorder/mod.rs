@@ -75,7 +75,10 @@ pub struct Core {
     shared: Arc<Shared>,
     workers: Vec<(Arc<Inbox>, JoinHandle<()>)>,
     next_worker: AtomicUsize,
-    shutting_down: AtomicBool,
+    shutting_down: Arc<AtomicBool>,
+    /// Repairs what a crash left behind, in the background so that loading
+    /// the module does not wait for it.
+    repairer: Option<JoinHandle<()>>,
 }
 
 impl Core {
@@ -88,6 +91,7 @@ impl Core {
             )
         })?;
         let n = g.workers;
+        let repair_spool = g.repair_interrupted.then(|| g.spool_dir.clone());
         let shared = Arc::new(Shared {
             settings: RwLock::new(Arc::new(settings)),
             live: Mutex::new(Vec::new()),
@@ -103,11 +107,23 @@ impl Core {
             workers.push((inbox, handle));
         }
         log::info!(target: "notice", "legrec {} started: {} encoder threads", crate::VERSION, n);
+        let shutting_down = Arc::new(AtomicBool::new(false));
+        let repairer = if let Some(spool) = repair_spool {
+            let stop = Arc::clone(&shutting_down);
+            Some(
+                std::thread::Builder::new()
+                    .name("legrec-repair".into())
+                    .spawn(move || repair_interrupted(&spool, &stop))?,
+            )
+        } else {
+            None
+        };
         Ok(Core {
             shared,
             workers,
             next_worker: AtomicUsize::new(0),
-            shutting_down: AtomicBool::new(false),
+            shutting_down,
+            repairer,
         })
     }
 
@@ -191,6 +207,8 @@ impl Core {
             let m = paths.marker();
             let mut f = files::create_new(&m, g.file_mode.0).map_err(|e| io_err(&m, e))?;
             created.push(m.clone());
+            // Held until the recording is final: "this one is alive".
+            files::try_lock(&f).map_err(|e| io_err(&m, e))?;
             io::Write::write_all(&mut f, &marker).map_err(|e| io_err(&m, e))?;
             let tags = vorbis_tags(&rec);
             let open = |path: std::path::PathBuf, channels: u32, created: &mut Vec<_>| {
@@ -216,7 +234,11 @@ impl Core {
             } else {
                 None
             };
-            Ok(JobFiles { legs, stereo })
+            Ok(JobFiles {
+                legs,
+                stereo,
+                marker: f,
+            })
         })();
         let job_files = match opened {
             Ok(f) => f,
@@ -261,6 +283,9 @@ impl Core {
         for (_, handle) in self.workers.drain(..) {
             let _ = handle.join();
         }
+        if let Some(handle) = self.repairer.take() {
+            let _ = handle.join();
+        }
         log::info!("legrec stopped");
     }
 }
@@ -268,6 +293,35 @@ impl Core {
 impl Drop for Core {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// The repair a PBX admin would otherwise run by hand after a crash:
+/// `legrec repair <spool>`, logged to the PBX console.
+fn repair_interrupted(spool: &std::path::Path, stop: &AtomicBool) {
+    use crate::admin::repair::{repair_spool, SpoolRepair};
+    let mut repaired = 0;
+    let by = "legrec at module load";
+    repair_spool(
+        spool,
+        by,
+        &|| stop.load(Ordering::Acquire),
+        &mut |marker, r| match r {
+            SpoolRepair::Repaired { sidecar, seconds } => {
+                repaired += 1;
+                log::warn!("repaired a recording interrupted by a crash: {} ({seconds:.1} s kept, status interrupted)", sidecar.display());
+            }
+            SpoolRepair::Live => {
+                log::debug!(
+                    "{} is being recorded by another process; left alone",
+                    marker.display()
+                )
+            }
+            SpoolRepair::Failed(e) => log::error!("cannot repair an interrupted recording: {e}"),
+        },
+    );
+    if repaired > 0 {
+        log::info!(target: "notice", "repaired {repaired} interrupted recording(s) under {}", spool.display());
     }
 }
 
