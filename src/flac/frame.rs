@@ -6,7 +6,8 @@
 //! 15% of a raw leg), the fixed polynomial predictors, optionally linear
 //! prediction (LPC) from a Tukey-windowed autocorrelation, and partitioned
 //! Rice coding of the residual; VERBATIM when nothing beats it.  Stereo
-//! files try left/side, right/side and mid/side.
+//! files choose among independent, left/side, right/side and mid/side by
+//! a quick estimate.
 //!
 //! Nothing here keeps state between frames: the buffers live in a
 //! [`Scratch`] owned by the encoding thread and reused by every stream it
@@ -161,25 +162,24 @@ fn stereo_plans(s: &mut Scratch, n: usize, effort: Effort) -> (u8, Vec<Plan>) {
     s.channels[0] = l;
     s.channels[1] = r;
     debug_assert_eq!(s.channels[3].len(), n);
-    let mut plans: Vec<Option<Plan>> = vec![
-        Some(plan_channel(s, 0, 16, effort)),
-        Some(plan_channel(s, 1, 16, effort)),
-        Some(plan_channel(s, 2, 17, effort)),
-        Some(plan_channel(s, 3, 16, effort)),
-    ];
-    let cost = |a: usize, b: usize, p: &[Option<Plan>]| {
-        p[a].as_ref().map_or(u64::MAX, |x| x.bits) + p[b].as_ref().map_or(u64::MAX, |x| x.bits)
+    // Pick the pair from a cheap estimate (the best fixed predictor's
+    // residual), as libFLAC does, then plan only those two in full.
+    let estimate = |x: &[i32]| -> u64 {
+        if x.len() <= 8 {
+            return x.len() as u64 * 17;
+        }
+        let (_, sum) = best_fixed_order_and_sum(x);
+        best_param((x.len() - 4) as u64, 2 * sum).1
     };
+    let est: Vec<u64> = (0..4).map(|c| estimate(&s.channels[c])).collect();
     let choices = [(1u8, 0, 1), (8, 0, 2), (9, 2, 1), (10, 3, 2)];
     let &(assignment, a, b) = choices
         .iter()
-        .min_by_key(|(_, a, b)| cost(*a, *b, &plans))
+        .min_by_key(|(_, a, b)| est[*a] + est[*b])
         .expect("four choices");
-    let first = plans[a].take().expect("planned");
-    let second = plans[b].take().expect("planned");
-    for p in plans.into_iter().flatten() {
-        give_back(&mut s.pool, p.residual);
-    }
+    let bps = |c: usize| if c == 2 { 17 } else { 16 };
+    let first = plan_channel(s, a, bps(a), effort);
+    let second = plan_channel(s, b, bps(b), effort);
     (assignment, vec![first, second])
 }
 
@@ -278,6 +278,10 @@ fn give_back(pool: &mut Vec<Vec<u32>>, v: Vec<u32>) {
 /// The fixed predictor order (0-4) with the smallest sum of absolute
 /// residuals, all orders measured over the same samples.
 fn best_fixed_order(x: &[i32]) -> usize {
+    best_fixed_order_and_sum(x).0
+}
+
+fn best_fixed_order_and_sum(x: &[i32]) -> (usize, u64) {
     let mut sums = [0u64; 5];
     let (mut l0, mut l1, mut l2, mut l3) = (
         i64::from(x[3]),
@@ -298,7 +302,8 @@ fn best_fixed_order(x: &[i32]) -> usize {
         sums[4] += e4.unsigned_abs();
         (l0, l1, l2, l3) = (e0, e1, e2, e3);
     }
-    (0..5).min_by_key(|&o| sums[o]).unwrap_or(0)
+    let order = (0..5).min_by_key(|&o| sums[o]).unwrap_or(0);
+    (order, sums[order])
 }
 
 #[inline]
