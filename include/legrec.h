@@ -270,6 +270,9 @@ typedef enum legrec_leg {
 /*
  * Call metadata.  Any field may be NULL (stored as empty).  `pbx` names the
  * PBX and its version ("Asterisk 16.28.0").  Strings are copied.
+ * `unattended` is true when the start comes from outside the call (an API
+ * or CLI command) so nobody can run a consent window on it: a policy that
+ * asks for a key press is then refused before anything is written.
  */
 typedef struct legrec_call_info {
   const char *pbx;
@@ -279,6 +282,7 @@ typedef struct legrec_call_info {
   const char *caller_name;
   const char *callee;
   const char *queue;
+  bool unattended;
 } legrec_call_info;
 
 /*
@@ -289,7 +293,8 @@ typedef struct legrec_call_info {
  * their start.  On success `*out` owns the handle; free it with
  * legrec_recording_free() once the PBX no longer pushes into it.
  * Errors: LEGREC_ERR_UNKNOWN_POLICY, LEGREC_ERR_IO,
- * LEGREC_ERR_SHUTTING_DOWN.
+ * LEGREC_ERR_SHUTTING_DOWN, LEGREC_ERR_EXEMPT (never_record),
+ * LEGREC_ERR_STATE (an unattended start of a consent-by-keypress policy).
  */
 legrec_result legrec_recording_start(legrec_core *core, const char *policy,
                                      const legrec_call_info *call, legrec_recording **out);

@@ -114,3 +114,104 @@ fn asterisk_killed_with_ten_live_recordings_loses_at_most_about_a_second_each() 
     let (ok, text) = legrec_verify(&sb.recordings());
     assert!(ok, "{text}");
 }
+
+#[test]
+fn a_full_disk_gives_one_console_error_per_recording_and_calls_go_on() {
+    let mut sb = Sandbox::new();
+    std::fs::create_dir_all(sb.recordings()).unwrap();
+    let fs = Tmpfs::mount(&sb.recordings(), "2m");
+    // Noise does not compress: it fills the disk within seconds.
+    let st = Command::new("sox")
+        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+        .arg(sb.sounds().join("legrec-test-noise.wav"))
+        .args(["synth", "30", "whitenoise", "vol", "0.5"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    sb.append(
+        "extensions.conf",
+        "\n[legrec-test]\nexten => short,1,Answer()\n same => n,LegRecord(support,n)\n same => n,Wait(2)\n same => n,Hangup()\n\
+         exten => noisy,1,Answer()\n same => n,LegRecord(support,n)\n same => n,Wait(10)\n same => n,Set(STILL_UP=yes)\n same => n,Hangup()\n",
+    );
+    sb.start();
+
+    // One recording completes while there is room.
+    sb.cli("channel originate Local/short@legrec-test application Playback legrec-test-noise");
+    let first = sb.wait_sidecars(1, Duration::from_secs(15)).remove(0);
+    let before = std::fs::read(&first).unwrap();
+
+    // Leave about 150 KiB, then four noisy calls.
+    let free = free_bytes(&sb.recordings());
+    let filler = sb.recordings().join("filler");
+    std::fs::write(&filler, vec![0u8; free.saturating_sub(150 * 1024) as usize]).unwrap();
+    let log_before = sb.log().len();
+    for _ in 0..4 {
+        sb.cli("channel originate Local/noisy@legrec-test application Playback legrec-test-noise");
+    }
+    sb.wait_for(
+        "4 recordings stopped by the full disk",
+        Duration::from_secs(20),
+        || {
+            sb.log()[log_before..]
+                .matches("No space left on device")
+                .count()
+                >= 4
+        },
+    );
+    // Asterisk and the calls carry on.
+    assert!(sb.cli("core show uptime").contains("System uptime"));
+    let channels = sb.cli("core show channels");
+    assert!(channels.contains("4 active calls"), "{channels}");
+    // Let the calls end and every recording be finalized.
+    sb.wait_for("the calls to end", Duration::from_secs(20), || {
+        sb.cli("core show channels").contains("0 active calls")
+    });
+    sb.wait_for("no live recordings", Duration::from_secs(10), || {
+        sb.cli("legrec show recordings")
+            .contains("0 active recordings")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let log = sb.log()[log_before..].to_string();
+    let problems: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("ERROR[") || l.contains("WARNING["))
+        .collect();
+    // Exactly one line per recording, each naming the cause.
+    assert_eq!(problems.len(), 4, "{}", problems.join("\n"));
+    for l in &problems {
+        assert!(
+            l.contains("ERROR[") && l.contains("No space left on device"),
+            "{l}"
+        );
+    }
+    // Each failed recording says so: a sidecar with status failed, or (no
+    // room even for that) its in-progress marker.
+    let failed = log.matches("stopped: writing").count();
+    assert_eq!(failed, 4, "{}", tail(&log, 30));
+
+    // What was complete is untouched; new calls record once there is room.
+    assert_eq!(std::fs::read(&first).unwrap(), before);
+    std::fs::remove_file(&filler).unwrap();
+    let done_before = sb
+        .sidecars()
+        .iter()
+        .filter(|p| read_sidecar(p).status == "complete")
+        .count();
+    sb.cli("channel originate Local/short@legrec-test application Playback legrec-test-noise");
+    sb.wait_for("a new complete recording", Duration::from_secs(15), || {
+        sb.sidecars()
+            .iter()
+            .filter(|p| read_sidecar(p).status == "complete")
+            .count()
+            > done_before
+    });
+    sb.stop();
+    drop(fs);
+}
+
+fn free_bytes(path: &std::path::Path) -> u64 {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
+    st.f_bavail as u64 * st.f_frsize as u64
+}

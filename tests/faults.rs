@@ -12,37 +12,6 @@ use legrec::recorder::session::{CallInfo, Recording};
 use legrec::recorder::Core;
 use legrec::Status;
 
-/// A small tmpfs, unmounted when dropped.
-struct Tmpfs(std::path::PathBuf);
-
-impl Tmpfs {
-    fn mount(path: &std::path::Path, size: &str) -> Tmpfs {
-        std::fs::create_dir_all(path).unwrap();
-        let st = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0755"),
-                "tmpfs",
-            ])
-            .arg(path)
-            .status()
-            .unwrap();
-        assert!(
-            st.success(),
-            "mounting a tmpfs needs root (CI runs as root)"
-        );
-        Tmpfs(path.to_path_buf())
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
 fn noise(seed: u64, n: usize) -> Vec<i16> {
     let mut x = seed | 1;
     (0..n)

@@ -179,6 +179,14 @@ fn the_api_starts_masks_pauses_and_stops_and_reload_keeps_a_good_config() {
     let out = sb.api("originate loopback/park/default &playback(tone_stream://%(20000,0,500))");
     assert!(out.starts_with("+OK"), "{out}");
     let uuid = parked_uuid(&sb);
+    // Nobody can press a key for an API start: refused before any file.
+    assert!(sb
+        .api(&format!("legrec start {uuid} optout"))
+        .starts_with("-ERR"));
+    assert!(
+        !sb.recordings().join("optout").exists(),
+        "a refused start left files behind"
+    );
     assert!(sb
         .api(&format!("legrec start {uuid} support"))
         .contains("+OK RECORDING"));

@@ -163,6 +163,9 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 		return SWITCH_STATUS_SUCCESS;
 	}
 	fill_call(channel, &ci, pbx, sizeof(pbx));
+	/* From the API nobody runs a consent window: the core refuses such a
+	 * policy before it opens any file. */
+	ci.unattended = !own_thread;
 	switch_thread_rwlock_rdlock(legrec_fs_core_lock);
 	r = legrec_fs_core ? legrec_recording_start(legrec_fs_core, policy, &ci, &rec) : LEGREC_ERR_SHUTTING_DOWN;
 	switch_thread_rwlock_unlock(legrec_fs_core_lock);
@@ -191,13 +194,6 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	switch_core_session_get_write_impl(session, &impl);
 	lc->write_rate = impl.actual_samples_per_second ? impl.actual_samples_per_second : lc->read_rate;
 
-	if (!own_thread && plan.consent != LEGREC_CONSENT_NOTIFY) {
-		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING,
-			"legrec %s asks for consent by keypress: start it with the legrec application, not the API\n",
-			policy);
-		legrec_recording_free(rec);
-		return SWITCH_STATUS_FALSE;
-	}
 	if (switch_core_media_bug_add(session, "legrec", policy, on_bug, lc, 0,
 			SMBF_READ_REPLACE | SMBF_WRITE_REPLACE | SMBF_NO_PAUSE, &lc->bug) != SWITCH_STATUS_SUCCESS) {
 		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_ERROR, "cannot add the legrec media bug\n");

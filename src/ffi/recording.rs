@@ -64,6 +64,7 @@ pub unsafe extern "C" fn legrec_recording_start(
             caller_name: text(c.caller_name),
             callee: text(c.callee),
             queue: text(c.queue),
+            unattended: c.unattended,
         };
         match core_ref(core).core.start(policy, info) {
             Ok(rec) => {
@@ -87,6 +88,7 @@ pub unsafe extern "C" fn legrec_recording_start(
             Err(StartError::Io(_)) => LEGREC_ERR_IO,
             Err(StartError::Exempt(_)) => LEGREC_ERR_EXEMPT,
             Err(StartError::ShuttingDown) => LEGREC_ERR_SHUTTING_DOWN,
+            Err(StartError::NeedsConsentWindow(_)) => LEGREC_ERR_STATE,
         }
     })
 }

@@ -44,7 +44,7 @@ impl BitWriter {
     pub fn rice(&mut self, k: u32, u: u32) {
         let q = u >> k;
         let low = (1u64 << k) | u64::from(u & ((1u32 << k) - 1));
-        if q + 1 + k <= 32 {
+        if u64::from(q) + 1 + u64::from(k) <= 32 {
             self.put(q + 1 + k, low);
         } else {
             let mut zeros = q;

@@ -141,6 +141,8 @@ pub struct Job {
     slack: u64,
     file_mode: u32,
     failure: Option<String>,
+    /// The failure went to the console at ERROR (once per recording).
+    failure_logged: bool,
     _marker_lock: std::fs::File,
 }
 
@@ -187,6 +189,7 @@ impl Job {
             slack: u64::from(slack_ms) * u64::from(rate) / 1000,
             file_mode,
             failure: None,
+            failure_logged: false,
             _marker_lock: files.marker,
             rec,
         }
@@ -260,6 +263,7 @@ impl Job {
         let reason = format!("writing {} failed: {e}", self.rec.paths.dir.display());
         log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str(); "recording {} stopped: {reason}", self.rec.id);
         self.failure = Some(reason);
+        self.failure_logged = true;
         self.rec.stop();
         // Release the encoders now: nothing more can be written.
         for t in &mut self.tracks {
@@ -377,7 +381,7 @@ impl Job {
             (None, false, true) => Status::Discarded,
             (None, false, false) => Status::Complete,
         };
-        let reason = self.failure.clone().unwrap_or_default();
+        let mut reason = self.failure.clone().unwrap_or_default();
         if status == Status::Discarded {
             for f in &files {
                 let _ = std::fs::remove_file(f);
@@ -396,15 +400,32 @@ impl Job {
 
         let sidecar = self.sidecar(legs, status, &reason);
         let json = serde_json::to_vec_pretty(&sidecar).expect("sidecar serializes");
-        match crate::recorder::files::write_atomic(&paths.sidecar(), &json, self.file_mode) {
-            Ok(()) => {
+        let written = crate::recorder::files::write_atomic(&paths.sidecar(), &json, self.file_mode)
+            .map_err(|e| {
+                format!(
+                    "cannot write the sidecar {}: {e}; the in-progress marker stays",
+                    paths.sidecar().display()
+                )
+            })
+            .and_then(|()| {
                 let _ = std::fs::remove_file(paths.marker());
                 files.push(paths.sidecar());
-                self.audit(status, &sidecar, &json, &reason);
-            }
-            Err(e) => {
+                self.audit(status, &sidecar, &json, &reason)
+            });
+        if let (Some(failure), false) = (&self.failure, self.failure_logged) {
+            // A file could not be closed: the first this console hears of it.
+            log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
+                "recording {} failed: {failure}", self.rec.id);
+        }
+        if let Err(e) = written {
+            if self.failure.is_some() {
+                // Already reported at ERROR when the recording stopped: one
+                // error per recording on the console, the rest in the
+                // finished line ("recording X failed (...)").
+                reason = format!("{reason}; {e}");
+            } else {
                 log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
-                "recording {}: cannot write sidecar {}: {e}", self.rec.id, paths.sidecar().display())
+                    "recording {}: {e}", self.rec.id);
             }
         }
         Outcome {
@@ -416,14 +437,20 @@ impl Job {
     }
 
     /// Chain this recording's files into the audit log.
-    fn audit(&self, status: Status, sidecar: &Sidecar, sidecar_json: &[u8], reason: &str) {
+    fn audit(
+        &self,
+        status: Status,
+        sidecar: &Sidecar,
+        sidecar_json: &[u8],
+        reason: &str,
+    ) -> Result<(), String> {
         let event = match status {
             Status::Complete => "recorded",
             other => other.as_str(),
         };
         let spool = &self.rec.paths.spool;
         let sidecar_path = self.rec.paths.sidecar();
-        if let Err(e) = crate::audit::record(
+        crate::audit::record(
             spool,
             event,
             &sidecar_path,
@@ -431,10 +458,9 @@ impl Job {
             sidecar_json,
             reason,
             self.file_mode,
-        ) {
-            log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
-                "recording {}: cannot append to the audit log in {}: {e}", self.rec.id, spool.display());
-        }
+        )
+        .map(drop)
+        .map_err(|e| format!("cannot append to the audit log in {}: {e}", spool.display()))
     }
 
     fn sidecar(&self, legs: Vec<LegFile>, status: Status, reason: &str) -> Sidecar {

@@ -5,17 +5,17 @@ pub mod job;
 pub mod resample;
 pub mod ring;
 pub mod session;
+pub mod thread;
 pub mod worker;
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 use crate::flac::encoder::{FlacSpec, FlacWriter};
 use crate::policy::config::Settings;
-use crate::policy::config::{JurisdictionMode, NoticeTo, Policy};
+use crate::policy::config::{ConsentMode, JurisdictionMode, NoticeTo, Policy};
 use crate::policy::jurisdiction::{self, Rule};
 use files::RecordingPaths;
 use job::{initial_sidecar, Job, JobFiles};
@@ -33,6 +33,8 @@ pub enum StartError {
     ShuttingDown,
     /// never_record matched this entry.
     Exempt(String),
+    /// An unattended start (API, CLI) of a policy that asks for a key.
+    NeedsConsentWindow(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -42,6 +44,10 @@ impl std::fmt::Display for StartError {
             StartError::Io(e) => f.write_str(e),
             StartError::ShuttingDown => f.write_str("legrec is shutting down"),
             StartError::Exempt(e) => write!(f, "never_record lists '{e}': not recorded"),
+            StartError::NeedsConsentWindow(p) => write!(
+                f,
+                "policy {p} asks the caller for a key press: start it from the dialplan, not from outside the call"
+            ),
         }
     }
 }
@@ -73,12 +79,12 @@ impl Shared {
 /// The process-wide recorder.
 pub struct Core {
     shared: Arc<Shared>,
-    workers: Vec<(Arc<Inbox>, JoinHandle<()>)>,
+    workers: Vec<(Arc<Inbox>, thread::Thread)>,
     next_worker: AtomicUsize,
     shutting_down: Arc<AtomicBool>,
     /// Repairs what a crash left behind, in the background so that loading
     /// the module does not wait for it.
-    repairer: Option<JoinHandle<()>>,
+    repairer: Option<thread::Thread>,
 }
 
 impl Core {
@@ -97,34 +103,29 @@ impl Core {
             live: Mutex::new(Vec::new()),
             on_finished,
         });
-        let mut workers = Vec::with_capacity(n);
+        // Built first so that a failure to start a thread shuts down (and
+        // joins) the ones already running, through Drop.
+        let mut core = Core {
+            shared,
+            workers: Vec::with_capacity(n),
+            next_worker: AtomicUsize::new(0),
+            shutting_down: Arc::new(AtomicBool::new(false)),
+            repairer: None,
+        };
         for i in 0..n {
             let inbox = Arc::new(Inbox::default());
-            let (ib, sh) = (Arc::clone(&inbox), Arc::clone(&shared));
-            let handle = std::thread::Builder::new()
-                .name(format!("legrec-enc{i}"))
-                .spawn(move || worker::run(ib, sh))?;
-            workers.push((inbox, handle));
+            let (ib, sh) = (Arc::clone(&inbox), Arc::clone(&core.shared));
+            let handle = thread::spawn(&format!("legrec-enc{i}"), move || worker::run(ib, sh))?;
+            core.workers.push((inbox, handle));
         }
         log::info!(target: "notice", "legrec {} started: {} encoder threads", crate::VERSION, n);
-        let shutting_down = Arc::new(AtomicBool::new(false));
-        let repairer = if let Some(spool) = repair_spool {
-            let stop = Arc::clone(&shutting_down);
-            Some(
-                std::thread::Builder::new()
-                    .name("legrec-repair".into())
-                    .spawn(move || repair_interrupted(&spool, &stop))?,
-            )
-        } else {
-            None
-        };
-        Ok(Core {
-            shared,
-            workers,
-            next_worker: AtomicUsize::new(0),
-            shutting_down,
-            repairer,
-        })
+        if let Some(spool) = repair_spool {
+            let stop = Arc::clone(&core.shutting_down);
+            core.repairer = Some(thread::spawn("legrec-repair", move || {
+                repair_interrupted(&spool, &stop)
+            })?);
+        }
+        Ok(core)
     }
 
     pub fn settings(&self) -> Arc<Settings> {
@@ -173,6 +174,11 @@ impl Core {
             .policies
             .get(policy_name)
             .ok_or_else(|| StartError::UnknownPolicy(policy_name.to_string()))?;
+        if call.unattended && policy.consent != ConsentMode::Notify {
+            let e = StartError::NeedsConsentWindow(policy.name.clone());
+            log::warn!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: {e}");
+            return Err(e);
+        }
         let policy = Arc::new(policy.clone());
         if let Some(entry) = policy.exempt(&[&call.caller_number, &call.callee], &call.channel) {
             log::info!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: policy {} never_record lists '{entry}'", policy.name);
@@ -281,10 +287,10 @@ impl Core {
             inbox.send(Control::Shutdown);
         }
         for (_, handle) in self.workers.drain(..) {
-            let _ = handle.join();
+            handle.join();
         }
         if let Some(handle) = self.repairer.take() {
-            let _ = handle.join();
+            handle.join();
         }
         log::info!("legrec stopped");
     }

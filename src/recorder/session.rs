@@ -25,6 +25,8 @@ pub struct CallInfo {
     pub caller_name: String,
     pub callee: String,
     pub queue: String,
+    /// Started from outside the call (API, CLI): no consent window.
+    pub unattended: bool,
 }
 
 pub const LEG_NAMES: [&str; 2] = ["in", "out"];
