@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
 use legrec::ffi::bindings::*;
-use legrec::ffi::*;
 use libfuzzer_sys::fuzz_target;
 
 const POLICIES: [&str; 6] = ["split", "stereo", "wide", "optin", "beep", "nope"];
@@ -24,7 +23,7 @@ const RATES: [u32; 9] = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 
 
 #[derive(Arbitrary, Debug)]
 enum Op {
-    Start { policy: u8, caller: String },
+    Start { policy: u8, caller: String, unattended: bool },
     Push { rec: u8, leg: u8, len: u16, rate: u8, null: bool, huge: bool, seed: u16 },
     Beep { rec: u8, leg: u8, len: u16, rate: u8 },
     Mask { rec: u8, on: bool },
@@ -84,16 +83,18 @@ fn fuzz() -> &'static Fuzz {
         set("split", "legs", "split");
         set("stereo", "legs", "both");
         set("wide", "sample_rate", "16000");
-        set("wide", "compression_level", "8");
         set("optin", "consent", "opt-in");
         set("optin", "declined_action", "agent-only");
-        set("beep", "beep_interval", "1");
+        set("beep", "beep_interval", "5");
         set("beep", "min_duration", "1");
         let host = legrec_host { log: None, finished: Some(finished), userdata: ptr::null_mut() };
         let mut core = ptr::null_mut();
         let mut err = [0 as std::ffi::c_char; 256];
         let r = unsafe { legrec_core_new(c, &host, &mut core, err.as_mut_ptr(), err.len()) };
-        assert_eq!(r, LEGREC_OK, "{:?}", unsafe { CStr::from_ptr(err.as_ptr()) });
+        if r != LEGREC_OK {
+            eprintln!("legrec_core_new: {r} {:?}", unsafe { CStr::from_ptr(err.as_ptr()) });
+            std::process::abort();
+        }
         unsafe { legrec_config_free(c) };
         Fuzz { core, spool }
     })
@@ -115,7 +116,7 @@ fuzz_target!(|ops: Vec<Op>| {
     let mut audio = vec![0i16; 48_001];
     for op in ops.into_iter().take(200) {
         match op {
-            Op::Start { policy, caller } => {
+            Op::Start { policy, caller, unattended } => {
                 if recs.len() >= 4 {
                     continue;
                 }
@@ -125,11 +126,12 @@ fuzz_target!(|ops: Vec<Op>| {
                 let call = legrec_call_info {
                     pbx: ptr::null(), channel: chan.as_ptr(), uniqueid: ptr::null(),
                     caller_number: caller.as_ptr(), caller_name: caller.as_ptr(),
-                    callee: ptr::null(), queue: ptr::null(),
+                    callee: ptr::null(), queue: ptr::null(), unattended,
                 };
                 let mut out = ptr::null_mut();
                 let r = unsafe { legrec_recording_start(f.core, name.as_ptr(), &call, &mut out) };
-                ok(r, &[LEGREC_ERR_UNKNOWN_POLICY, LEGREC_ERR_EXEMPT], "start");
+                // STATE: an unattended start of the opt-in policy.
+                ok(r, &[LEGREC_ERR_UNKNOWN_POLICY, LEGREC_ERR_EXEMPT, LEGREC_ERR_STATE], "start");
                 if r == LEGREC_OK {
                     STARTED.fetch_add(1, Ordering::SeqCst);
                     recs.push(out);
@@ -139,7 +141,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 let h = pick(&recs, rec);
                 let count = if huge { 48_000 + (len as usize % 2) } else { len as usize };
                 for (i, s) in audio.iter_mut().take(count.min(48_001)).enumerate() {
-                    *s = ((i as u32 * 2_654_435_761 ^ u32::from(seed)) >> 16) as i16 & !3;
+                    *s = (((i as u32).wrapping_mul(2_654_435_761) ^ u32::from(seed)) >> 16) as i16 & !3;
                 }
                 let rate = RATES[rate as usize % RATES.len()];
                 let p = if null { ptr::null() } else { audio.as_ptr() };

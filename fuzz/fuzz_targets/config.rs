@@ -11,7 +11,6 @@
 use std::ffi::CString;
 
 use legrec::ffi::bindings::*;
-use legrec::ffi::*;
 use legrec::policy::config::{valid_policy_name, RawConfig, Settings};
 use libfuzzer_sys::fuzz_target;
 
