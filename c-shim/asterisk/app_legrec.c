@@ -145,7 +145,9 @@ static int reload_module(void)
 
 	config = legrec_conf_read(1, &unchanged);
 	if (unchanged) {
-		return AST_MODULE_RELOAD_NOT_FOUND;
+		/* Nothing to do is not a failure (Asterisk would say "reported a
+		 * reload failure"). */
+		return AST_MODULE_RELOAD_SUCCESS;
 	}
 	if (!config) {
 		return AST_MODULE_RELOAD_ERROR;
