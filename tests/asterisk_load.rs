@@ -59,7 +59,14 @@ fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
     let st = std::process::Command::new("sox")
         .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
         .arg(sb.sounds().join("legrec-test-soak.wav"))
-        .args(["synth", &(seconds + 30).to_string(), "sine", "500", "vol", "0.5"])
+        .args([
+            "synth",
+            &(seconds + 30).to_string(),
+            "sine",
+            "500",
+            "vol",
+            "0.5",
+        ])
         .status()
         .unwrap();
     assert!(st.success());
@@ -171,5 +178,8 @@ fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
         last <= first + first / 50 + 1024,
         "RSS grew during the calls: {first} -> {last} KiB"
     );
-    assert!(rss2 <= rss1 + 4096, "RSS {rss1} -> {rss2} KiB over the cycles");
+    assert!(
+        rss2 <= rss1 + 4096,
+        "RSS {rss1} -> {rss2} KiB over the cycles"
+    );
 }

@@ -59,6 +59,11 @@ pub fn uninstall(owner: usize) {
     let mut sink = SINK.write().unwrap_or_else(|e| e.into_inner());
     if sink.is_some_and(|s| s.owner == owner) {
         *sink = None;
+        // Free what the statics hold: after `module unload` nothing would
+        // reach it again (valgrind saw the rate limiter's table lost at
+        // every unload).
+        *LIMITER.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let _ = std::panic::take_hook();
     }
 }
 
