@@ -52,6 +52,15 @@ fn audio(seconds: usize) -> Vec<i16> {
         .collect()
 }
 
+/// Stop a call; its dropped frames.
+fn end_call(r: Arc<Recording>) -> u64 {
+    r.stop();
+    r.legs
+        .iter()
+        .map(|l| l.dropped_frames.load(Ordering::Relaxed))
+        .sum()
+}
+
 #[test]
 fn a_thousand_legs_in_real_time_with_churn_stay_flat() {
     let seconds: u64 = std::env::var("LEGREC_SOAK_SECONDS")
@@ -111,13 +120,7 @@ fn a_thousand_legs_in_real_time_with_churn_stay_flat() {
         // Churn: every second 10 calls end and 10 begin.
         if f % 50 == 49 {
             for _ in 0..10 {
-                let r = calls.remove(0);
-                dropped += r
-                    .legs
-                    .iter()
-                    .map(|l| l.dropped_frames.load(Ordering::Relaxed))
-                    .sum::<u64>();
-                r.stop();
+                dropped += end_call(calls.remove(0));
                 ended += 1;
                 calls.push(start_call(&core));
             }
@@ -131,12 +134,7 @@ fn a_thousand_legs_in_real_time_with_churn_stay_flat() {
         }
     }
     for r in calls.drain(..) {
-        dropped += r
-            .legs
-            .iter()
-            .map(|l| l.dropped_frames.load(Ordering::Relaxed))
-            .sum::<u64>();
-        r.stop();
+        dropped += end_call(r);
         ended += 1;
     }
     let t = Instant::now();
