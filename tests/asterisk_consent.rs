@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::asterisk::{rms, tail, tone_share, Sandbox};
+use common::asterisk::{beep_windows, rms, tail, Sandbox};
 use common::*;
 
 const POLICIES: &str = "
@@ -327,15 +327,7 @@ fn the_warning_beep_is_in_what_the_caller_hears_every_interval() {
     let sidecars = sb.wait_sidecars(1, Duration::from_secs(30));
     let sc = read_sidecar(&sidecars[0]);
     let lo = flac_decode(&leg_path(&sidecars[0], &sc, "out"));
-    let windows = lo.len() / 800;
-    let on: Vec<usize> = (0..windows)
-        .filter(|w| tone_share(&lo[w * 800..(w + 1) * 800], 8000.0, 1400.0) > 0.7)
-        .collect();
-    let starts: Vec<usize> = on
-        .iter()
-        .copied()
-        .filter(|w| !on.contains(&(w.wrapping_sub(1))))
-        .collect();
+    let (on, starts) = beep_windows(&lo, 0.7);
     assert_eq!(starts.len(), 2, "two beeps in 12 s: {on:?}");
     for (k, s) in starts.iter().enumerate() {
         let at = *s as f64 / 10.0;

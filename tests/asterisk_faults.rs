@@ -55,16 +55,7 @@ fn asterisk_killed_with_ten_live_recordings_loses_at_most_about_a_second_each() 
         .collect();
     // Half are repaired by hand, as an admin would before restarting...
     for marker in &markers[..5] {
-        let out = Command::new(env!("CARGO_BIN_EXE_legrec"))
-            .arg("repair")
-            .arg(marker)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "repair: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        legrec_repair(marker);
     }
     // ...the rest by the module when Asterisk comes back.
     sb.start();
@@ -207,11 +198,4 @@ fn a_full_disk_gives_one_console_error_per_recording_and_calls_go_on() {
     });
     sb.stop();
     drop(fs);
-}
-
-fn free_bytes(path: &std::path::Path) -> u64 {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
-    st.f_bavail as u64 * st.f_frsize as u64
 }

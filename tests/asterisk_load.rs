@@ -20,26 +20,10 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-struct Proc(u32);
-
-impl Proc {
-    fn of(sb: &Sandbox) -> Proc {
-        let pid = std::fs::read_to_string(sb.path().join("run/asterisk.pid")).unwrap();
-        Proc(pid.trim().parse().unwrap())
-    }
-    fn fds(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.0))
-            .unwrap()
-            .count()
-    }
-    fn rss_kib(&self) -> u64 {
-        let s = std::fs::read_to_string(format!("/proc/{}/status", self.0)).unwrap();
-        s.lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap()
-    }
+/// Asterisk's process id, as text for /proc.
+fn asterisk_pid(sb: &Sandbox) -> String {
+    let pid = std::fs::read_to_string(sb.path().join("run/asterisk.pid")).unwrap();
+    pid.trim().to_string()
 }
 
 #[test]
@@ -71,13 +55,13 @@ fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
         .unwrap();
     assert!(st.success());
     sb.start();
-    let asterisk = Proc::of(&sb);
+    let asterisk = asterisk_pid(&sb);
     // A first call warms what Asterisk allocates once (translators, the
     // module's threads), then the baseline is taken.
     sb.cli("channel originate Local/short@legrec-test application Playback legrec-test-long");
     sb.wait_sidecars(1, Duration::from_secs(15));
     std::thread::sleep(Duration::from_millis(500));
-    let (fds0, rss0) = (asterisk.fds(), asterisk.rss_kib());
+    let (fds0, rss0) = (open_files(&asterisk), rss_kib(&asterisk));
 
     let mut ami = sb.ami();
     for i in 0..calls {
@@ -112,7 +96,7 @@ fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
             refused += 1;
         }
         if s % 10 == 0 {
-            samples.push((s, asterisk.rss_kib(), asterisk.fds()));
+            samples.push((s, rss_kib(&asterisk), open_files(&asterisk)));
         }
     }
     assert!(reloads >= 2 && refused >= 1);
@@ -131,7 +115,7 @@ fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
         assert_eq!(sc.status, "complete", "{}", p.display());
         dropped += sc.legs.iter().map(|l| l.dropped_samples).sum::<u64>();
     }
-    let (fds1, rss1) = (asterisk.fds(), asterisk.rss_kib());
+    let (fds1, rss1) = (open_files(&asterisk), rss_kib(&asterisk));
 
     // Unload/load cycles with nothing recording: each loads cleanly and
     // records again.
@@ -144,7 +128,7 @@ fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
         );
         // Really gone from the process, not just unregistered: nothing of
         // ours (a thread, a TLS destructor) keeps the shared object mapped.
-        let maps = std::fs::read_to_string(format!("/proc/{}/maps", asterisk.0)).unwrap();
+        let maps = std::fs::read_to_string(format!("/proc/{asterisk}/maps")).unwrap();
         assert!(
             !maps.contains("app_legrec.so"),
             "cycle {cycle}: app_legrec.so still mapped after unload"
@@ -156,7 +140,7 @@ fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
         sb.wait_sidecars(n + 1, Duration::from_secs(15));
     }
     std::thread::sleep(Duration::from_millis(500));
-    let (fds2, rss2) = (asterisk.fds(), asterisk.rss_kib());
+    let (fds2, rss2) = (open_files(&asterisk), rss_kib(&asterisk));
     let log = sb.log();
     println!("load: {calls} calls for {seconds} s, {reloads} reloads, {refused} refused unloads, {dropped} samples dropped");
     println!("load: Asterisk open files {fds0} before, {fds1} after the calls, {fds2} after 3 unload/load cycles");

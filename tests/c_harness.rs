@@ -181,16 +181,7 @@ fn a_killed_pbx_loses_at_most_about_a_second_and_repair_makes_files_whole() {
             .trim_start_matches("Harness/call-")
             .parse()
             .unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_legrec"))
-            .arg("repair")
-            .arg(marker)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "repair: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        legrec_repair(marker);
         let sidecar = marker.with_file_name(format!("{}.json", sc.id));
         let sc = read_sidecar(&sidecar);
         assert_eq!(sc.status, "interrupted");

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::asterisk::tone_share;
+use common::asterisk::beep_windows;
 use common::*;
 use legrec::policy::config::{RawConfig, Settings};
 use legrec::recorder::session::{CallInfo, Consent, Recording};
@@ -235,14 +235,7 @@ fn the_warning_beep_is_heard_at_its_period() {
     );
     let out = flac_decode(&path.with_file_name(format!("{}-out.flac", sc.id)));
     // Goertzel at 1400 Hz over 100 ms windows: tone exactly at 5, 10, 15 s.
-    let on: Vec<usize> = (0..160)
-        .filter(|w| tone_share(&out[w * 800..(w + 1) * 800], 8000.0, 1400.0) > 0.8)
-        .collect();
-    let starts: Vec<usize> = on
-        .iter()
-        .copied()
-        .filter(|w| !on.contains(&(w.wrapping_sub(1))))
-        .collect();
+    let (on, starts) = beep_windows(&out[..160 * 800], 0.8);
     assert_eq!(
         starts,
         [50, 100, 150],

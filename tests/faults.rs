@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -71,7 +70,7 @@ fn a_full_disk_fails_each_recording_cleanly_and_recovers() {
     let before = std::fs::read(&first_sidecar).unwrap();
 
     // Fill most of the rest, then record noise until the disk is full.
-    let free = nix_free(&spool);
+    let free = free_bytes(&spool);
     std::fs::write(&filler, vec![0u8; free.saturating_sub(200 * 1024) as usize]).unwrap();
     let recs: Vec<Arc<Recording>> = (1..=3).map(|i| core.start("p", call(i)).unwrap()).collect();
     for (i, r) in recs.iter().enumerate() {
@@ -103,13 +102,6 @@ fn a_full_disk_fails_each_recording_cleanly_and_recovers() {
         again.wait_outcome(Duration::from_secs(10)).unwrap().status,
         Status::Complete
     );
-}
-
-fn nix_free(path: &std::path::Path) -> u64 {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
-    st.f_bavail as u64 * st.f_frsize as u64
 }
 
 #[test]
@@ -175,21 +167,14 @@ fn repair_leaves_a_live_recording_alone() {
     push_seconds(&rec, 1, 5);
     // Let the worker take that second out of the 1 s ring.
     std::thread::sleep(Duration::from_millis(200));
-    let repair = |path: &std::path::Path| {
-        Command::new(env!("CARGO_BIN_EXE_legrec"))
-            .arg("repair")
-            .arg(path)
-            .output()
-            .unwrap()
-    };
-    let one = repair(&rec.paths.marker());
+    let one = legrec_cli("repair", &rec.paths.marker());
     assert!(!one.status.success());
     assert!(
         String::from_utf8_lossy(&one.stderr).contains("still being recorded"),
         "{}",
         String::from_utf8_lossy(&one.stderr)
     );
-    let all = repair(&spool);
+    let all = legrec_cli("repair", &spool);
     assert!(all.status.success());
     assert!(String::from_utf8_lossy(&all.stdout).contains("skipped"));
     // A second core on the same spool (another PBX) leaves it alone too.

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::asterisk::{rms, tone_share};
+use common::asterisk::{beep_windows, rms, tone_share};
 use common::freeswitch::Sandbox;
 use common::*;
 
@@ -353,14 +353,7 @@ fn the_warning_beep_is_heard_every_interval() {
     let sidecars = sb.wait_sidecars(1, Duration::from_secs(30));
     let sc = read_sidecar(&sidecars[0]);
     let lo = flac_decode(&leg_path(&sidecars[0], &sc, "out"));
-    let on: Vec<usize> = (0..lo.len() / 800)
-        .filter(|w| tone_share(&lo[w * 800..(w + 1) * 800], RATE, 1400.0) > 0.7)
-        .collect();
-    let starts: Vec<usize> = on
-        .iter()
-        .copied()
-        .filter(|w| !on.contains(&(w.wrapping_sub(1))))
-        .collect();
+    let (on, starts) = beep_windows(&lo, 0.7);
     assert_eq!(starts.len(), 2, "two beeps in 12 s: {on:?}");
     for (k, s) in starts.iter().enumerate() {
         let at = *s as f64 / 10.0;

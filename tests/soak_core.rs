@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::*;
 use legrec::policy::config::{RawConfig, Settings};
 use legrec::recorder::session::{CallInfo, Recording};
 use legrec::recorder::Core;
@@ -19,19 +20,6 @@ use legrec::Status;
 
 const CALLS: usize = 500;
 const FRAME: usize = 160;
-
-fn rss_kib() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap();
-    s.lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap()
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
 
 /// Speech-like test audio: harmonics under a syllable-rate envelope.
 fn audio(seconds: usize) -> Vec<i16> {
@@ -104,7 +92,7 @@ fn a_thousand_legs_in_real_time_with_churn_stay_flat() {
         )
         .unwrap()
     };
-    let fds_before = open_fds();
+    let fds_before = open_files("self");
     let mut calls: Vec<Arc<Recording>> = (0..CALLS).map(|_| start_call(&core)).collect();
     let t0 = Instant::now();
     let mut samples = Vec::new(); // (second, rss KiB, fds)
@@ -126,7 +114,7 @@ fn a_thousand_legs_in_real_time_with_churn_stay_flat() {
             }
         }
         if f % 500 == 499 {
-            samples.push((t0.elapsed().as_secs(), rss_kib(), open_fds()));
+            samples.push((t0.elapsed().as_secs(), rss_kib("self"), open_files("self")));
         }
         let next = t0 + Duration::from_millis(20 * (f + 1));
         if let Some(d) = next.checked_duration_since(Instant::now()) {
@@ -141,7 +129,7 @@ fn a_thousand_legs_in_real_time_with_churn_stay_flat() {
     while finished.load(Ordering::SeqCst) < ended && t.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let fds_end = open_fds();
+    let fds_end = open_files("self");
     println!("soak: {CALLS} calls ({} legs) for {seconds} s, {ended} recordings, {dropped} frames dropped", CALLS * 2);
     println!("soak: open files with {CALLS} calls live {}, after all ended {fds_end} (before the calls: {fds_before})", samples.first().map_or(0, |s| s.2));
     for (s, rss, fds) in &samples {

@@ -251,6 +251,21 @@ impl Ami {
     }
 }
 
+/// Where the 1400 Hz warning beep sounds in 8 kHz audio: the 100 ms
+/// windows whose tone share exceeds `share`, and the windows where a run
+/// of them starts.
+pub fn beep_windows(x: &[i16], share: f64) -> (Vec<usize>, Vec<usize>) {
+    let on: Vec<usize> = (0..x.len() / 800)
+        .filter(|w| tone_share(&x[w * 800..(w + 1) * 800], 8000.0, 1400.0) > share)
+        .collect();
+    let starts = on
+        .iter()
+        .copied()
+        .filter(|w| !on.contains(&(w.wrapping_sub(1))))
+        .collect();
+    (on, starts)
+}
+
 /// Power of `freq` in `x` (Goertzel), normalised by the signal's energy:
 /// near 1 when the window is a pure tone at `freq`.
 pub fn tone_share(x: &[i16], rate: f64, freq: f64) -> f64 {

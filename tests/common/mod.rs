@@ -127,19 +127,59 @@ pub fn leg_path(sidecar: &Path, sc: &Sidecar, name: &str) -> PathBuf {
     sidecar.parent().unwrap().join(&leg.file)
 }
 
-/// `legrec verify PATH` with the binary cargo built.
-pub fn legrec_verify(path: &Path) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_legrec"))
-        .arg("verify")
+/// `legrec COMMAND PATH` with the binary cargo built.
+pub fn legrec_cli(command: &str, path: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_legrec"))
+        .arg(command)
         .arg(path)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// `legrec repair PATH`, which must succeed.
+pub fn legrec_repair(path: &Path) {
+    let out = legrec_cli("repair", path);
+    assert!(
+        out.status.success(),
+        "repair: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `legrec verify PATH`: whether it passed, and what it printed.
+pub fn legrec_verify(path: &Path) -> (bool, String) {
+    let out = legrec_cli("verify", path);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
+}
+
+/// Bytes an unprivileged writer may still put on `path`'s file system.
+pub fn free_bytes(path: &Path) -> u64 {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
+    st.f_bavail as u64 * st.f_frsize as u64
+}
+
+/// A process's resident memory in KiB ("self" or a pid).
+pub fn rss_kib(pid: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+/// How many files a process has open ("self" or a pid).
+pub fn open_files(pid: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
 }
 
 /// How many FLAC files a folder holds.
