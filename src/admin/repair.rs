@@ -75,17 +75,29 @@ pub fn repair_flac(path: &Path) -> Result<Repaired, String> {
 /// `by` names who repaired it in the sidecar's reason and the audit entry.
 /// A marker still locked by a live PBX process is refused.
 pub fn repair_recording(marker: &Path, by: &str) -> Result<PathBuf, String> {
-    let lock = std::fs::File::open(marker).map_err(|e| format!("{}: {e}", marker.display()))?;
-    match try_lock(&lock) {
-        Ok(true) => {}
-        Ok(false) => {
-            return Err(format!(
-                "{}: still being recorded (a running PBX holds it); not repaired",
-                marker.display()
-            ))
-        }
-        Err(e) => return Err(format!("{}: cannot lock: {e}", marker.display())),
+    match lock_marker(marker)? {
+        Some(_held) => repair_held(marker, by).map(|(sidecar, _)| sidecar),
+        None => Err(format!(
+            "{}: still being recorded (a running PBX holds it); not repaired",
+            marker.display()
+        )),
     }
+}
+
+/// Take a marker's lock: None when a live recording holds it.  The lock
+/// lasts as long as the returned file.
+fn lock_marker(marker: &Path) -> Result<Option<std::fs::File>, String> {
+    let f = std::fs::File::open(marker).map_err(|e| format!("{}: {e}", marker.display()))?;
+    match try_lock(&f) {
+        Ok(true) => Ok(Some(f)),
+        Ok(false) => Ok(None),
+        Err(e) => Err(format!("{}: cannot lock: {e}", marker.display())),
+    }
+}
+
+/// The repair itself, with the marker's lock held by the caller.  Returns
+/// the sidecar path and the seconds kept (the longest leg).
+fn repair_held(marker: &Path, by: &str) -> Result<(PathBuf, f64), String> {
     let mut sc = super::read_sidecar(marker)?;
     let dir = marker.parent().unwrap_or(Path::new("."));
     let id = sc.id.clone();
@@ -146,7 +158,12 @@ pub fn repair_recording(marker: &Path, by: &str) -> Result<PathBuf, String> {
         0o640,
     )
     .map_err(|e| format!("audit log: {e}"))?;
-    Ok(sidecar)
+    let seconds = sc
+        .legs
+        .iter()
+        .map(|l| l.samples as f64 / f64::from(l.sample_rate.max(1)))
+        .fold(0.0, f64::max);
+    Ok((sidecar, seconds))
 }
 
 /// What [`repair_spool`] did with one marker.
@@ -173,26 +190,12 @@ pub fn repair_spool(
         if stop() {
             return;
         }
-        let live = std::fs::File::open(&marker)
-            .and_then(|f| try_lock(&f))
-            .map(|locked| !locked)
-            .unwrap_or(false);
-        if live {
-            each(&marker, SpoolRepair::Live);
-            continue;
-        }
-        let result = match repair_recording(&marker, by) {
-            Ok(sidecar) => {
-                let seconds = super::read_sidecar(&sidecar)
-                    .map(|sc| {
-                        sc.legs
-                            .iter()
-                            .map(|l| l.samples as f64 / f64::from(l.sample_rate.max(1)))
-                            .fold(0.0, f64::max)
-                    })
-                    .unwrap_or(0.0);
-                SpoolRepair::Repaired { sidecar, seconds }
-            }
+        let result = match lock_marker(&marker) {
+            Ok(Some(_held)) => match repair_held(&marker, by) {
+                Ok((sidecar, seconds)) => SpoolRepair::Repaired { sidecar, seconds },
+                Err(e) => SpoolRepair::Failed(e),
+            },
+            Ok(None) => SpoolRepair::Live,
             Err(e) => SpoolRepair::Failed(e),
         };
         each(&marker, result);
