@@ -14,6 +14,7 @@
 //! writes.
 
 use super::bits::{crc16, crc8, BitWriter};
+use super::kernels;
 
 /// How hard to look for a small encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +54,7 @@ pub struct Scratch {
     windowed: Vec<f64>,
     sums: Vec<u64>,
     predicted: Vec<i64>,
+    predicted_narrow: Vec<i32>,
     pool: Vec<Vec<u32>>,
     bits: BitWriter,
 }
@@ -100,6 +102,11 @@ pub fn encode<'s>(
     let n = interleaved.len() / channels;
     for (c, buf) in s.channels.iter_mut().enumerate().take(channels) {
         buf.clear();
+        if channels == 1 {
+            // Split legs are mono: a plain widening copy, which vectorizes.
+            buf.extend(interleaved.iter().map(|&v| i32::from(v)));
+            continue;
+        }
         buf.extend(
             interleaved
                 .iter()
@@ -217,7 +224,7 @@ fn plan_channel(s: &mut Scratch, c: usize, bps: u32, effort: Effort) -> Plan {
     };
     if n > 8 {
         let order = best_fixed_order(y);
-        fixed_residual(y, order, &mut residual);
+        kernels::fixed_residual(y, order, &mut residual);
         let rice = rice_plan(&residual, n, order, effort.max_partition_order, &mut s.sums);
         let bits = header + order as u64 * u64::from(ebps) + rice.0;
         if bits < best.bits {
@@ -235,7 +242,16 @@ fn plan_channel(s: &mut Scratch, c: usize, bps: u32, effort: Effort) -> Plan {
         if let Some((order, precision, shift, coefs)) =
             lpc_coefficients(y, effort.max_lpc_order, &mut s.window, &mut s.windowed)
         {
-            if lpc_residual(y, order, shift, &coefs, &mut s.predicted, &mut residual) {
+            // 32-bit sums when they cannot overflow (libFLAC's test).
+            let order_bits = usize::BITS - (order - 1).leading_zeros();
+            let fits = if ebps + precision + order_bits <= 32 {
+                kernels::lpc_predict_narrow(y, &coefs[..order], &mut s.predicted_narrow);
+                kernels::lpc_residual(y, &s.predicted_narrow, shift, &mut residual)
+            } else {
+                kernels::lpc_predict_wide(y, &coefs[..order], &mut s.predicted);
+                kernels::lpc_residual(y, &s.predicted, shift, &mut residual)
+            };
+            if fits {
                 let rice = rice_plan(&residual, n, order, effort.max_partition_order, &mut s.sums);
                 let bits = header
                     + order as u64 * u64::from(ebps)
@@ -282,48 +298,9 @@ fn best_fixed_order(x: &[i32]) -> usize {
 }
 
 fn best_fixed_order_and_sum(x: &[i32]) -> (usize, u64) {
-    let mut sums = [0u64; 5];
-    let (mut l0, mut l1, mut l2, mut l3) = (
-        i64::from(x[3]),
-        i64::from(x[3] - x[2]),
-        i64::from(x[3] - 2 * x[2] + x[1]),
-        i64::from(x[3] - 3 * x[2] + 3 * x[1] - x[0]),
-    );
-    for &v in &x[4..] {
-        let e0 = i64::from(v);
-        let e1 = e0 - l0;
-        let e2 = e1 - l1;
-        let e3 = e2 - l2;
-        let e4 = e3 - l3;
-        sums[0] += e0.unsigned_abs();
-        sums[1] += e1.unsigned_abs();
-        sums[2] += e2.unsigned_abs();
-        sums[3] += e3.unsigned_abs();
-        sums[4] += e4.unsigned_abs();
-        (l0, l1, l2, l3) = (e0, e1, e2, e3);
-    }
+    let sums = kernels::fixed_sums(x);
     let order = (0..5).min_by_key(|&o| sums[o]).unwrap_or(0);
     (order, sums[order])
-}
-
-#[inline]
-fn fold(r: i64) -> u32 {
-    ((r << 1) ^ (r >> 63)) as u32
-}
-
-fn fixed_residual(x: &[i32], order: usize, out: &mut Vec<u32>) {
-    out.clear();
-    let v = |i: usize| i64::from(x[i]);
-    let n = x.len();
-    match order {
-        0 => out.extend(x.iter().map(|&a| fold(i64::from(a)))),
-        1 => out.extend((1..n).map(|i| fold(v(i) - v(i - 1)))),
-        2 => out.extend((2..n).map(|i| fold(v(i) - 2 * v(i - 1) + v(i - 2)))),
-        3 => out.extend((3..n).map(|i| fold(v(i) - 3 * v(i - 1) + 3 * v(i - 2) - v(i - 3)))),
-        _ => out.extend(
-            (4..n).map(|i| fold(v(i) - 4 * v(i - 1) + 6 * v(i - 2) - 4 * v(i - 3) + v(i - 4))),
-        ),
-    }
 }
 
 /// Bits of `count` values summing to `sum` under Rice parameter `k`
@@ -368,49 +345,39 @@ fn rice_plan(
     while top < max_order && n % (1 << (top + 1)) == 0 && (n >> (top + 1)) > order {
         top += 1;
     }
-    // Sums at the finest order, then merged pairwise for coarser ones.
-    let parts = 1usize << top;
-    let len = n >> top;
-    sums.clear();
-    let mut start = 0;
-    for p in 0..parts {
-        let end = (p + 1) * len - order;
-        sums.push(r[start..end].iter().map(|&u| u64::from(u)).sum());
-        start = end;
-    }
-    let mut best: Option<(u64, u32)> = None;
-    let mut level = top;
-    loop {
+    // Sums at the finest order, then each coarser order's sums merged
+    // pairwise after them: level `l` starts at offset 2^(top+1) - 2^(l+1).
+    kernels::partition_sums(r, n >> top, order, sums);
+    let mut from = 0;
+    for level in (0..top).rev() {
         let parts = 1usize << level;
-        let len = n >> level;
-        let mut bits = 2 + 4;
-        for (p, &sum) in sums.iter().enumerate().take(parts) {
-            let count = (len - if p == 0 { order } else { 0 }) as u64;
-            bits += 4 + best_param(count, sum).1;
+        for p in 0..parts {
+            let merged = sums[from + 2 * p] + sums[from + 2 * p + 1];
+            sums.push(merged);
         }
-        if best.map_or(true, |(b, _)| bits < b) {
-            best = Some((bits, level));
-        }
-        if level == 0 {
-            break;
-        }
-        for p in 0..parts / 2 {
-            sums[p] = sums[2 * p] + sums[2 * p + 1];
-        }
-        level -= 1;
+        from += 2 * parts;
     }
-    let (bits, level) = best.expect("level 0 is always tried");
-    // Recompute the chosen level's parameters from the residual itself.
-    let len = n >> level;
-    let mut params = Vec::with_capacity(1 << level);
-    let mut start = 0;
-    for p in 0..(1usize << level) {
-        let end = (p + 1) * len - order;
-        let part = &r[start..end];
-        let sum = part.iter().map(|&u| u64::from(u)).sum();
-        params.push(best_param(part.len() as u64, sum).0);
-        start = end;
-    }
+    let level_sums = |level: u32| {
+        let start = (1usize << (top + 1)) - (1usize << (level + 1));
+        &sums[start..start + (1usize << level)]
+    };
+    let count = |level: u32, p: usize| ((n >> level) - if p == 0 { order } else { 0 }) as u64;
+    let (bits, level) = (0..=top)
+        .map(|level| {
+            let bits: u64 = level_sums(level)
+                .iter()
+                .enumerate()
+                .map(|(p, &sum)| 4 + best_param(count(level, p), sum).1)
+                .sum();
+            (2 + 4 + bits, level)
+        })
+        .min_by_key(|&(bits, level)| (bits, std::cmp::Reverse(level)))
+        .expect("level 0 is always tried");
+    let params = level_sums(level)
+        .iter()
+        .enumerate()
+        .map(|(p, &sum)| best_param(count(level, p), sum).0)
+        .collect();
     (
         bits,
         Rice {
@@ -433,12 +400,8 @@ fn lpc_coefficients(
     if window.len() != n {
         tukey(window, n, 0.5);
     }
-    windowed.clear();
-    windowed.extend(y.iter().zip(window.iter()).map(|(&v, &w)| f64::from(v) * w));
     let mut autoc = [0f64; 33];
-    for (lag, a) in autoc.iter_mut().enumerate().take(max_order + 1) {
-        *a = dot(&windowed[lag..], windowed);
-    }
+    kernels::autocorrelation(y, window, windowed, &mut autoc[..=max_order]);
     if autoc[0] <= 0.0 {
         return None;
     }
@@ -501,28 +464,6 @@ fn lpc_coefficients(
     Some((order, precision, shift, coefs))
 }
 
-/// Sum of products over the shorter length, in four independent lanes so
-/// the compiler may use vector instructions (one running sum may not be
-/// reordered).
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut lanes = [0f64; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
-            lanes[k] += x[k] * y[k];
-        }
-    }
-    lanes.iter().sum::<f64>() + tail
-}
-
 /// libFLAC's choice of coefficient precision for 16-bit audio.
 fn qlp_precision(block: usize) -> u32 {
     match block {
@@ -549,37 +490,6 @@ fn tukey(w: &mut Vec<f64>, n: usize, p: f64) {
         w[i] = v;
         w[n - 1 - i] = v;
     }
-}
-
-/// Residual of quantized LPC; false when it would not fit the format
-/// (a predictor gone wild on odd input), so another kind is used.
-fn lpc_residual(
-    y: &[i32],
-    order: usize,
-    shift: i32,
-    coefs: &[i32; 32],
-    sums: &mut Vec<i64>,
-    out: &mut Vec<u32>,
-) -> bool {
-    out.clear();
-    let n = y.len();
-    // Coefficient-major so the inner loop runs over samples and
-    // vectorizes; each product fits in i32 (|coef| < 2^12, |y| < 2^17).
-    sums.clear();
-    sums.resize(n - order, 0);
-    for (j, &q) in coefs[..order].iter().enumerate() {
-        let past = &y[order - 1 - j..n - 1 - j];
-        for (s, &v) in sums.iter_mut().zip(past) {
-            *s += i64::from(q * v);
-        }
-    }
-    let mut ok = true;
-    out.extend(sums.iter().zip(&y[order..]).map(|(&sum, &v)| {
-        let r = i64::from(v) - (sum >> shift);
-        ok &= r.unsigned_abs() < 1 << 30;
-        fold(r)
-    }));
-    ok
 }
 
 fn write_header(w: &mut BitWriter, n: usize, number: u64, sample_rate: u32, assignment: u8) {

@@ -6,3 +6,4 @@ mod bits;
 pub mod decoder;
 pub mod encoder;
 mod frame;
+mod kernels;
