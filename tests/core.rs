@@ -142,7 +142,14 @@ fn dropped_frames_become_counted_silence_at_their_place() {
 #[test]
 fn frames_at_another_rate_are_resampled_not_garbled() {
     let tmp = tempfile::tempdir().unwrap();
-    let core = core(tmp.path(), &[("general", "align_slack_ms", "5000")]);
+    // 1 s pushed at once: a ring that holds it.
+    let core = core(
+        tmp.path(),
+        &[
+            ("general", "align_slack_ms", "5000"),
+            ("general", "ring_ms", "2000"),
+        ],
+    );
     let rec = core.start("p", call("Test/rate")).unwrap();
     // 1 s at 8 kHz, then 1 s at 16 kHz (a codec change), same 600 Hz tone.
     for f in 0..50 {

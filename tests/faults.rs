@@ -162,10 +162,12 @@ fn repair_leaves_a_live_recording_alone() {
     raw.set("general", "spool_dir", spool.to_str().unwrap(), 1);
     raw.set("general", "workers", "1", 2);
     raw.set("p", "legs", "split", 3);
+    // Seconds are pushed at once: rings that hold them.
+    raw.set("general", "ring_ms", "2000", 4);
     let core = Core::new(Settings::from_raw(&raw).unwrap(), None).unwrap();
     let rec = core.start("p", call(1)).unwrap();
     push_seconds(&rec, 1, 5);
-    // Let the worker take that second out of the 1 s ring.
+    // Let the worker take that second out of the ring.
     std::thread::sleep(Duration::from_millis(200));
     let one = legrec_cli("repair", &rec.paths.marker());
     assert!(!one.status.success());

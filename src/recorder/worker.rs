@@ -17,6 +17,10 @@ use super::Shared;
 
 pub const POLL: Duration = Duration::from_millis(20);
 
+/// Time a poll may spend closing finished recordings before it goes back
+/// to draining the live ones (a queue's mass hang-up closes hundreds).
+const CLOSING_BUDGET: Duration = Duration::from_millis(100);
+
 pub enum Control {
     Add(Box<Job>),
     Shutdown,
@@ -52,20 +56,31 @@ pub fn run(inbox: Arc<Inbox>, shared: Arc<Shared>) {
                 Control::Shutdown => shutting_down = true,
             }
         }
-        let mut i = 0;
-        while i < jobs.len() {
+        // Drain every live leg first, then close what ended: closing syncs
+        // files to disk, which may take long on a busy disk, and the rings
+        // of the calls still going only hold `ring_ms` of audio.
+        let mut ending = Vec::new();
+        for (i, job) in jobs.iter_mut().enumerate() {
             // Read `stopped` before draining, so everything pushed before
             // the stop is in the files.
-            let stopping = jobs[i].rec.is_stopped() || shutting_down;
-            jobs[i].poll(started);
-            if stopping || jobs[i].failed() {
-                let job = jobs.swap_remove(i);
-                let rec = Arc::clone(&job.rec);
-                let outcome = job.finalize();
-                shared.finished(&rec, outcome);
-            } else {
-                i += 1;
+            let stopping = job.rec.is_stopped() || shutting_down;
+            job.poll(started);
+            if stopping || job.failed() {
+                ending.push(i);
             }
+        }
+        // Highest index first, so swap_remove leaves the others in place.
+        for (closed, i) in ending.into_iter().rev().enumerate() {
+            // A stopped leg takes no more audio, so closing it can wait for
+            // the next poll if this one has spent its time (one always
+            // closes, so an overloaded worker still gets them all done).
+            if closed > 0 && started.elapsed() > CLOSING_BUDGET && !shutting_down {
+                break;
+            }
+            let job = jobs.swap_remove(i);
+            let rec = Arc::clone(&job.rec);
+            let outcome = job.finalize();
+            shared.finished(&rec, outcome);
         }
         if shutting_down && jobs.is_empty() {
             return;
