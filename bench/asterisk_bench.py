@@ -66,10 +66,37 @@ def sandbox(*args):
     return subprocess.run([SANDBOX, *args], check=True, capture_output=True, text=True).stdout
 
 
-def proc(pid):
-    with open(f"/proc/{pid}/stat") as f:
+def cpu_seconds(stat_path):
+    with open(stat_path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def recorder_threads_cpu(pid, prefix="legrec-enc"):
+    """CPU seconds of legrec's encoder threads alone: the part of legrec's
+    cost that other work on the box cannot blur (the rest is the audiohook
+    on the channels' own threads)."""
+    total = 0.0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if not f.read().startswith(prefix):
+                    continue
+            total += cpu_seconds(f"/proc/{pid}/task/{tid}/stat")
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def steal_seconds():
+    """Time the hypervisor gave this machine's CPUs to someone else."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
+def proc(pid):
+    cpu = cpu_seconds(f"/proc/{pid}/stat")
     threads = rss = 0
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -118,6 +145,7 @@ def run_point(module, mode, n, port_base):
     pid = int(open(os.path.join(tmp, "run", "asterisk.pid")).read())
     monitor = os.path.join(tmp, "spool", "monitor")
     try:
+        _, _, rss_idle = proc(pid)
         ami = Ami(ami_port)
         for i in range(n):
             ami.send({"Action": "Originate", "Channel": f"Local/{mode}@bench", "Application": "Playback",
@@ -129,10 +157,15 @@ def run_point(module, mode, n, port_base):
             # Calls that never came up (a slow start): measure nothing.
             raise RuntimeError(f"only {up.split()[0]} of {2 * n} channels up")
         c0, _, _ = proc(pid)
+        e0, s0 = recorder_threads_cpu(pid), steal_seconds()
         t0 = time.monotonic()
         time.sleep(WINDOW)
         c1, threads, rss = proc(pid)
-        cpu = (c1 - c0) / (time.monotonic() - t0)
+        e1, s1 = recorder_threads_cpu(pid), steal_seconds()
+        elapsed = time.monotonic() - t0
+        cpu = (c1 - c0) / elapsed
+        encoder_cpu = (e1 - e0) / elapsed
+        steal = (s1 - s0) / elapsed
         active = subprocess.run(["asterisk", "-C", os.path.join(tmp, "etc", "asterisk.conf"), "-rx",
                                  "core show channels count"], capture_output=True, text=True).stdout
         # Wait for the calls to end, then for the last file to be complete.
@@ -170,7 +203,8 @@ def run_point(module, mode, n, port_base):
             latency = None
         ami.close()
         size = sum(os.path.getsize(f) for f in out_files)
-        return {"cpu": cpu, "threads": threads, "rss_kib": rss, "bytes": size,
+        return {"cpu": cpu, "encoder_cpu": encoder_cpu, "steal": steal, "threads": threads, "rss_kib": rss,
+                "rss_idle_kib": rss_idle, "rss_calls_kib": rss - rss_idle, "bytes": size,
                 "bytes_per_call_second": size / (n * CALL_SECONDS) if n else 0,
                 "dropped_samples": dropped, "latency_s": latency, "files": len(out_files),
                 "active": active.strip()}
@@ -179,19 +213,112 @@ def run_point(module, mode, n, port_base):
         subprocess.run(["rm", "-rf", tmp])
 
 
+def report(results, counts, modes, repeats, header):
+    """Tables of medians, the ratios and the targets, as Markdown."""
+
+    def med(n, mode, key):
+        vals = [r[key] for r in results[(n, mode)] if r[key] is not None]
+        return statistics.median(vals) if vals else None
+
+    def added(n, mode, key):
+        # Against the `none` run of the same repeat, which ran minutes
+        # apart at most: the machine's slow drifts cancel.
+        pairs = zip(results[(n, mode)], results[(n, "none")])
+        return statistics.median(a[key] - b[key] for a, b in pairs)
+
+    lines = ["| N | mode | CPU (cores) | added CPU | legrec's threads' CPU | threads | added threads | RSS MiB "
+             "| added RSS per call KiB | bytes per call-second | dropped samples | last file complete after hangup |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    ratios, checks = [], {"cpu": [], "bytes": [], "rss": [], "threads": [], "latency": []}
+    for n in counts:
+        for mode in modes:
+            bps, dropped, lat = (med(n, mode, k) for k in ("bytes_per_call_second", "dropped_samples", "latency_s"))
+            enc = med(n, mode, "encoder_cpu") if mode.startswith("legrec") else None
+            lines.append(
+                f"| {n} | {mode} | {med(n, mode, 'cpu'):.3f} | {added(n, mode, 'cpu'):+.3f} | "
+                f"{'-' if enc is None else f'{enc:.3f}'} | {med(n, mode, 'threads'):.0f} | "
+                f"{added(n, mode, 'threads'):+.0f} | {med(n, mode, 'rss_kib') / 1024:.1f} | "
+                f"{added(n, mode, 'rss_calls_kib') / n:+.1f} | {bps:.0f} | "
+                f"{'-' if dropped is None else f'{dropped:.0f}'} | {'-' if lat is None else f'{lat:.2f} s'} |")
+            if mode.startswith("legrec"):
+                checks["rss"].append(added(n, mode, "rss_calls_kib") / n)
+                checks["threads"].append(added(n, mode, "threads"))
+                checks["latency"].append(max(r["latency_s"] for r in results[(n, mode)]))
+        mix_cpu, leg_cpu = added(n, "mixmonitor-rt", "cpu"), added(n, "legrec-split", "cpu")
+        enc = med(n, "legrec-split", "encoder_cpu")
+        per_repeat = [(a["cpu"] - z["cpu"]) / (m["cpu"] - z["cpu"]) for a, m, z in
+                      zip(results[(n, "legrec-split")], results[(n, "mixmonitor-rt")], results[(n, "none")])]
+        bytes_ratio = med(n, "legrec-split", "bytes_per_call_second") / med(n, "mixmonitor-rt", "bytes_per_call_second")
+        cpu_ratio = leg_cpu / mix_cpu if mix_cpu > 0 else float("nan")
+        checks["cpu"].append(cpu_ratio)
+        checks["bytes"].append(bytes_ratio)
+        ratios.append(f"| {n} | {cpu_ratio:.2f} | {', '.join(f'{r:.2f}' for r in per_repeat)} | "
+                      f"{enc / mix_cpu if mix_cpu > 0 else float('nan'):.2f} | {bytes_ratio:.2f} |")
+    top = max(counts)
+    dropped_top = max(r["dropped_samples"] for m in modes if m.startswith("legrec") for r in results[(top, m)])
+
+    def verdict(ok, text):
+        return f"| {text[0]} | {'**met**' if ok else '**missed**'}: {text[1]} |"
+
+    fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
+    targets = [
+        verdict(all(r <= 0.5 for r in checks["cpu"]),
+                ("added CPU ≤ 0.5× MixMonitor per-leg's at every N", f"{fmt(checks['cpu'])} at N = {', '.join(map(str, counts))}")),
+        verdict(all(r <= 0.55 for r in checks["bytes"]),
+                ("bytes ≤ 0.55× MixMonitor per-leg WAV", f"{fmt(checks['bytes'])}")),
+        verdict(dropped_top == 0, (f"zero dropped frames at N = {top}", f"{dropped_top} samples dropped")),
+        verdict(all(t <= 2 for t in checks["threads"]),
+                ("threads added ≤ the worker count (2)", f"{max(checks['threads']):+.0f} (MixMonitor +1 per call)")),
+        verdict(all(r <= 64 for r in checks["rss"]),
+                ("RSS added per recording ≤ 64 KiB", f"{min(checks['rss']):.1f}-{max(checks['rss']):.1f} KiB "
+                 "(split and stereo, every N)")),
+        verdict(all(t <= 1 for t in checks["latency"]),
+                ("a complete, verified file within 1 s of hangup",
+                 f"the last of N recordings was final at most {max(checks['latency']):.2f} s after the last hangup")),
+    ]
+    return "\n".join([
+        header, "",
+        f"Medians of {repeats} repeats; \"added\" is the median over repeats of the difference to the `none` run "
+        "of the same repeat (RSS: what the calls added over the idle Asterisk of the same run, per call).", "",
+        *lines, "",
+        "| N | legrec added CPU ÷ MixMonitor per-leg added CPU | per repeat | legrec's own threads ÷ MixMonitor "
+        "per-leg added CPU | legrec bytes ÷ MixMonitor per-leg bytes |",
+        "| --- | --- | --- | --- | --- |", *ratios, "",
+        "| target | result |", "| --- | --- |", *targets])
+
+
+BEGIN, END = "<!-- bench/asterisk.sh writes from here -->", "<!-- bench/asterisk.sh writes up to here -->"
+
+
+def write_benchmarks_md(text):
+    path = os.path.join(REPO, "BENCHMARKS.md")
+    doc = open(path).read()
+    if BEGIN not in doc or END not in doc:
+        sys.exit(f"BENCHMARKS.md has no {BEGIN} ... {END} markers")
+    head, rest = doc.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    open(path, "w").write(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("module")
     ap.add_argument("--calls", default="50,100,200,300")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--modes", default=",".join(MODES), help="a subset, for trying a change quickly")
+    ap.add_argument("--header", default="", help="the machine and versions, for BENCHMARKS.md")
+    ap.add_argument("--write", action="store_true", help="put the tables into BENCHMARKS.md")
     args = ap.parse_args()
+    modes = args.modes.split(",")
     counts = [int(x) for x in args.calls.split(",")]
     results = {}
     port = 17000
     for n in counts:
         for r in range(args.repeats):
-            for mode in MODES:
+            # A different mode first in each repeat, so no mode always runs
+            # right after a quiet pause or right after the heaviest one.
+            for mode in modes[r % len(modes):] + modes[:r % len(modes)]:
                 for attempt in range(3):
                     port += 2
                     try:
@@ -202,44 +329,17 @@ def main():
                 else:
                     sys.exit(f"N={n} {mode}: calls did not come up three times")
                 results.setdefault((n, mode), []).append(res)
-                print(f"N={n} repeat={r + 1} {mode:14} cpu={res['cpu']:.3f} threads={res['threads']} "
-                      f"rss={res['rss_kib']} KiB bytes/call-s={res['bytes_per_call_second']:.0f} "
-                      f"dropped={res['dropped_samples']} latency={res['latency_s']} ({res['active']})",
-                      file=sys.stderr, flush=True)
-
-    def med(n, mode, key):
-        vals = [r[key] for r in results[(n, mode)] if r[key] is not None]
-        return statistics.median(vals) if vals else None
-
-    lines = ["| N | mode | CPU (cores) | added CPU | threads | added threads | RSS MiB | added RSS per call KiB "
-             "| bytes per call-second | dropped samples | last file complete after hangup |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    ratios = []
-    for n in counts:
-        base = {k: med(n, "none", k) for k in ("cpu", "threads", "rss_kib")}
-        for mode in MODES:
-            cpu, thr, rss = (med(n, mode, k) for k in ("cpu", "threads", "rss_kib"))
-            bps = med(n, mode, "bytes_per_call_second")
-            dropped = med(n, mode, "dropped_samples")
-            lat = med(n, mode, "latency_s")
-            lines.append(
-                f"| {n} | {mode} | {cpu:.3f} | {cpu - base['cpu']:+.3f} | {thr:.0f} | {thr - base['threads']:+.0f} "
-                f"| {rss / 1024:.1f} | {(rss - base['rss_kib']) / n:+.1f} | {bps:.0f} | "
-                f"{'-' if dropped is None else f'{dropped:.0f}'} | {'-' if lat is None else f'{lat:.2f} s'} |")
-        mix_cpu = med(n, "mixmonitor-rt", "cpu") - base["cpu"]
-        leg_cpu = med(n, "legrec-split", "cpu") - base["cpu"]
-        mix_b = med(n, "mixmonitor-rt", "bytes_per_call_second")
-        leg_b = med(n, "legrec-split", "bytes_per_call_second")
-        ratios.append(f"| {n} | {leg_cpu / mix_cpu if mix_cpu > 0 else float('nan'):.2f} | "
-                      f"{leg_b / mix_b if mix_b else float('nan'):.2f} |")
-    table = "\n".join(lines)
-    ratio_table = "\n".join(["| N | legrec added CPU ÷ MixMonitor per-leg added CPU | legrec bytes ÷ MixMonitor per-leg bytes |",
-                             "| --- | --- | --- |"] + ratios)
-    print(table)
-    print()
-    print(ratio_table)
+                print(f"N={n} repeat={r + 1} {mode:14} cpu={res['cpu']:.3f} encoders={res['encoder_cpu']:.3f} "
+                      f"threads={res['threads']} rss={res['rss_kib']} KiB (idle {res['rss_idle_kib']}) "
+                      f"bytes/call-s={res['bytes_per_call_second']:.0f} dropped={res['dropped_samples']} "
+                      f"latency={res['latency_s']} ({res['active'].splitlines()[0]})", file=sys.stderr, flush=True)
     if args.json:
         json.dump({f"{n}:{m}": v for (n, m), v in results.items()}, open(args.json, "w"), indent=1)
+    if set(MODES) <= set(modes):
+        text = report(results, counts, modes, args.repeats, args.header)
+        print(text)
+        if args.write:
+            write_benchmarks_md(text)
 
 
 if __name__ == "__main__":
