@@ -114,37 +114,39 @@ pub fn autocorrelation(y: &[i32], window: &[f64], windowed: &mut Vec<f64>, autoc
     }
 }
 
-/// Predictions of quantized LPC (before the shift), accumulated in 32
-/// bits.  The caller makes sure they fit: bits per sample + coefficient
-/// precision + log2(order) <= 32, as libFLAC checks.
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
-pub fn lpc_predict_narrow(y: &[i32], coefs: &[i32], out: &mut Vec<i32>) {
+/// Predictions of quantized LPC (before the shift), coefficient-major so
+/// that the inner loop runs along the samples; `mac` is one multiply-add
+/// in the accumulator's width.
+#[inline(always)]
+fn lpc_predict<T: Copy + Default>(
+    y: &[i32],
+    coefs: &[i32],
+    out: &mut Vec<T>,
+    mac: impl Fn(T, i32, i32) -> T,
+) {
     let order = coefs.len();
     let m = y.len() - order;
     out.clear();
-    out.resize(m, 0);
-    // Coefficient-major, so the inner loop runs along the samples.
+    out.resize(m, T::default());
     for (j, &q) in coefs.iter().enumerate() {
         let past = &y[order - 1 - j..order - 1 - j + m];
         for (s, &v) in out.iter_mut().zip(past) {
-            *s = s.wrapping_add(q.wrapping_mul(v));
+            *s = mac(*s, q, v);
         }
     }
 }
 
-/// As [`lpc_predict_narrow`], in 64 bits for wide samples or high orders.
+/// [`lpc_predict`] in 32 bits.  The caller makes sure the sums fit: bits
+/// per sample + coefficient precision + log2(order) <= 32, as libFLAC checks.
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+pub fn lpc_predict_narrow(y: &[i32], coefs: &[i32], out: &mut Vec<i32>) {
+    lpc_predict(y, coefs, out, |s, q, v| s.wrapping_add(q.wrapping_mul(v)));
+}
+
+/// [`lpc_predict`] in 64 bits, for wide samples or high orders.
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 pub fn lpc_predict_wide(y: &[i32], coefs: &[i32], out: &mut Vec<i64>) {
-    let order = coefs.len();
-    let m = y.len() - order;
-    out.clear();
-    out.resize(m, 0);
-    for (j, &q) in coefs.iter().enumerate() {
-        let past = &y[order - 1 - j..order - 1 - j + m];
-        for (s, &v) in out.iter_mut().zip(past) {
-            *s += i64::from(q) * i64::from(v);
-        }
-    }
+    lpc_predict(y, coefs, out, |s, q, v| s + i64::from(q) * i64::from(v));
 }
 
 /// Folded residual `y[order + i] - (predicted[i] >> shift)`; false when a
