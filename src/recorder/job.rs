@@ -140,9 +140,8 @@ pub struct Job {
     interleave: Vec<i16>,
     slack: u64,
     file_mode: u32,
+    /// Why the recording failed; already said on the console at ERROR.
     failure: Option<String>,
-    /// The failure went to the console at ERROR (once per recording).
-    failure_logged: bool,
     _marker_lock: std::fs::File,
 }
 
@@ -189,7 +188,6 @@ impl Job {
             slack: u64::from(slack_ms) * u64::from(rate) / 1000,
             file_mode,
             failure: None,
-            failure_logged: false,
             _marker_lock: files.marker,
             rec,
         }
@@ -263,7 +261,6 @@ impl Job {
         let reason = format!("writing {} failed: {e}", self.rec.paths.dir.display());
         log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str(); "recording {} stopped: {reason}", self.rec.id);
         self.failure = Some(reason);
-        self.failure_logged = true;
         self.rec.stop();
         // Release the encoders now: nothing more can be written.
         for t in &mut self.tracks {
@@ -313,8 +310,14 @@ impl Job {
                     .map(|(s, _)| (s, String::new()))
                     .unwrap_or_default(),
                 Err(e) => {
-                    self.failure
-                        .get_or_insert_with(|| format!("closing {} failed: {e}", path.display()));
+                    // The first failure of this recording goes to the console
+                    // (one ERROR per recording); later ones only into its reason.
+                    if self.failure.is_none() {
+                        let reason = format!("closing {} failed: {e}", path.display());
+                        log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
+                            "recording {} failed: {reason}", self.rec.id);
+                        self.failure = Some(reason);
+                    }
                     Default::default()
                 }
             };
@@ -412,11 +415,6 @@ impl Job {
                 files.push(paths.sidecar());
                 self.audit(status, &sidecar, &json, &reason)
             });
-        if let (Some(failure), false) = (&self.failure, self.failure_logged) {
-            // A file could not be closed: the first this console hears of it.
-            log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
-                "recording {} failed: {failure}", self.rec.id);
-        }
         if let Err(e) = written {
             if self.failure.is_some() {
                 // Already reported at ERROR when the recording stopped: one
