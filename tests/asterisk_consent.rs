@@ -70,14 +70,7 @@ fn sandbox() -> Sandbox {
     let mut sb = Sandbox::new();
     sb.append("legrec.conf", POLICIES);
     sb.append("extensions.conf", DIALPLAN);
-    let silence = sb.sounds().join("legrec-test-silence.wav");
-    let st = Command::new("sox")
-        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
-        .arg(&silence)
-        .args(["trim", "0", "12"])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    sb.synth("legrec-test-silence", &["trim", "0", "12"]);
     sb.start();
     sb
 }

@@ -112,13 +112,10 @@ fn a_full_disk_gives_one_console_error_per_recording_and_calls_go_on() {
     std::fs::create_dir_all(sb.recordings()).unwrap();
     let fs = Tmpfs::mount(&sb.recordings(), "2m");
     // Noise does not compress: it fills the disk within seconds.
-    let st = Command::new("sox")
-        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
-        .arg(sb.sounds().join("legrec-test-noise.wav"))
-        .args(["synth", "30", "whitenoise", "vol", "0.5"])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    sb.synth(
+        "legrec-test-noise",
+        &["synth", "30", "whitenoise", "vol", "0.5"],
+    );
     sb.append(
         "extensions.conf",
         "\n[legrec-test]\nexten => short,1,Answer()\n same => n,LegRecord(support,n)\n same => n,Wait(2)\n same => n,Hangup()\n\

@@ -40,20 +40,11 @@ fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
     );
     // The far side plays a tone for longer than the calls last (its end
     // would hang the call up early).
-    let st = std::process::Command::new("sox")
-        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
-        .arg(sb.sounds().join("legrec-test-soak.wav"))
-        .args([
-            "synth",
-            &(seconds + 30).to_string(),
-            "sine",
-            "500",
-            "vol",
-            "0.5",
-        ])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let long = (seconds + 30).to_string();
+    sb.synth(
+        "legrec-test-soak",
+        &["synth", &long, "sine", "500", "vol", "0.5"],
+    );
     sb.start();
     let asterisk = asterisk_pid(&sb);
     // A first call warms what Asterisk allocates once (translators, the

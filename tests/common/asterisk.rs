@@ -85,16 +85,21 @@ impl Sandbox {
             ("legrec-test-agent", "3", "1000"),
             ("legrec-test-long", "30", "500"),
         ] {
-            let path = sb.sounds().join(format!("{name}.wav"));
-            let st = Command::new("sox")
-                .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
-                .arg(&path)
-                .args(["synth", secs, "sine", freq, "vol", "0.5"])
-                .status()
-                .unwrap();
-            assert!(st.success());
+            sb.synth(name, &["synth", secs, "sine", freq, "vol", "0.5"]);
         }
         sb
+    }
+
+    /// A sound prompt `name` (8 kHz mono WAV) made by sox from nothing
+    /// with `effects` ("synth 3 sine 500", "trim 0 12" for silence ...).
+    pub fn synth(&self, name: &str, effects: &[&str]) {
+        let st = Command::new("sox")
+            .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+            .arg(self.sounds().join(format!("{name}.wav")))
+            .args(effects)
+            .status()
+            .unwrap();
+        assert!(st.success(), "sox {effects:?}");
     }
 
     pub fn path(&self) -> &Path {
