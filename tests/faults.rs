@@ -189,3 +189,50 @@ fn repair_leaves_a_live_recording_alone() {
     assert_eq!(outcome.status, Status::Complete);
     assert!((outcome.seconds - 2.0).abs() < 0.1, "{outcome:?}");
 }
+
+/// Finishing a recording waits for the disk (fsync); on a busy disk that
+/// can take seconds.  It must not hold up the encoding of the calls still
+/// going, whose rings hold only `ring_ms` of audio: here finishing one
+/// recording takes 1.5 s (the host's callback stands in for a slow disk)
+/// while another call on the same, only, encoder thread keeps talking
+/// into a 500 ms ring.
+#[test]
+fn a_slow_finish_does_not_drop_the_audio_of_other_calls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut raw = RawConfig::default();
+    raw.set("general", "spool_dir", tmp.path().to_str().unwrap(), 1);
+    raw.set("general", "workers", "1", 2);
+    raw.set("general", "ring_ms", "500", 3);
+    raw.set("p", "legs", "split", 4);
+    let slow: legrec::recorder::FinishedFn =
+        Box::new(|_, _| std::thread::sleep(Duration::from_millis(1500)));
+    let core = Core::new(Settings::from_raw(&raw).unwrap(), Some(slow)).unwrap();
+    let ending = core.start("p", call(1)).unwrap();
+    let talking = core.start("p", call(2)).unwrap();
+    let frame = noise(9, 160);
+    let started = std::time::Instant::now();
+    let mut refused = 0;
+    // 3 s in real time, 20 ms frames; the first call hangs up after 0.5 s.
+    for f in 0..150u32 {
+        if f == 25 {
+            ending.stop();
+        }
+        for leg in 0..2 {
+            if talking.push(leg, &frame, 8000).is_err() {
+                refused += 1;
+            }
+        }
+        let next = Duration::from_millis(20 * u64::from(f + 1));
+        if let Some(rest) = next.checked_sub(started.elapsed()) {
+            std::thread::sleep(rest);
+        }
+    }
+    talking.stop();
+    let outcome = talking.wait_outcome(Duration::from_secs(10)).unwrap();
+    assert_eq!(outcome.status, Status::Complete);
+    assert_eq!(
+        refused, 0,
+        "frames refused while another recording was finishing"
+    );
+    assert!(ending.wait_outcome(Duration::from_secs(5)).is_some());
+}

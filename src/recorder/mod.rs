@@ -60,6 +60,14 @@ pub struct Shared {
 }
 
 impl Shared {
+    fn ring_ms(&self) -> u32 {
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .general
+            .ring_ms
+    }
+
     fn finished(&self, rec: &Arc<Recording>, outcome: Outcome) {
         self.live
             .lock()
@@ -80,6 +88,8 @@ impl Shared {
 pub struct Core {
     shared: Arc<Shared>,
     workers: Vec<(Arc<Inbox>, thread::Thread)>,
+    /// Finishes the recordings that ended (see `worker::close`).
+    closer: Option<(Arc<Inbox>, thread::Thread)>,
     next_worker: AtomicUsize,
     shutting_down: Arc<AtomicBool>,
     /// Repairs what a crash left behind, in the background so that loading
@@ -108,17 +118,28 @@ impl Core {
         let mut core = Core {
             shared,
             workers: Vec::with_capacity(n),
+            closer: None,
             next_worker: AtomicUsize::new(0),
             shutting_down: Arc::new(AtomicBool::new(false)),
             repairer: None,
         };
+        let closer = Arc::new(Inbox::default());
+        let (ib, sh) = (Arc::clone(&closer), Arc::clone(&core.shared));
+        core.closer = Some((
+            Arc::clone(&closer),
+            thread::spawn("legrec-close", move || worker::close(ib, sh))?,
+        ));
         for i in 0..n {
             let inbox = Arc::new(Inbox::default());
-            let (ib, sh) = (Arc::clone(&inbox), Arc::clone(&core.shared));
-            let handle = thread::spawn(&format!("legrec-enc{i}"), move || worker::run(ib, sh))?;
+            let (ib, cl, sh) = (
+                Arc::clone(&inbox),
+                Arc::clone(&closer),
+                Arc::clone(&core.shared),
+            );
+            let handle = thread::spawn(&format!("legrec-enc{i}"), move || worker::run(ib, cl, sh))?;
             core.workers.push((inbox, handle));
         }
-        log::info!(target: "notice", "legrec {} started: {} encoder threads", crate::VERSION, n);
+        log::info!(target: "notice", "legrec {} started: {} encoder threads and a closer", crate::VERSION, n);
         if let Some(spool) = repair_spool {
             let stop = Arc::clone(&core.shutting_down);
             core.repairer = Some(thread::spawn("legrec-repair", move || {
@@ -287,6 +308,11 @@ impl Core {
             inbox.send(Control::Shutdown);
         }
         for (_, handle) in self.workers.drain(..) {
+            handle.join();
+        }
+        // After the workers: they hand it every recording they had.
+        if let Some((inbox, handle)) = self.closer.take() {
+            inbox.send(Control::Shutdown);
             handle.join();
         }
         if let Some(handle) = self.repairer.take() {

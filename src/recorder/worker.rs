@@ -1,5 +1,6 @@
-//! The encoder threads.  A fixed pool: each worker polls its recordings
-//! every 20 ms.  Nobody wakes a worker: the media thread only writes rings
+//! The encoder threads and the closer.  A fixed pool: each worker polls its
+//! recordings every 20 ms, and one closer thread finishes the recordings
+//! that ended.  Nobody wakes a worker: the media thread only writes rings
 //! (a wake-up would take a futex), and the control plane leaves new
 //! recordings and shutdown in the worker's inbox, read at the next poll.
 //!
@@ -16,10 +17,6 @@ use super::job::Job;
 use super::Shared;
 
 pub const POLL: Duration = Duration::from_millis(20);
-
-/// Time a poll may spend closing finished recordings before it goes back
-/// to draining the live ones (a queue's mass hang-up closes hundreds).
-const CLOSING_BUDGET: Duration = Duration::from_millis(100);
 
 pub enum Control {
     Add(Box<Job>),
@@ -45,7 +42,9 @@ impl Inbox {
     }
 }
 
-pub fn run(inbox: Arc<Inbox>, shared: Arc<Shared>) {
+/// An encoder thread: drains and encodes its recordings every poll, and
+/// hands the ones that ended to the closer.
+pub fn run(inbox: Arc<Inbox>, closer: Arc<Inbox>, shared: Arc<Shared>) {
     let mut jobs: Vec<Job> = Vec::new();
     let mut shutting_down = false;
     loop {
@@ -56,37 +55,70 @@ pub fn run(inbox: Arc<Inbox>, shared: Arc<Shared>) {
                 Control::Shutdown => shutting_down = true,
             }
         }
-        // Drain every live leg first, then close what ended: closing syncs
-        // files to disk, which may take long on a busy disk, and the rings
-        // of the calls still going only hold `ring_ms` of audio.
-        let mut ending = Vec::new();
-        for (i, job) in jobs.iter_mut().enumerate() {
+        let mut i = 0;
+        while i < jobs.len() {
             // Read `stopped` before draining, so everything pushed before
             // the stop is in the files.
-            let stopping = job.rec.is_stopped() || shutting_down;
-            job.poll(started);
-            if stopping || job.failed() {
-                ending.push(i);
+            let stopping = jobs[i].rec.is_stopped() || shutting_down;
+            jobs[i].poll(started);
+            if stopping || jobs[i].failed() {
+                closer.send(Control::Add(Box::new(jobs.swap_remove(i))));
+            } else {
+                i += 1;
             }
         }
-        // Highest index first, so swap_remove leaves the others in place.
-        for (closed, i) in ending.into_iter().rev().enumerate() {
-            // A stopped leg takes no more audio, so closing it can wait for
-            // the next poll if this one has spent its time (one always
-            // closes, so an overloaded worker still gets them all done).
-            if closed > 0 && started.elapsed() > CLOSING_BUDGET && !shutting_down {
-                break;
-            }
-            let job = jobs.swap_remove(i);
-            let rec = Arc::clone(&job.rec);
-            let outcome = job.finalize();
-            shared.finished(&rec, outcome);
-        }
+        warn_if_behind(started.elapsed(), jobs.len(), &shared);
         if shutting_down && jobs.is_empty() {
             return;
         }
         if let Some(rest) = POLL.checked_sub(started.elapsed()) {
             std::thread::sleep(rest);
         }
+    }
+}
+
+/// The closer thread: finishes ended recordings (the last audio, FLAC
+/// headers, fsyncs, sidecar, audit log).  Syncing to disk can take long on
+/// a busy disk (an fsync on ext4 waits for the whole journal commit), and
+/// an encoder thread stalled that long would drop the audio of every call
+/// it serves once their rings (`ring_ms`) fill; here it delays only the
+/// moment a finished recording is final.  Stops once told to and empty;
+/// the core tells it after the encoder threads have handed it everything.
+pub fn close(inbox: Arc<Inbox>, shared: Arc<Shared>) {
+    loop {
+        let started = Instant::now();
+        let mut shutting_down = false;
+        for msg in inbox.take() {
+            match msg {
+                Control::Add(job) => {
+                    let rec = Arc::clone(&job.rec);
+                    let outcome = job.finalize();
+                    shared.finished(&rec, outcome);
+                }
+                Control::Shutdown => shutting_down = true,
+            }
+        }
+        if shutting_down {
+            return;
+        }
+        if let Some(rest) = POLL.checked_sub(started.elapsed()) {
+            std::thread::sleep(rest);
+        }
+    }
+}
+
+/// Tell the admin when an encoder thread fell behind by more than half of
+/// what a ring holds: audio is being dropped or about to be (the box is
+/// out of CPU, or the disk blocks writes).
+fn warn_if_behind(took: Duration, recordings: usize, shared: &Shared) {
+    let ring = Duration::from_millis(u64::from(shared.ring_ms()));
+    if took > ring / 2 {
+        log::warn!(
+            "an encoder thread needed {} ms for one pass over its {recordings} recordings; \
+             audio is dropped once that passes ring_ms ({} ms): the machine is short of CPU \
+             or the disk is blocking writes",
+            took.as_millis(),
+            ring.as_millis()
+        );
     }
 }
