@@ -71,7 +71,7 @@ fn speech(seconds: usize, seed: u64) -> Vec<i16> {
 
 /// legrec's default ring (`ring_ms`), used wherever the benchmark does not
 /// need a bigger one.
-const RING_MS: u32 = 500;
+const RING_MS: u32 = 1000;
 
 fn core(spool: &std::path::Path, workers: usize, ring_ms: u32, level: u32) -> Core {
     let mut raw = RawConfig::default();

@@ -204,7 +204,7 @@ impl Default for General {
             file_mode: Mode(0o640),
             dir_mode: Mode(0o750),
             align_slack_ms: 250,
-            ring_ms: 500,
+            ring_ms: 1000,
             repair_interrupted: true,
             jurisdictions_file: None,
         }
