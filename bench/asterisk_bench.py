@@ -186,13 +186,19 @@ def run_point(module, mode, n, port_base):
                     break
                 time.sleep(0.02)
             latency = time.monotonic() - hung_up
-            dropped = 0
+            dropped, by_leg, hit = 0, {}, 0
             for sc in sidecars:
-                for leg in json.load(open(sc))["legs"]:
+                legs = json.load(open(sc))["legs"]
+                for leg in legs:
                     dropped += leg["dropped_samples"]
+                    by_leg[leg["name"]] = by_leg.get(leg["name"], 0) + leg["dropped_samples"]
+                hit += any(leg["dropped_samples"] for leg in legs)
+            # Where drops fall (which direction, how many calls) says what
+            # held the leg up; see BENCHMARKS.md.
+            drops = {"by_leg": by_leg, "recordings": hit}
             out_files = [f for f in files_under(os.path.join(tmp, "recordings")) if f.endswith(".flac")]
         else:
-            dropped = None
+            dropped, drops = None, None
             out_files = [f for f in files_under(monitor) if f.endswith(".wav")]
             if mode == "mixmonitor-rt":
                 # The per-leg files only: legrec's split legs are compared
@@ -206,7 +212,7 @@ def run_point(module, mode, n, port_base):
         return {"cpu": cpu, "encoder_cpu": encoder_cpu, "steal": steal, "threads": threads, "rss_kib": rss,
                 "rss_idle_kib": rss_idle, "rss_calls_kib": rss - rss_idle, "bytes": size,
                 "bytes_per_call_second": size / (n * CALL_SECONDS) if n else 0,
-                "dropped_samples": dropped, "latency_s": latency, "files": len(out_files),
+                "dropped_samples": dropped, "drops": drops, "latency_s": latency, "files": len(out_files),
                 "active": active.strip()}
     finally:
         sandbox("stop", tmp)
@@ -331,7 +337,7 @@ def main():
                 results.setdefault((n, mode), []).append(res)
                 print(f"N={n} repeat={r + 1} {mode:14} cpu={res['cpu']:.3f} encoders={res['encoder_cpu']:.3f} "
                       f"threads={res['threads']} rss={res['rss_kib']} KiB (idle {res['rss_idle_kib']}) "
-                      f"bytes/call-s={res['bytes_per_call_second']:.0f} dropped={res['dropped_samples']} "
+                      f"bytes/call-s={res['bytes_per_call_second']:.0f} dropped={res['dropped_samples']} {res['drops'] or ''} "
                       f"latency={res['latency_s']} ({res['active'].splitlines()[0]})", file=sys.stderr, flush=True)
     if args.json:
         json.dump({f"{n}:{m}": v for (n, m), v in results.items()}, open(args.json, "w"), indent=1)
