@@ -24,16 +24,16 @@ fn asterisk_killed_with_ten_live_recordings_loses_at_most_about_a_second_each() 
             .contains("10 active recordings")
     });
     std::thread::sleep(Duration::from_secs(3));
-    let pid = std::fs::read_to_string(sb.path().join("run/asterisk.pid")).unwrap();
+    let pid = sb.pid();
     let killed_at = SystemTime::now();
     assert!(Command::new("kill")
-        .args(["-9", pid.trim()])
+        .args(["-9", &pid])
         .status()
         .unwrap()
         .success());
     let t = Instant::now();
     while Command::new("kill")
-        .args(["-0", pid.trim()])
+        .args(["-0", &pid])
         .status()
         .unwrap()
         .success()

@@ -20,12 +20,6 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Asterisk's process id, as text for /proc.
-fn asterisk_pid(sb: &Sandbox) -> String {
-    let pid = std::fs::read_to_string(sb.path().join("run/asterisk.pid")).unwrap();
-    pid.trim().to_string()
-}
-
 #[test]
 fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
     let calls = env("LEGREC_SOAK_CALLS", 50);
@@ -46,7 +40,7 @@ fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
         &["synth", &long, "sine", "500", "vol", "0.5"],
     );
     sb.start();
-    let asterisk = asterisk_pid(&sb);
+    let asterisk = sb.pid();
     // A first call warms what Asterisk allocates once (translators, the
     // module's threads), then the baseline is taken.
     sb.cli("channel originate Local/short@legrec-test application Playback legrec-test-long");

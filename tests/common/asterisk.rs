@@ -117,6 +117,11 @@ impl Sandbox {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.path().join("log/full")).unwrap_or_default()
     }
+    /// The running Asterisk's process id, as text (for /proc and kill).
+    pub fn pid(&self) -> String {
+        let pid = std::fs::read_to_string(self.path().join("run/asterisk.pid")).unwrap();
+        pid.trim().to_string()
+    }
 
     pub fn append(&self, file: &str, text: &str) {
         let mut f = std::fs::OpenOptions::new()
