@@ -111,6 +111,11 @@ pub fn close(inbox: Arc<Inbox>, shared: Arc<Shared>) {
 /// what a ring holds: audio is being dropped or about to be (the box is
 /// out of CPU, or the disk blocks writes).
 fn warn_if_behind(took: Duration, recordings: usize, shared: &Shared) {
+    // A pass within its poll is the normal case: no need to look at the
+    // settings (ring_ms is at least 200 ms, so half a ring is never less).
+    if took <= POLL {
+        return;
+    }
     let ring = Duration::from_millis(u64::from(shared.ring_ms()));
     if took > ring / 2 {
         log::warn!(
