@@ -5,6 +5,7 @@ pub mod job;
 pub mod resample;
 pub mod ring;
 pub mod session;
+pub mod spill;
 pub mod thread;
 pub mod worker;
 

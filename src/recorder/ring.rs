@@ -7,8 +7,22 @@
 //! worker can put silence or a resampler exactly where they belong.  The
 //! producer never allocates, locks or blocks: when a ring is full the frame
 //! is dropped and its duration remembered until an event can carry it.
+//!
+//! The sample ring is itself two FIFOs: a hot one of at most [`HOT_MS`],
+//! mapped when the leg starts, and a spill area ([`super::spill`]) for the
+//! rest of `ring_ms`, which holds memory only once a stall has reached it.
+//! When the hot FIFO is full the producer marks a switch in the event ring
+//! and goes on in the spill area; once the worker has emptied the hot FIFO
+//! it marks a switch back.  The worker follows the marks, so the samples
+//! come out in the order they went in.
 
 use rtrb::{Consumer, Producer, RingBuffer};
+
+use super::spill::{spill, SpillConsumer, SpillProducer};
+
+/// How much of a leg's ring is held in memory all the time: a worker
+/// drains every 20 ms, so in normal running a leg holds one or two frames.
+pub const HOT_MS: u32 = 250;
 
 /// Something that happens at a position in a leg's sample stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,20 +33,31 @@ pub enum LegEvent {
     Rate { at: u64, rate: u32 },
 }
 
-impl LegEvent {
+/// What the event ring carries: the worker's events, and where the
+/// samples move between the hot FIFO and the spill area.
+#[derive(Clone, Copy, Debug)]
+enum Mark {
+    Event(LegEvent),
+    Switch { at: u64 },
+}
+
+impl Mark {
     fn at(&self) -> u64 {
         match *self {
-            LegEvent::Gap { at, .. } | LegEvent::Rate { at, .. } => at,
+            Mark::Event(LegEvent::Gap { at, .. }) | Mark::Event(LegEvent::Rate { at, .. }) => at,
+            Mark::Switch { at } => at,
         }
     }
 }
 
-const EVENT_SLOTS: usize = 64;
+const EVENT_SLOTS: usize = 32;
 
 /// The media thread's end.
 pub struct LegProducer {
-    samples: Producer<i16>,
-    events: Producer<LegEvent>,
+    hot: Producer<i16>,
+    spill: SpillProducer,
+    spilling: bool,
+    events: Producer<Mark>,
     written: u64,
     /// Dropped duration not yet announced, in leg-rate samples.
     pending_gap: u64,
@@ -42,8 +67,10 @@ pub struct LegProducer {
 
 /// The worker's end.
 pub struct LegConsumer {
-    samples: Consumer<i16>,
-    events: Consumer<LegEvent>,
+    hot: Consumer<i16>,
+    spill: SpillConsumer,
+    spilling: bool,
+    events: Consumer<Mark>,
     read: u64,
 }
 
@@ -54,23 +81,38 @@ pub struct Dropped {
     pub samples: u64,
 }
 
-/// A ring pair for one leg holding `capacity` samples.
+/// A ring pair for one leg that holds at least `capacity` samples at
+/// `leg_rate`.
 ///
-/// The ring's memory is written once here, on the caller's (control)
-/// thread, so the kernel maps its pages now: the media thread's first pass
-/// through the ring then takes no page faults.
+/// The spill area alone holds all of `capacity`: it costs no memory until
+/// used, and a frame that does not fit the rest of the hot FIFO then never
+/// shortens what a stall may last.
 pub fn leg_ring(capacity: usize, leg_rate: u32) -> (LegProducer, LegConsumer) {
-    let (mut sp, mut sc) = RingBuffer::new(capacity.max(1));
-    if let Ok(chunk) = sp.write_chunk_uninit(capacity.max(1)) {
+    let hot = capacity.min((leg_rate as usize * HOT_MS as usize / 1000).max(1));
+    let spilled = if hot < capacity { capacity } else { 0 };
+    split_ring(hot, spilled, leg_rate)
+}
+
+/// A ring pair whose hot FIFO holds `hot` samples and spill area `spilled`.
+///
+/// The hot FIFO's memory is written once here, on the caller's (control)
+/// thread, so the kernel maps its pages now: the media thread's first pass
+/// through it then takes no page faults.
+fn split_ring(hot: usize, spilled: usize, leg_rate: u32) -> (LegProducer, LegConsumer) {
+    let (mut sp, mut sc) = RingBuffer::new(hot.max(1));
+    if let Ok(chunk) = sp.write_chunk_uninit(hot.max(1)) {
         chunk.fill_from_iter(std::iter::repeat(0i16));
     }
-    if let Ok(chunk) = sc.read_chunk(capacity.max(1)) {
+    if let Ok(chunk) = sc.read_chunk(hot.max(1)) {
         chunk.commit_all();
     }
+    let (xp, xc) = spill(spilled);
     let (ep, ec) = RingBuffer::new(EVENT_SLOTS);
     (
         LegProducer {
-            samples: sp,
+            hot: sp,
+            spill: xp,
+            spilling: false,
             events: ep,
             written: 0,
             pending_gap: 0,
@@ -78,7 +120,9 @@ pub fn leg_ring(capacity: usize, leg_rate: u32) -> (LegProducer, LegConsumer) {
             leg_rate,
         },
         LegConsumer {
-            samples: sc,
+            hot: sc,
+            spill: xc,
+            spilling: false,
             events: ec,
             read: 0,
         },
@@ -97,42 +141,75 @@ impl LegProducer {
             samples: to_leg_rate(frame.len(), rate, self.leg_rate),
         };
         if self.pending_gap > 0 {
-            let gap = LegEvent::Gap {
+            let gap = Mark::Event(LegEvent::Gap {
                 at: self.written,
                 samples: self.pending_gap,
-            };
+            });
             if self.events.push(gap).is_err() {
                 self.pending_gap += dropped.samples;
                 return Err(dropped);
             }
             self.pending_gap = 0;
         }
-        if self.samples.slots() < frame.len() {
+        if !self.place(frame.len()) {
             self.pending_gap += dropped.samples;
             return Err(dropped);
         }
         if rate != self.rate {
-            let change = LegEvent::Rate {
+            let change = Mark::Event(LegEvent::Rate {
                 at: self.written,
                 rate,
-            };
+            });
             if self.events.push(change).is_err() {
                 self.pending_gap += dropped.samples;
                 return Err(dropped);
             }
             self.rate = rate;
         }
-        let chunk = self
-            .samples
-            .write_chunk_uninit(frame.len())
-            .expect("slots checked above; only this producer writes");
-        let written = if silent {
-            chunk.fill_from_iter(std::iter::repeat(0i16))
+        if self.spilling {
+            self.spill.write(frame, silent);
         } else {
-            chunk.fill_from_iter(frame.iter().copied())
-        };
-        debug_assert_eq!(written, frame.len());
+            let chunk = self
+                .hot
+                .write_chunk_uninit(frame.len())
+                .expect("slots checked in place(); only this producer writes");
+            let written = if silent {
+                chunk.fill_from_iter(std::iter::repeat(0i16))
+            } else {
+                chunk.fill_from_iter(frame.iter().copied())
+            };
+            debug_assert_eq!(written, frame.len());
+        }
         self.written += frame.len() as u64;
+        Ok(())
+    }
+
+    /// Choose where the next `n` samples go; false when neither has room.
+    fn place(&mut self, n: usize) -> bool {
+        if !self.spilling {
+            if self.hot.slots() >= n {
+                return true;
+            }
+            if self.spill.slots() < n || self.switch().is_err() {
+                return false;
+            }
+            return true;
+        }
+        // Back to the hot FIFO as soon as the worker has emptied it, so the
+        // spill area is only used while a stall lasts.
+        let hot_free = self.hot.slots();
+        if hot_free == self.hot.buffer().capacity() && hot_free >= n && self.switch().is_ok() {
+            return true;
+        }
+        self.spill.slots() >= n
+    }
+
+    /// Mark that the samples from here on come from the other FIFO.
+    fn switch(&mut self) -> Result<(), ()> {
+        self.events
+            .push(Mark::Switch { at: self.written })
+            .map_err(|_| ())?;
+        self.spilling = !self.spilling;
         Ok(())
     }
 }
@@ -148,15 +225,21 @@ impl LegConsumer {
     /// Hand everything queued so far to `f`, in order.
     pub fn drain(&mut self, mut f: impl FnMut(Piece<'_>)) {
         loop {
-            // Samples first: seeing a sample published after an event
-            // guarantees the event is visible too (the producer pushes the
-            // event before the samples it precedes).
-            let available = self.samples.slots();
+            // Samples first: seeing a sample published after a mark
+            // guarantees the mark is visible too (the producer pushes the
+            // mark before the samples it precedes).
+            let available = if self.spilling {
+                self.spill.available()
+            } else {
+                self.hot.slots()
+            };
             let next_at = self.events.peek().ok().map(|e| e.at());
             if let Some(at) = next_at {
                 if at <= self.read {
-                    let e = self.events.pop().expect("peeked");
-                    f(Piece::Event(e));
+                    match self.events.pop().expect("peeked") {
+                        Mark::Event(e) => f(Piece::Event(e)),
+                        Mark::Switch { .. } => self.spilling = !self.spilling,
+                    }
                     continue;
                 }
             }
@@ -164,22 +247,30 @@ impl LegConsumer {
             if limit == 0 {
                 return;
             }
-            let chunk = self.samples.read_chunk(limit).expect("slots checked");
-            let (a, b) = chunk.as_slices();
-            if !a.is_empty() {
-                f(Piece::Samples(a));
+            if self.spilling {
+                self.spill.read(limit, |s| f(Piece::Samples(s)));
+            } else {
+                let chunk = self.hot.read_chunk(limit).expect("slots checked");
+                let (a, b) = chunk.as_slices();
+                if !a.is_empty() {
+                    f(Piece::Samples(a));
+                }
+                if !b.is_empty() {
+                    f(Piece::Samples(b));
+                }
+                chunk.commit_all();
             }
-            if !b.is_empty() {
-                f(Piece::Samples(b));
-            }
-            chunk.commit_all();
             self.read += limit as u64;
         }
     }
 
     /// True once the producer is gone and nothing is left to read.
     pub fn is_abandoned(&self) -> bool {
-        self.samples.is_abandoned() && self.samples.is_empty() && self.events.is_empty()
+        self.hot.is_abandoned()
+            && self.spill.is_abandoned()
+            && self.hot.is_empty()
+            && self.spill.is_empty()
+            && self.events.is_empty()
     }
 }
 
@@ -199,7 +290,7 @@ mod tests {
 
     #[test]
     fn full_ring_drops_and_reports_gap_before_next_samples() {
-        let (mut p, mut c) = leg_ring(4, 8000);
+        let (mut p, mut c) = split_ring(4, 0, 8000);
         p.push(&[1, 2, 3], 8000, false).unwrap();
         assert_eq!(p.push(&[4, 5], 8000, false), Err(Dropped { samples: 2 }));
         assert_eq!(collect(&mut c), vec![Piece::Samples(&[1, 2, 3])]);
@@ -237,6 +328,81 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_full_hot_fifo_spills_and_the_worker_follows() {
+        let (mut p, mut c) = split_ring(4, 8, 8000);
+        p.push(&[1, 2, 3], 8000, false).unwrap();
+        p.push(&[4, 5, 6], 8000, false).unwrap(); // spills
+        p.push(&[7, 8, 9], 8000, false).unwrap(); // hot not empty yet: spills
+        assert_eq!(p.push(&[0; 3], 8000, false), Err(Dropped { samples: 3 }));
+        let mut got = Vec::new();
+        c.drain(|piece| {
+            if let Piece::Samples(s) = piece {
+                got.extend_from_slice(s)
+            }
+        });
+        assert_eq!(got, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        p.push(&[10], 8000, false).unwrap(); // hot empty again: back
+        assert!(!p.spilling);
+        assert_eq!(
+            collect(&mut c),
+            vec![
+                Piece::Event(LegEvent::Gap { at: 9, samples: 3 }),
+                Piece::Samples(&[10])
+            ]
+        );
+    }
+
+    /// The media thread and a worker at full speed on a ring small enough
+    /// to spill all the time: every sample once, in order, or a gap.
+    #[test]
+    fn concurrent_push_and_drain_keep_the_timeline() {
+        let (mut p, mut c) = split_ring(7, 50, 8000);
+        let total = 200_000usize;
+        let producer = std::thread::spawn(move || {
+            let mut next = 0usize;
+            let mut timeline = Vec::with_capacity(total);
+            while next < total {
+                let n = 1 + next % 13;
+                let frame: Vec<i16> = (next..next + n).map(|k| (k % 30000) as i16).collect();
+                match p.push(&frame, 8000, false) {
+                    Ok(()) => timeline.extend(frame.iter().map(|&x| x as i32)),
+                    Err(_) => timeline.extend(std::iter::repeat(-1).take(n)),
+                }
+                next += n;
+                if next % 1000 < 13 {
+                    std::thread::yield_now();
+                }
+            }
+            // A trailing gap is announced by one more push.
+            while p.push(&[], 8000, false).is_err() {}
+            timeline
+        });
+        let mut got: Vec<i32> = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the worker never saw the end"
+            );
+            let done = c.is_abandoned();
+            c.drain(|piece| match piece {
+                Piece::Samples(s) => got.extend(s.iter().map(|&x| x as i32)),
+                Piece::Event(LegEvent::Gap { samples, .. }) => {
+                    got.extend(std::iter::repeat(-1).take(samples as usize))
+                }
+                Piece::Event(LegEvent::Rate { .. }) => unreachable!(),
+            });
+            if done {
+                break;
+            }
+        }
+        let timeline = producer.join().unwrap();
+        assert_eq!(got.len(), timeline.len());
+        assert!(got == timeline, "samples out of order or lost");
+        assert!(got.iter().any(|&x| x >= 0));
+    }
+
     proptest! {
         /// Whatever the frame sizes and however often the worker drains,
         /// every pushed sample comes out once, in order, and every dropped
@@ -245,9 +411,10 @@ mod tests {
         fn ring_keeps_order_and_accounts_for_every_sample(
             frames in proptest::collection::vec(1usize..300, 1..200),
             drain_every in 1usize..10,
-            capacity in 1usize..1000,
+            hot in 1usize..500,
+            spilled in 0usize..500,
         ) {
-            let (mut p, mut c) = leg_ring(capacity, 8000);
+            let (mut p, mut c) = split_ring(hot, spilled, 8000);
             let mut expected_timeline: Vec<i32> = Vec::new(); // -1 = gap sample
             let mut got: Vec<i32> = Vec::new();
             let mut next = 0i32;
