@@ -288,6 +288,18 @@ mod tests {
         out
     }
 
+    /// What the worker read, as a timeline: samples, and -1 for each
+    /// sample of a gap.
+    fn drain_timeline(c: &mut LegConsumer, got: &mut Vec<i32>) {
+        c.drain(|piece| match piece {
+            Piece::Samples(s) => got.extend(s.iter().map(|&x| x as i32)),
+            Piece::Event(LegEvent::Gap { samples, .. }) => {
+                got.extend(std::iter::repeat(-1).take(samples as usize))
+            }
+            Piece::Event(LegEvent::Rate { .. }) => unreachable!(),
+        });
+    }
+
     #[test]
     fn full_ring_drops_and_reports_gap_before_next_samples() {
         let (mut p, mut c) = split_ring(4, 0, 8000);
@@ -386,13 +398,7 @@ mod tests {
                 "the worker never saw the end"
             );
             let done = c.is_abandoned();
-            c.drain(|piece| match piece {
-                Piece::Samples(s) => got.extend(s.iter().map(|&x| x as i32)),
-                Piece::Event(LegEvent::Gap { samples, .. }) => {
-                    got.extend(std::iter::repeat(-1).take(samples as usize))
-                }
-                Piece::Event(LegEvent::Rate { .. }) => unreachable!(),
-            });
+            drain_timeline(&mut c, &mut got);
             if done {
                 break;
             }
@@ -418,11 +424,6 @@ mod tests {
             let mut expected_timeline: Vec<i32> = Vec::new(); // -1 = gap sample
             let mut got: Vec<i32> = Vec::new();
             let mut next = 0i32;
-            let sink = |c: &mut LegConsumer, got: &mut Vec<i32>| c.drain(|piece| match piece {
-                Piece::Samples(s) => got.extend(s.iter().map(|&x| x as i32)),
-                Piece::Event(LegEvent::Gap { samples, .. }) => got.extend(std::iter::repeat(-1).take(samples as usize)),
-                Piece::Event(LegEvent::Rate { .. }) => unreachable!(),
-            });
             for (i, &n) in frames.iter().enumerate() {
                 let frame: Vec<i16> = (0..n).map(|k| ((next + k as i32) % 30000) as i16).collect();
                 match p.push(&frame, 8000, false) {
@@ -434,10 +435,10 @@ mod tests {
                 }
                 next += n as i32;
                 if i % drain_every == 0 {
-                    sink(&mut c, &mut got);
+                    drain_timeline(&mut c, &mut got);
                 }
             }
-            sink(&mut c, &mut got);
+            drain_timeline(&mut c, &mut got);
             // A trailing gap is only announced by the next successful push.
             let announced = got.len();
             prop_assert!(announced <= expected_timeline.len());
