@@ -187,30 +187,23 @@ impl LegProducer {
     /// Choose where the next `n` samples go; false when neither has room.
     fn place(&mut self, n: usize) -> bool {
         if !self.spilling {
-            if self.hot.slots() >= n {
-                return true;
-            }
-            if self.spill.slots() < n || self.switch().is_err() {
-                return false;
-            }
-            return true;
+            return self.hot.slots() >= n || (self.spill.slots() >= n && self.switch());
         }
         // Back to the hot FIFO as soon as the worker has emptied it, so the
         // spill area is only used while a stall lasts.
         let hot_free = self.hot.slots();
-        if hot_free == self.hot.buffer().capacity() && hot_free >= n && self.switch().is_ok() {
-            return true;
-        }
-        self.spill.slots() >= n
+        (hot_free == self.hot.buffer().capacity() && hot_free >= n && self.switch())
+            || self.spill.slots() >= n
     }
 
-    /// Mark that the samples from here on come from the other FIFO.
-    fn switch(&mut self) -> Result<(), ()> {
-        self.events
-            .push(Mark::Switch { at: self.written })
-            .map_err(|_| ())?;
-        self.spilling = !self.spilling;
-        Ok(())
+    /// Mark that the samples from here on come from the other FIFO; false
+    /// when the event ring has no room for the mark.
+    fn switch(&mut self) -> bool {
+        let marked = self.events.push(Mark::Switch { at: self.written }).is_ok();
+        if marked {
+            self.spilling = !self.spilling;
+        }
+        marked
     }
 }
 
