@@ -6,9 +6,12 @@
 //! 20 ms frames.  So a ring is two FIFOs: a small hot one whose pages are
 //! mapped when the leg starts, and this spill area, mapped straight from
 //! the kernel and left untouched, so it costs address space but no memory
-//! until a stall actually fills it.  Pages the media thread reaches for the
-//! first time during a stall are zero-filled by the kernel on that thread;
-//! in normal running it never gets here.
+//! until a stall actually fills it.  Heap memory would not do: in a PBX
+//! that runs for months, the memory of ended calls' rings stays resident
+//! in the allocator, and a new call's ring would reuse it, pages and all.
+//! Pages the media thread reaches for the first time during a stall are
+//! zero-filled by the kernel on that thread; in normal running it never
+//! gets here.
 //!
 //! Single producer (the media thread), single consumer (a worker); both
 //! counters only grow, and a slot is `count % capacity`.
