@@ -10,15 +10,17 @@ CARGO      ?= cargo
 BUILD      ?= build
 LEGREC_LIB ?= target/release/liblegrec.a
 NATIVE_LIBS = -lFLAC -lpthread -ldl -lm
+include c-shim/hardening.mk
 
-# Debian's Asterisk layout; override for other installs.
-ASTMODDIR   ?= /usr/lib/asterisk/modules
-ASTETCDIR   ?= /etc/asterisk
-ASTDATADIR  ?= /usr/share/asterisk
+# The installed Asterisk's folders, as its asterisk.conf names them
+# (scripts/asterisk-dir); override for other installs.
+ASTMODDIR   ?= $(shell scripts/asterisk-dir astmoddir)
+ASTETCDIR   ?= $(shell scripts/asterisk-dir astetcdir)
+ASTDATADIR  ?= $(shell scripts/asterisk-dir astdatadir)
 BINDIR      ?= /usr/local/bin
 AST_HEADER  ?= /usr/include/asterisk.h
 
-AST_CFLAGS = -fPIC -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+AST_CFLAGS = -fPIC -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE $(HARDEN_CFLAGS) \
 	-DAST_MODULE=\"app_legrec\" -DAST_MODULE_SELF_SYM=__internal_app_legrec_self \
 	-Iinclude -Ic-shim/asterisk
 AST_SOURCES = $(wildcard c-shim/asterisk/*.c)
@@ -38,9 +40,9 @@ asterisk:
 	@if [ -f $(AST_HEADER) ]; then $(MAKE) --no-print-directory $(AST_MODULE_SO); \
 	else echo "Asterisk headers not found ($(AST_HEADER)): app_legrec.so skipped"; fi
 
-$(AST_MODULE_SO): $(AST_SOURCES) c-shim/asterisk/legrec_ast.h c-shim/asterisk/app_legrec.map include/legrec.h $(LEGREC_LIB)
+$(AST_MODULE_SO): $(AST_SOURCES) c-shim/asterisk/legrec_ast.h c-shim/asterisk/app_legrec.map include/legrec.h $(LEGREC_LIB) c-shim/hardening.mk
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(AST_CFLAGS) -o $@ $(AST_SOURCES) $(LEGREC_LIB) $(NATIVE_LIBS) \
+	$(CC) -shared $(AST_CFLAGS) -o $@ $(AST_SOURCES) $(LEGREC_LIB) $(NATIVE_LIBS) $(HARDEN_LDFLAGS) \
 		-Wl,--version-script=c-shim/asterisk/app_legrec.map -Wl,--exclude-libs,ALL
 
 # Where scripts/find-freeswitch finds FreeSWITCH (FREESWITCH_PREFIX,
@@ -75,7 +77,7 @@ install: all install-asterisk
 
 install-asterisk:
 	@if [ -f $(AST_MODULE_SO) ]; then \
-		install -D -m 0755 $(AST_MODULE_SO) $(DESTDIR)$(ASTMODDIR)/app_legrec.so && \
+		scripts/install-stripped $(AST_MODULE_SO) $(DESTDIR)$(ASTMODDIR)/app_legrec.so $(DESTDIR) && \
 		install -D -m 0644 c-shim/asterisk/legrec-en_US.xml $(DESTDIR)$(ASTDATADIR)/documentation/thirdparty/legrec-en_US.xml && \
 		for p in $(PROMPTS); do install -D -m 0644 $$p $(DESTDIR)$(ASTDATADIR)/sounds/en/$$(basename $$p) || exit 1; done && \
 		install -D -m 0644 samples/asterisk/legrec.conf $(DESTDIR)$(ASTETCDIR)/legrec.conf.sample && \
