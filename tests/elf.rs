@@ -24,7 +24,10 @@ fn readelf(args: &[&str], so: &Path) -> String {
 fn hardening_faults(so: &Path) -> Vec<String> {
     let mut faults = Vec::new();
     let program = readelf(&["-lW"], so);
-    match program.lines().find(|l| l.trim_start().starts_with("GNU_STACK")) {
+    match program
+        .lines()
+        .find(|l| l.trim_start().starts_with("GNU_STACK"))
+    {
         None => faults.push("no GNU_STACK header: the loader assumes an executable stack".into()),
         Some(line) => {
             let flags = line.split_whitespace().nth(6).unwrap_or("");
@@ -65,7 +68,12 @@ fn modules() -> Vec<PathBuf> {
 fn every_built_module_is_hardened() {
     for so in modules() {
         let faults = hardening_faults(&so);
-        assert!(faults.is_empty(), "{}:\n{}", so.display(), faults.join("\n"));
+        assert!(
+            faults.is_empty(),
+            "{}:\n{}",
+            so.display(),
+            faults.join("\n")
+        );
     }
 }
 
@@ -78,7 +86,14 @@ fn the_check_catches_an_executable_stack_and_lazy_binding() {
     std::fs::write(&c, "int f(void) { return 1; }\n").unwrap();
     let so = dir.path().join("t.so");
     let st = Command::new("cc")
-        .args(["-shared", "-fPIC", "-Wl,-z,execstack", "-Wl,-z,lazy", "-Wl,-z,norelro", "-o"])
+        .args([
+            "-shared",
+            "-fPIC",
+            "-Wl,-z,execstack",
+            "-Wl,-z,lazy",
+            "-Wl,-z,norelro",
+            "-o",
+        ])
         .arg(&so)
         .arg(&c)
         .status()
@@ -103,7 +118,11 @@ fn installed_modules_are_stripped_with_their_symbols_kept_apart() {
             .unwrap();
         assert!(st.success(), "install-stripped {}", so.display());
         let sections = readelf(&["-SW"], &installed);
-        assert!(!sections.contains(".debug_info"), "{} keeps debug info", so.display());
+        assert!(
+            !sections.contains(".debug_info"),
+            "{} keeps debug info",
+            so.display()
+        );
         assert!(sections.contains(".gnu_debuglink"), "no debug link");
         assert!(hardening_faults(&installed).is_empty());
         let debug = walk(&dest.path().join("usr/lib/debug/.build-id"));

@@ -12,9 +12,10 @@ const USAGE: &str = "usage:
                                  recording given its .inprogress.json marker
   legrec info ID|FILE [--spool DIR]
                                  describe a recording
-  legrec prune SPOOL [--now RFC3339]
+  legrec prune SPOOL|--config FILE [--now RFC3339]
                                  delete recordings past their policy's
-                                 retention_days, noted in the audit log
+                                 retention_days, noted in the audit log;
+                                 --config reads spool_dir from legrec.conf
   legrec --version";
 
 fn main() -> ExitCode {
@@ -76,32 +77,14 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        ["prune", spool_dir, rest @ ..] => {
-            let now = match rest {
-                [] => std::time::SystemTime::now(),
-                ["--now", t] => match humantime::parse_rfc3339(t) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        eprintln!("legrec prune: --now {t}: {e}");
-                        return ExitCode::from(2);
-                    }
-                },
-                _ => {
-                    eprintln!("{USAGE}");
-                    return ExitCode::from(2);
-                }
-            };
-            match admin::prune::run(Path::new(spool_dir), now, &mut std::io::stdout()) {
-                Ok(n) => {
-                    println!("{n} recording(s) pruned");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("legrec prune: {e}");
-                    ExitCode::from(1)
-                }
+        ["prune", "--config", file, rest @ ..] => match spool_of(Path::new(file)) {
+            Ok(spool) => prune(&spool, rest),
+            Err(e) => {
+                eprintln!("legrec prune: {file}: {e}");
+                ExitCode::from(2)
             }
-        }
+        },
+        ["prune", spool_dir, rest @ ..] => prune(Path::new(spool_dir), rest),
         ["--version"] => {
             println!("legrec {}", legrec::VERSION);
             ExitCode::SUCCESS
@@ -109,6 +92,40 @@ fn main() -> ExitCode {
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// spool_dir of a legrec.conf, checked as the PBX checks the whole file.
+fn spool_of(conf: &Path) -> Result<PathBuf, String> {
+    let raw = legrec::policy::ini::read(conf).map_err(|e| e.to_string())?;
+    let settings = legrec::policy::config::Settings::from_raw(&raw).map_err(|e| e.to_string())?;
+    Ok(settings.general.spool_dir)
+}
+
+fn prune(spool_dir: &Path, rest: &[&str]) -> ExitCode {
+    let now = match rest {
+        [] => std::time::SystemTime::now(),
+        ["--now", t] => match humantime::parse_rfc3339(t) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("legrec prune: --now {t}: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match admin::prune::run(spool_dir, now, &mut std::io::stdout()) {
+        Ok(n) => {
+            println!("{n} recording(s) pruned");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("legrec prune: {e}");
+            ExitCode::from(1)
         }
     }
 }

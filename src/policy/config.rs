@@ -72,6 +72,10 @@ impl fmt::Display for ConfigError {
         if self.line > 0 {
             write!(f, "line {}: ", self.line)?;
         }
+        if self.section.is_empty() {
+            // Not about a line of a section: the file as a whole.
+            return write!(f, "{}", self.message);
+        }
         write!(f, "[{}]", self.section)?;
         if let Some(key) = &self.key {
             write!(f, " {key}")?;

@@ -34,6 +34,17 @@ pub fn module() -> PathBuf {
         .clone()
 }
 
+/// "Asterisk 22.10.1+dfsg..." as the installed `asterisk -V` says it: the
+/// tests run against whichever Asterisk is installed (16 on Debian 12, 22 in
+/// scripts/sid-root) and assume neither.
+pub fn version() -> String {
+    let out = Command::new("asterisk")
+        .arg("-V")
+        .output()
+        .expect("asterisk installed");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
 
 pub struct Sandbox {
