@@ -4,11 +4,17 @@
 #                        Asterisk's headers are) and mod_legrec.so (where
 #                        `pkg-config freeswitch` finds FreeSWITCH), prompts
 #   make install         into Asterisk's (and FreeSWITCH's) folders
+#   make deb             legrec_<version>_amd64.deb for the installed Asterisk
+#                        (scripts/make-deb), in $(BUILD)/
 #   make test            the whole test suite (scripts/test)
 
 CARGO      ?= cargo
 BUILD      ?= build
-LEGREC_LIB ?= target/release/liblegrec.a
+# cargo's output folder (CARGO_TARGET_DIR when set: the sid root builds
+# into its own, beside the host's).
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
+LEGREC_LIB ?= $(TARGET_DIR)/release/liblegrec.a
+LEGREC_BIN ?= $(TARGET_DIR)/release/legrec
 NATIVE_LIBS = -lFLAC -lpthread -ldl -lm
 include c-shim/hardening.mk
 
@@ -29,7 +35,7 @@ AST_MODULE_SO ?= $(BUILD)/app_legrec.so
 PROMPT_NAMES := $(shell grep -v '^\#' sounds/notices.txt | cut -f1)
 PROMPTS = $(foreach n,$(PROMPT_NAMES),$(BUILD)/sounds/$(n).wav $(BUILD)/sounds/$(n).wav16)
 
-.PHONY: all rust asterisk freeswitch sounds install install-asterisk test clean
+.PHONY: all rust asterisk freeswitch sounds install install-asterisk deb test clean
 
 all: rust asterisk freeswitch sounds
 
@@ -69,7 +75,7 @@ $(BUILD)/sounds/%.wav $(BUILD)/sounds/%.wav16: sounds/notices.txt
 	rm -f $(BUILD)/sounds/$*.espeak.wav
 
 install: all install-asterisk
-	install -D -m 0755 target/release/legrec $(DESTDIR)$(BINDIR)/legrec
+	install -D -m 0755 $(LEGREC_BIN) $(DESTDIR)$(BINDIR)/legrec
 	@if [ -n "$(FS_PREFIX)" ] && [ -f $(BUILD)/mod_legrec.so ]; then \
 		PKG_CONFIG_PATH=$(FS_PREFIX)/lib/pkgconfig $(MAKE) --no-print-directory -C c-shim/freeswitch install BUILD=$(abspath $(BUILD)); \
 		install -D -m 0644 samples/freeswitch/legrec.conf.xml $(DESTDIR)$(FS_PREFIX)/etc/freeswitch/autoload_configs/legrec.conf.xml.sample; \
@@ -84,6 +90,10 @@ install-asterisk:
 		{ [ -e $(DESTDIR)$(ASTETCDIR)/legrec.conf ] || install -m 0640 samples/asterisk/legrec.conf $(DESTDIR)$(ASTETCDIR)/legrec.conf; } && \
 		echo "app_legrec installed: load it with 'module load app_legrec.so'"; \
 	fi
+
+deb: rust asterisk sounds
+	@[ -f $(AST_MODULE_SO) ] || { echo "make deb: app_legrec.so was not built" >&2; exit 1; }
+	scripts/make-deb $(AST_MODULE_SO) $(LEGREC_BIN) $(BUILD)
 
 test:
 	scripts/test

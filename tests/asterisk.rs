@@ -603,16 +603,38 @@ fn make_install_puts_module_docs_prompt_and_config_in_place() {
         .status()
         .unwrap();
     assert!(st.success());
+    // Where the installed Asterisk keeps modules (16 and 22 differ).
+    let dir = |name: &str| {
+        let out = Command::new(repo().join("scripts/asterisk-dir"))
+            .arg(name)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let (moddir, datadir) = (dir("astmoddir"), dir("astdatadir"));
     for f in [
-        "usr/lib/asterisk/modules/app_legrec.so",
-        "usr/share/asterisk/documentation/thirdparty/legrec-en_US.xml",
-        "usr/share/asterisk/sounds/en/legrec-notice.wav",
-        "usr/share/asterisk/sounds/en/legrec-notice.wav16",
-        "etc/asterisk/legrec.conf",
-        "etc/asterisk/legrec.conf.sample",
+        format!("{moddir}/app_legrec.so"),
+        format!("{datadir}/documentation/thirdparty/legrec-en_US.xml"),
+        format!("{datadir}/sounds/en/legrec-notice.wav"),
+        format!("{datadir}/sounds/en/legrec-notice.wav16"),
+        "/etc/asterisk/legrec.conf".into(),
+        "/etc/asterisk/legrec.conf.sample".into(),
     ] {
-        assert!(dest.path().join(f).is_file(), "{f} installed");
+        let path = dest.path().join(f.trim_start_matches('/'));
+        assert!(path.is_file(), "{f} installed");
     }
+    // Installed stripped, its symbols kept apart.
+    let sections = Command::new("readelf")
+        .arg("-SW")
+        .arg(
+            dest.path()
+                .join(moddir.trim_start_matches('/'))
+                .join("app_legrec.so"),
+        )
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&sections.stdout).contains(".debug_info"));
+    assert!(dest.path().join("usr/lib/debug/.build-id").is_dir());
 }
 
 #[test]

@@ -198,6 +198,9 @@ mod tests {
             assert!(e.to_string().contains(words), "{text}: {e}");
         }
         let missing = read(Path::new("/nonexistent/legrec.conf")).unwrap_err();
-        assert_eq!(missing.to_string(), "No such file or directory (os error 2)");
+        assert_eq!(
+            missing.to_string(),
+            "No such file or directory (os error 2)"
+        );
     }
 }

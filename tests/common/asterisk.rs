@@ -55,16 +55,50 @@ pub struct Sandbox {
 }
 
 fn sandbox_cmd(args: &[&str]) -> std::process::Output {
+    sandbox_cmd_env(args, &[])
+}
+
+fn sandbox_cmd_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     Command::new(repo().join("scripts/asterisk-sandbox"))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("sandbox script runs")
+}
+
+/// How a sandbox differs from the default one.
+#[derive(Default)]
+pub struct Setup<'a> {
+    /// The module to load (default: the one built from this tree).
+    pub module: Option<&'a Path>,
+    /// The documentation XML Asterisk reads (default: the tree's).
+    pub docs: Option<&'a Path>,
+    /// Run Asterisk as this user, as a packaged Asterisk runs (default root).
+    pub user: Option<&'a str>,
 }
 
 impl Sandbox {
     /// Create the folder; edit `etc()` files, then `start()`.
     pub fn new() -> Sandbox {
-        let module = module();
+        Sandbox::with(Setup::default())
+    }
+
+    pub fn with(setup: Setup) -> Sandbox {
+        let built;
+        let module = match setup.module {
+            Some(m) => m,
+            None => {
+                built = module();
+                &built
+            }
+        };
+        let mut env = Vec::new();
+        if let Some(docs) = setup.docs {
+            env.push(("LEGREC_SANDBOX_DOCS", docs.to_str().unwrap()));
+        }
+        if let Some(user) = setup.user {
+            env.push(("LEGREC_SANDBOX_USER", user));
+        }
         let dir = tempfile::Builder::new()
             .prefix("legrec-ast")
             .tempdir()
@@ -72,13 +106,16 @@ impl Sandbox {
         let n = NEXT_PORT.fetch_add(1, Ordering::Relaxed);
         let base = 15000 + (std::process::id() % 500) as u16 * 10 + n * 2;
         let (sip_port, ami_port) = (base, base + 1);
-        let out = sandbox_cmd(&[
-            "create",
-            dir.path().to_str().unwrap(),
-            module.to_str().unwrap(),
-            &sip_port.to_string(),
-            &ami_port.to_string(),
-        ]);
+        let out = sandbox_cmd_env(
+            &[
+                "create",
+                dir.path().to_str().unwrap(),
+                module.to_str().unwrap(),
+                &sip_port.to_string(),
+                &ami_port.to_string(),
+            ],
+            &env,
+        );
         assert!(
             out.status.success(),
             "sandbox create: {}",
