@@ -28,7 +28,10 @@ AST_HEADER  ?= /usr/include/asterisk.h
 
 AST_CFLAGS = -fPIC -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE $(HARDEN_CFLAGS) \
 	-DAST_MODULE=\"app_legrec\" -DAST_MODULE_SELF_SYM=__internal_app_legrec_self \
-	-Iinclude -Ic-shim/asterisk
+	-Iinclude -Ic-shim/asterisk $(AST_INCLUDE)
+# An Asterisk installed elsewhere (from source: /usr/local/include/asterisk.h)
+# is built against by naming its asterisk.h.
+AST_INCLUDE = $(if $(filter-out /usr/include/,$(dir $(AST_HEADER))),-I$(dir $(AST_HEADER)))
 AST_SOURCES = $(wildcard c-shim/asterisk/*.c)
 AST_MODULE_SO ?= $(BUILD)/app_legrec.so
 
