@@ -301,6 +301,72 @@ fn realtime(tmp: &std::path::Path, audio: &[i16], legs: usize, secs: usize) -> (
     (dropped, cpu)
 }
 
+/// `bench_core predict LEGS SECS FILE.sln`: what the core predicts legrec's
+/// encoder threads cost for LEGS legs of that sound in real time, for the
+/// Asterisk benchmark to put beside what they cost inside Asterisk.  Each
+/// pair of legs starts at its own offset into the sound, as calls that
+/// started at different moments do.  Prints one JSON line.
+fn predict(tmp: &std::path::Path, legs: usize, secs: usize, sound: &std::path::Path) {
+    let bytes = std::fs::read(sound).unwrap();
+    let audio: Vec<i16> = bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let core = core(&tmp.join("predict"), 2, RING_MS, 5);
+    let recs: Vec<Arc<Recording>> = (0..legs / 2)
+        .map(|i| core.start("bench", call(i)).unwrap())
+        .collect();
+    let frames = audio.len() / FRAME;
+    // Let the workers settle into their poll first, as the Asterisk
+    // benchmark measures after its calls came up.
+    let warm = 50 * 2;
+    let (mut e0, mut t0) = (0.0, Instant::now());
+    let start = Instant::now();
+    for f in 0..(secs * 50 + warm) {
+        if f == warm {
+            (e0, t0) = (encoder_cpu_seconds(), Instant::now());
+        }
+        for (i, r) in recs.iter().enumerate() {
+            let c = &audio[((f + i * 37) % frames) * FRAME..][..FRAME];
+            let _ = r.push(0, c, 8000);
+            let _ = r.push(1, c, 8000);
+        }
+        let next = start + Duration::from_millis(20 * (f as u64 + 1));
+        if let Some(d) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(d);
+        }
+    }
+    let cpu = (encoder_cpu_seconds() - e0) / t0.elapsed().as_secs_f64();
+    let dropped = dropped_frames(&recs);
+    for r in &recs {
+        r.stop();
+    }
+    drop(core);
+    println!("{{\"legs\": {legs}, \"encoder_cpu\": {cpu:.4}, \"dropped_frames\": {dropped}}}");
+}
+
+/// CPU seconds of this process's legrec encoder threads (`legrec-enc*`).
+fn encoder_cpu_seconds() -> f64 {
+    let mut total = 0.0;
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with("legrec-enc") {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let f: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        total += (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / 100.0;
+    }
+    total
+}
+
 fn dropped_frames(recs: &[Arc<Recording>]) -> u64 {
     recs.iter()
         .flat_map(|r| r.legs.iter())
@@ -317,6 +383,13 @@ fn cpu_seconds() -> f64 {
 fn main() {
     raise_fd_limit();
     let tmp = tempfile::tempdir().unwrap();
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("predict") {
+        let legs = args[2].parse().expect("LEGS");
+        let secs = args[3].parse().expect("SECS");
+        predict(tmp.path(), legs, secs, std::path::Path::new(&args[4]));
+        return;
+    }
     let audio = speech(30, 7);
     println!("# legrec core benchmark");
     // First, in a fresh process: later phases free memory that new legs
