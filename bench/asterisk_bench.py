@@ -38,28 +38,24 @@ WINDOW = 20
 RAMP = 4
 PERF_DIR = os.environ.get("LEGREC_BENCH_PERF")
 
-DIALPLAN = """
-[bench]
-exten => none,1,Answer()
- same => n,Playback(bench-30s)
- same => n,Hangup()
-exten => mixmonitor,1,Answer()
- same => n,MixMonitor(${UNIQUEID}.wav)
- same => n,Playback(bench-30s)
- same => n,Hangup()
-exten => mixmonitor-rt,1,Answer()
- same => n,MixMonitor(${UNIQUEID}.wav,r(${UNIQUEID}-in.wav)t(${UNIQUEID}-out.wav))
- same => n,Playback(bench-30s)
- same => n,Hangup()
-exten => legrec-split,1,Answer()
- same => n,LegRecord(benchsplit,n)
- same => n,Playback(bench-30s)
- same => n,Hangup()
-exten => legrec-stereo,1,Answer()
- same => n,LegRecord(benchstereo,n)
- same => n,Playback(bench-30s)
- same => n,Hangup()
-"""
+# Each call plays PRE seconds unrecorded (window A), then starts its
+# recorder and plays 30 s more (window B): the same channels in the same
+# Asterisk, measured without and with the recorder.  Separate Asterisk runs
+# differ by +-0.1 cores at N = 300 whatever they record (thread placement,
+# timer coalescing), more than legrec's whole cost; within one process they
+# do not.  The `none` mode starts nothing and measures what B - A is anyway.
+SETTLE = 3
+PRE = RAMP + WINDOW + 2
+STARTERS = {
+    "none": "NoOp()",
+    "mixmonitor": "MixMonitor(${UNIQUEID}.wav)",
+    "mixmonitor-rt": "MixMonitor(${UNIQUEID}.wav,r(${UNIQUEID}-in.wav)t(${UNIQUEID}-out.wav))",
+    "legrec-split": "LegRecord(benchsplit,n)",
+    "legrec-stereo": "LegRecord(benchstereo,n)",
+}
+DIALPLAN = "\n[bench]\n" + "".join(
+    f"exten => {mode},1,Answer()\n same => n,Playback(bench-pre)\n same => n,{start}\n"
+    f" same => n,Playback(bench-30s)\n same => n,Hangup()\n" for mode, start in STARTERS.items())
 
 POLICIES = """
 [benchsplit]
@@ -141,11 +137,12 @@ def files_under(path):
     return out
 
 
-def make_sound(path):
+def make_sound(path, seconds=CALL_SECONDS):
     """The same known sound on both sides: a 30 s sweep with a speech-like
-    envelope, signed linear 8 kHz."""
+    envelope, signed linear 8 kHz (longer ones repeat it)."""
     subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", path,
-                    "synth", str(CALL_SECONDS), "sine", "200-3000", "tremolo", "3", "80"], check=True)
+                    "synth", str(CALL_SECONDS), "sine", "200-3000", "tremolo", "3", "80",
+                    "repeat", str(int(seconds // CALL_SECONDS)), "trim", "0", str(seconds)], check=True)
 
 
 def run_predict(bench_core, n):
@@ -162,6 +159,26 @@ def run_predict(bench_core, n):
             "latency_s": None, "files": 0, "active": f"{res['legs']} legs in the core"}
 
 
+def measure(pid, perf_out):
+    """One WINDOW of the running Asterisk: CPU (cores) of the whole process,
+    of legrec's encoder threads and of the other threads, threads, RSS."""
+    c0, _, _ = proc(pid)
+    e0, h0, s0 = recorder_threads_cpu(pid), channel_threads_cpu(pid), steal_seconds()
+    t0 = time.monotonic()
+    if perf_out:
+        # Where the time goes (a profiling run; its CPU figures carry
+        # perf's own cost): software clock samples with call graphs.
+        subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "499", "-g", "-p", str(pid),
+                        "-o", perf_out, "--", "sleep", str(WINDOW)], check=True, capture_output=True)
+    else:
+        time.sleep(WINDOW)
+    c1, threads, rss = proc(pid)
+    e1, h1, s1 = recorder_threads_cpu(pid), channel_threads_cpu(pid), steal_seconds()
+    dt = time.monotonic() - t0
+    return {"cpu": (c1 - c0) / dt, "encoder_cpu": (e1 - e0) / dt, "channel_cpu": (h1 - h0) / dt,
+            "steal": (s1 - s0) / dt, "threads": threads, "rss": rss}
+
+
 def run_point(module, mode, n, port_base):
     tmp = tempfile.mkdtemp(prefix="legrec-bench-")
     sip, ami_port = port_base, port_base + 1
@@ -170,7 +187,11 @@ def run_point(module, mode, n, port_base):
         f.write(DIALPLAN)
     with open(os.path.join(tmp, "etc", "legrec.conf"), "a") as f:
         f.write(POLICIES)
-    make_sound(os.path.join(tmp, "data", "sounds", "en", "bench-30s.sln"))
+    sounds = os.path.join(tmp, "data", "sounds", "en")
+    make_sound(os.path.join(sounds, "bench-30s.sln"))
+    make_sound(os.path.join(sounds, "bench-pre.sln"), PRE)
+    # The far side talks through both windows.
+    make_sound(os.path.join(sounds, "bench-far.sln"), PRE + CALL_SECONDS + 5)
     sandbox("start", tmp)
     pid = int(open(os.path.join(tmp, "run", "asterisk.pid")).read())
     monitor = os.path.join(tmp, "spool", "monitor")
@@ -179,37 +200,22 @@ def run_point(module, mode, n, port_base):
         ami = Ami(ami_port)
         for i in range(n):
             ami.send({"Action": "Originate", "Channel": f"Local/{mode}@bench", "Application": "Playback",
-                      "Data": "bench-30s", "Async": "true", "ActionID": str(i)})
+                      "Data": "bench-far", "Async": "true", "ActionID": str(i)})
         time.sleep(RAMP)
         up = subprocess.run(["asterisk", "-C", os.path.join(tmp, "etc", "asterisk.conf"), "-rx",
                              "core show channels count"], capture_output=True, text=True).stdout
         if int(up.split()[0]) < 2 * n:
             # Calls that never came up (a slow start): measure nothing.
             raise RuntimeError(f"only {up.split()[0]} of {2 * n} channels up")
-        c0, _, _ = proc(pid)
-        e0, s0 = recorder_threads_cpu(pid), steal_seconds()
-        h0 = channel_threads_cpu(pid)
-        t0 = time.monotonic()
-        if PERF_DIR:
-            # Where the time goes (a profiling run; its CPU figures carry
-            # perf's own cost): software clock samples with call graphs.
-            subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "499", "-g", "-p", str(pid),
-                            "-o", os.path.join(PERF_DIR, f"perf-{mode}-{n}.data"), "--", "sleep", str(WINDOW)],
-                           check=True, capture_output=True)
-        else:
-            time.sleep(WINDOW)
-        c1, threads, rss = proc(pid)
-        e1, s1 = recorder_threads_cpu(pid), steal_seconds()
-        h1 = channel_threads_cpu(pid)
-        elapsed = time.monotonic() - t0
-        cpu = (c1 - c0) / elapsed
-        encoder_cpu = (e1 - e0) / elapsed
-        channel_cpu = (h1 - h0) / elapsed
-        steal = (s1 - s0) / elapsed
+        before = measure(pid, None)
+        time.sleep(PRE + SETTLE - RAMP - WINDOW)
+        after = measure(pid, os.path.join(PERF_DIR, f"perf-{mode}-{n}.data") if PERF_DIR else None)
+        cpu, encoder_cpu, channel_cpu, steal = after["cpu"], after["encoder_cpu"], after["channel_cpu"], after["steal"]
+        threads, rss = after["threads"], after["rss"]
         active = subprocess.run(["asterisk", "-C", os.path.join(tmp, "etc", "asterisk.conf"), "-rx",
                                  "core show channels count"], capture_output=True, text=True).stdout
         # Wait for the calls to end, then for the last file to be complete.
-        deadline = time.monotonic() + CALL_SECONDS + 30
+        deadline = time.monotonic() + CALL_SECONDS + 40
         while time.monotonic() < deadline:
             out = subprocess.run(["asterisk", "-C", os.path.join(tmp, "etc", "asterisk.conf"), "-rx",
                                   "core show channels count"], capture_output=True, text=True).stdout
@@ -249,8 +255,12 @@ def run_point(module, mode, n, port_base):
             latency = None
         ami.close()
         size = sum(os.path.getsize(f) for f in out_files)
-        return {"cpu": cpu, "encoder_cpu": encoder_cpu, "channel_cpu": channel_cpu, "steal": steal, "threads": threads, "rss_kib": rss,
-                "rss_idle_kib": rss_idle, "rss_calls_kib": rss - rss_idle, "bytes": size,
+        return {"cpu": cpu, "encoder_cpu": encoder_cpu, "channel_cpu": channel_cpu, "steal": steal, "threads": threads,
+                "rss_kib": rss, "rss_idle_kib": rss_idle, "rss_calls_kib": rss - rss_idle,
+                # Window B less window A of the same run.
+                "cpu_ab": cpu - before["cpu"], "channel_ab": channel_cpu - before["channel_cpu"],
+                "threads_ab": threads - before["threads"], "rss_ab_kib": rss - before["rss"],
+                "before": before, "bytes": size,
                 "bytes_per_call_second": size / (n * CALL_SECONDS) if n else 0,
                 "dropped_samples": dropped, "drops": drops, "latency_s": latency, "files": len(out_files),
                 "active": active.strip()}
@@ -266,11 +276,14 @@ def report(results, counts, modes, repeats, header):
         vals = [r[key] for r in results[(n, mode)] if r[key] is not None]
         return statistics.median(vals) if vals else None
 
+    AB = {"cpu": "cpu_ab", "channel_cpu": "channel_ab", "threads": "threads_ab", "rss_calls_kib": "rss_ab_kib"}
+
     def added(n, mode, key):
-        # Against the `none` run of the same repeat, which ran minutes
-        # apart at most: the machine's slow drifts cancel.
+        # Window B less window A of the same Asterisk, less the same for the
+        # `none` run of the same repeat (what changes between the windows
+        # when nothing is started).
         pairs = zip(results[(n, mode)], results[(n, "none")])
-        return statistics.median(a[key] - b[key] for a, b in pairs)
+        return statistics.median(a[AB[key]] - b[AB[key]] for a, b in pairs)
 
     lines = ["| N | mode | CPU (cores) | added CPU | legrec's threads' CPU | threads | added threads | RSS MiB "
              "| added RSS per call KiB | bytes per call-second | dropped samples | last file complete after hangup |",
@@ -294,7 +307,7 @@ def report(results, counts, modes, repeats, header):
         mix_cpu, leg_cpu = added(n, "mixmonitor-rt", "cpu"), added(n, "legrec-split", "cpu")
         enc = med(n, "legrec-split", "encoder_cpu")
         predicted = med(n, "core-predict", "encoder_cpu")
-        per_repeat = [(a["cpu"] - z["cpu"]) / (m["cpu"] - z["cpu"]) for a, m, z in
+        per_repeat = [(a["cpu_ab"] - z["cpu_ab"]) / (m["cpu_ab"] - z["cpu_ab"]) for a, m, z in
                       zip(results[(n, "legrec-split")], results[(n, "mixmonitor-rt")], results[(n, "none")])]
         chan_added = added(n, "legrec-split", "channel_cpu")
         bytes_ratio = med(n, "legrec-split", "bytes_per_call_second") / med(n, "mixmonitor-rt", "bytes_per_call_second")
@@ -337,8 +350,10 @@ def report(results, counts, modes, repeats, header):
     ]
     return "\n".join([
         header, "",
-        f"Medians of {repeats} repeats; \"added\" is the median over repeats of the difference to the `none` run "
-        "of the same repeat (RSS: what the calls added over the idle Asterisk of the same run, per call).", "",
+        f"Medians of {repeats} repeats. Each run's calls play {PRE} s unrecorded (window A), then start the "
+        f"recorder and play 30 s (window B, {WINDOW} s measured in each). \"Added\" is B − A of the same Asterisk "
+        "less B − A of the `none` run of the same repeat, median over repeats (RSS per call likewise). CPU, threads "
+        "and RSS columns are window B's.", "",
         *lines, "",
         "| N | legrec added CPU ÷ MixMonitor per-leg added CPU (median of repeats) | per repeat | legrec's own "
         "threads ÷ MixMonitor per-leg added CPU | legrec's threads (cores) | the core predicts | ratio | "
@@ -395,7 +410,7 @@ def main():
                     sys.exit(f"N={n} {mode}: calls did not come up three times")
                 results.setdefault((n, mode), []).append(res)
                 print(f"N={n} repeat={r + 1} {mode:14} cpu={res['cpu']} encoders={res['encoder_cpu']:.3f} "
-                      f"channels={res['channel_cpu']} "
+                      f"channels={res['channel_cpu']} B-A: cpu={res.get('cpu_ab')} channels={res.get('channel_ab')} "
                       f"threads={res['threads']} rss={res['rss_kib']} KiB (idle {res['rss_idle_kib']}) "
                       f"bytes/call-s={res['bytes_per_call_second']} dropped={res['dropped_samples']} {res['drops'] or ''} "
                       f"latency={res['latency_s']} ({res['active'].splitlines()[0]})", file=sys.stderr, flush=True)

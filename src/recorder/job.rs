@@ -226,6 +226,13 @@ impl Job {
             }
         }
         self.write_stereo()?;
+        // Frames of a leg that paused or went quiet mid-batch go out too.
+        for f in self.tracks.iter_mut().filter_map(|t| t.out.flac.as_mut()) {
+            f.flush_stale(now)?;
+        }
+        if let Some(f) = &mut self.stereo {
+            f.flush_stale(now)?;
+        }
         let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
         self.rec.recorded_samples.store(longest, Ordering::Relaxed);
         Ok(())
