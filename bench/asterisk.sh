@@ -33,7 +33,7 @@ mkdir -p bench/results
 ulimit -n 65536 2>/dev/null || true
 level=$(sed -n 's/^compression_level *= *\([0-9]\).*/\1/p' samples/asterisk/legrec.conf)
 ring=$(sed -n 's/^;*ring_ms *= *\([0-9]*\).*/\1/p' samples/asterisk/legrec.conf)
-header="Run of $(date -u +%Y-%m-%d): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
+header="Run of $(date -u +%Y-%m-%d): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), \
 $("${in_root[@]}" asterisk -V), legrec $(git describe --always --dirty 2>/dev/null || echo '?') release build, \
 FLAC level ${level:-5}, ring_ms ${ring:-?}."
 echo "# $header"
