@@ -236,3 +236,43 @@ fn a_slow_finish_does_not_drop_the_audio_of_other_calls() {
     );
     assert!(ending.wait_outcome(Duration::from_secs(5)).is_some());
 }
+
+#[test]
+fn a_panic_inside_a_push_leaves_the_leg_taking_frames() {
+    // A frame at rate 0 makes the ring's rate conversion divide by zero
+    // while the leg is held busy: the FFI refuses such a frame before this,
+    // so this is how a test reaches a panic in there.  The guard at the FFI
+    // boundary catches it; the leg must take the next frame, not stay busy.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut raw = RawConfig::default();
+    raw.set("general", "spool_dir", tmp.path().to_str().unwrap(), 1);
+    raw.set("p", "legs", "split", 2);
+    let core = Core::new(Settings::from_raw(&raw).unwrap(), None).unwrap();
+    let rec = core.start("p", call(0)).unwrap();
+    let frame = noise(1, 160);
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let panicked =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rec.push(0, &frame, 0)));
+    std::panic::set_hook(quiet);
+    assert!(panicked.is_err(), "the injected fault did not panic");
+    for _ in 0..50 {
+        assert_eq!(
+            rec.push(0, &frame, 8000),
+            Ok(()),
+            "the leg stayed busy after the panic"
+        );
+        assert_eq!(rec.push(1, &frame, 8000), Ok(()));
+    }
+    rec.stop();
+    let outcome = rec
+        .wait_outcome(Duration::from_secs(10))
+        .expect("finalized");
+    assert_eq!(outcome.status, Status::Complete, "{outcome:?}");
+    assert_eq!(
+        rec.legs[0]
+            .dropped_frames
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+}

@@ -13,6 +13,7 @@ use std::time::{Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
+use super::failpoint;
 use super::resample::LegResampler;
 use super::ring::{LegConsumer, LegEvent, Piece};
 use super::session::{Consent as Decision, Outcome, Recording, BEEP_HZ, LEG_NAMES};
@@ -202,6 +203,9 @@ impl Job {
         if self.failure.is_some() {
             return;
         }
+        if failpoint::hit(&failpoint::PANIC_IN_POLL) {
+            panic!("failpoint PANIC_IN_POLL");
+        }
         if let Err(e) = self.poll_inner(now) {
             self.fail(e);
         }
@@ -264,8 +268,23 @@ impl Job {
         Ok(())
     }
 
+    /// The encoder thread caught a panic in this recording's poll: stop it
+    /// with what is on disk; the thread goes on with the others.
+    pub fn panicked(&mut self) {
+        self.fail_with(
+            "internal error while encoding (caught: this recording stopped, the others go on)"
+                .into(),
+        );
+    }
+
     fn fail(&mut self, e: io::Error) {
-        let reason = format!("writing {} failed: {e}", self.rec.paths.dir.display());
+        self.fail_with(format!(
+            "writing {} failed: {e}",
+            self.rec.paths.dir.display()
+        ));
+    }
+
+    fn fail_with(&mut self, reason: String) {
         log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str(); "recording {} stopped: {reason}", self.rec.id);
         self.failure = Some(reason);
         self.rec.stop();
@@ -280,6 +299,9 @@ impl Job {
     /// Drain what is left, even out the legs, close the files and write the
     /// sidecar.  Runs on the worker thread, after the PBX stopped pushing.
     pub fn finalize(mut self) -> Outcome {
+        if failpoint::hit(&failpoint::PANIC_IN_FINALIZE) {
+            panic!("failpoint PANIC_IN_FINALIZE");
+        }
         if self.failure.is_none() {
             let result = (|| {
                 for t in &mut self.tracks {

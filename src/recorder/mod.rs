@@ -1,5 +1,6 @@
 //! The recorder: live recordings, their rings and the worker pool.
 
+pub mod failpoint;
 pub mod files;
 pub mod job;
 pub mod resample;

@@ -63,6 +63,15 @@ impl LegInput {
     }
 }
 
+/// Clears a leg's `busy` flag when dropped, unwinding included.
+struct Release<'a>(&'a AtomicBool);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// Why a push was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PushError {
@@ -209,10 +218,13 @@ impl Recording {
             input.dropped_frames.fetch_add(1, Ordering::Relaxed);
             return Err(PushError::Busy);
         }
+        // Released however push ends: a panic inside it (caught at the FFI
+        // boundary) must not leave the leg refusing every later frame.
+        let _busy = Release(&input.busy);
         // SAFETY: `busy` gives this thread exclusive use of the producer.
         let producer = unsafe { &mut *input.producer.get() };
         let result = producer.push(frame, rate, self.masked.load(Ordering::Acquire));
-        input.busy.store(false, Ordering::Release);
+        drop(_busy);
         match result {
             Ok(()) => {
                 input

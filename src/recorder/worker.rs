@@ -10,11 +10,14 @@
 //! destructor pins our shared object in memory so the PBX can never unload
 //! the module cleanly.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::job::Job;
+use super::session::{Outcome, Recording};
 use super::Shared;
+use crate::Status;
 
 pub const POLL: Duration = Duration::from_millis(20);
 
@@ -60,7 +63,12 @@ pub fn run(inbox: Arc<Inbox>, closer: Arc<Inbox>, shared: Arc<Shared>) {
             // Read `stopped` before draining, so everything pushed before
             // the stop is in the files.
             let stopping = jobs[i].rec.is_stopped() || shutting_down;
-            jobs[i].poll(started);
+            // A panic in one recording's work stops that recording, not
+            // this thread: were it to end, every recording it serves would
+            // drop its audio from then on, without a word.
+            if catch_unwind(AssertUnwindSafe(|| jobs[i].poll(started))).is_err() {
+                jobs[i].panicked();
+            }
             if stopping || jobs[i].failed() {
                 closer.send(Control::Add(Box::new(jobs.swap_remove(i))));
             } else {
@@ -92,7 +100,10 @@ pub fn close(inbox: Arc<Inbox>, shared: Arc<Shared>) {
             match msg {
                 Control::Add(job) => {
                     let rec = Arc::clone(&job.rec);
-                    let outcome = job.finalize();
+                    // As on the encoder threads: a panic finishing one
+                    // recording must not leave every later one unfinished.
+                    let outcome = catch_unwind(AssertUnwindSafe(|| job.finalize()))
+                        .unwrap_or_else(|_| unfinished(&rec));
                     shared.finished(&rec, outcome);
                 }
                 Control::Shutdown => shutting_down = true,
@@ -104,6 +115,23 @@ pub fn close(inbox: Arc<Inbox>, shared: Arc<Shared>) {
         if let Some(rest) = POLL.checked_sub(started.elapsed()) {
             std::thread::sleep(rest);
         }
+    }
+}
+
+/// What a recording whose finish panicked ends as: failed, its marker left
+/// for `legrec repair` (or the repair at the next module load) to make its
+/// files whole.
+fn unfinished(rec: &Recording) -> Outcome {
+    let reason = "internal error while finishing (caught); the in-progress marker stays \
+                  for legrec repair"
+        .to_string();
+    log::error!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str();
+        "recording {} could not be finished: {reason}", rec.id);
+    Outcome {
+        status: Status::Failed,
+        reason,
+        files: Vec::new(),
+        seconds: rec.offset_at(Instant::now()),
     }
 }
 
