@@ -7,11 +7,6 @@ use super::bindings::*;
 use super::guard::req_str;
 use crate::policy::config::RawConfig;
 
-pub(crate) fn raw_config<'a>(p: *const legrec_config) -> &'a RawConfig {
-    // SAFETY: every legrec_config handed out is a Box<RawConfig>.
-    unsafe { &*(p as *const RawConfig) }
-}
-
 #[no_mangle]
 pub unsafe extern "C" fn legrec_config_new() -> *mut legrec_config {
     guarded!({ Box::into_raw(Box::<RawConfig>::default()) as *mut legrec_config })
@@ -26,9 +21,10 @@ pub unsafe extern "C" fn legrec_config_set(
     line: u32,
 ) -> legrec_result {
     guarded!({
-        check_null!(config, section);
-        let raw = unsafe { &mut *(config as *mut RawConfig) };
+        let raw = try_mut!(config as RawConfig);
+        check_null!(section);
         if key.is_null() && value.is_null() {
+            // SAFETY: the header requires NUL-terminated strings (or NULL where optional) that live for the call.
             return match unsafe { req_str(section) } {
                 Ok(s) => {
                     raw.declare(s);
@@ -39,6 +35,7 @@ pub unsafe extern "C" fn legrec_config_set(
         }
         check_null!(key, value);
         let (section, key, value) =
+            // SAFETY: the header requires NUL-terminated strings (or NULL where optional) that live for the call.
             match unsafe { (req_str(section), req_str(key), req_str(value)) } {
                 (Ok(s), Ok(k), Ok(v)) => (s, k, v),
                 _ => return LEGREC_ERR_INVALID_PARAMETER,
@@ -52,6 +49,7 @@ pub unsafe extern "C" fn legrec_config_set(
 pub unsafe extern "C" fn legrec_config_free(config: *mut legrec_config) {
     guarded!({
         if !config.is_null() {
+            // SAFETY: a handle this module's `_new` leaked, freed once: the header forbids any use after `_free`.
             drop(unsafe { Box::from_raw(config as *mut RawConfig) });
         }
     })

@@ -3,9 +3,8 @@
 use std::ffi::{c_char, c_void};
 
 use super::bindings::*;
-use super::config::raw_config;
 use super::guard::{c_string, copy_out};
-use crate::policy::config::Settings;
+use crate::policy::config::{RawConfig, Settings};
 use crate::recorder::session::{Outcome, Recording};
 use crate::recorder::Core;
 
@@ -18,11 +17,6 @@ pub(crate) struct CoreHandle {
 /// Distinguishes cores in one process, so freeing one never removes the log
 /// sink another installed.
 static NEXT_LOG_OWNER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
-
-pub(crate) fn core_ref<'a>(p: *const legrec_core) -> &'a CoreHandle {
-    // SAFETY: every legrec_core handed out is a Box<CoreHandle>.
-    unsafe { &*(p as *const CoreHandle) }
-}
 
 #[derive(Clone, Copy)]
 struct HostFinished {
@@ -61,10 +55,12 @@ fn notify_finished(host: HostFinished, rec: &Recording, outcome: &Outcome) {
         reason: reason.as_ptr(),
         seconds: outcome.seconds,
     };
+    // SAFETY: the host's callback, called as the header documents; what it is handed lives for the call.
     unsafe { cb(host.userdata as *mut c_void, &finished) };
 }
 
 fn write_err(err: *mut c_char, err_len: usize, text: &str) {
+    // SAFETY: the buffer holds `len` writable bytes (header); copy_out handles NULL and 0.
     unsafe { copy_out(text, err, err_len) };
 }
 
@@ -77,13 +73,16 @@ pub unsafe extern "C" fn legrec_core_new(
     err_len: usize,
 ) -> legrec_result {
     guarded!({
-        check_null!(config, host, out);
+        let raw = try_ref!(config as RawConfig);
+        check_null!(host, out);
+        // SAFETY: `out` was checked non-NULL above and points to a writable value the caller owns (header).
         unsafe { *out = std::ptr::null_mut() };
+        // SAFETY: checked non-NULL above; the caller's struct, valid for the call (header).
         let host = unsafe { *host };
         // The log sink is installed first so that start-up is logged.
         let log_owner = NEXT_LOG_OWNER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         super::log::install(host.log, host.userdata, log_owner);
-        let settings = match Settings::from_raw(raw_config(config)) {
+        let settings = match Settings::from_raw(raw) {
             Ok(s) => s,
             Err(e) => {
                 write_err(err, err_len, &e.to_string());
@@ -100,6 +99,7 @@ pub unsafe extern "C" fn legrec_core_new(
         match Core::new(settings, Some(on_finished)) {
             Ok(core) => {
                 let handle = Box::new(CoreHandle { core, log_owner });
+                // SAFETY: `out` was checked non-NULL above and points to a writable value the caller owns (header).
                 unsafe { *out = Box::into_raw(handle) as *mut legrec_core };
                 LEGREC_OK
             }
@@ -120,10 +120,11 @@ pub unsafe extern "C" fn legrec_core_reload(
     err_len: usize,
 ) -> legrec_result {
     guarded!({
-        check_null!(core, config);
-        match Settings::from_raw(raw_config(config)) {
+        let handle = try_ref!(core as CoreHandle);
+        let raw = try_ref!(config as RawConfig);
+        match Settings::from_raw(raw) {
             Ok(s) => {
-                core_ref(core).core.reload(s);
+                handle.core.reload(s);
                 LEGREC_OK
             }
             Err(e) => {
@@ -141,6 +142,7 @@ pub unsafe extern "C" fn legrec_core_free(core: *mut legrec_core) {
         if core.is_null() {
             return;
         }
+        // SAFETY: a handle this module's `_new` leaked, freed once: the header forbids any use after `_free`.
         let mut handle = unsafe { Box::from_raw(core as *mut CoreHandle) };
         handle.core.shutdown();
         super::log::uninstall(handle.log_owner);
@@ -155,11 +157,11 @@ pub unsafe extern "C" fn legrec_core_policies(
     userdata: *mut c_void,
 ) -> legrec_result {
     guarded!({
-        check_null!(core);
+        let handle = try_ref!(core as CoreHandle);
         let Some(cb) = callback else {
             return LEGREC_ERR_NULL_PARAMETER;
         };
-        let settings = core_ref(core).core.settings();
+        let settings = handle.core.settings();
         for p in settings.policies.values() {
             let name = c_string(&p.name);
             let notice = c_string(&p.notice);
@@ -177,6 +179,7 @@ pub unsafe extern "C" fn legrec_core_policies(
                 min_duration: p.min_duration,
                 record_notice: p.record_notice,
             };
+            // SAFETY: the host's callback, called as the header documents; what it is handed lives for the call.
             unsafe { cb(userdata, &info) };
         }
         LEGREC_OK
@@ -190,11 +193,11 @@ pub unsafe extern "C" fn legrec_core_recordings(
     userdata: *mut c_void,
 ) -> legrec_result {
     guarded!({
-        check_null!(core);
+        let handle = try_ref!(core as CoreHandle);
         let Some(cb) = callback else {
             return LEGREC_ERR_NULL_PARAMETER;
         };
-        for rec in core_ref(core).core.live() {
+        for rec in handle.core.live() {
             if rec.is_stopped() {
                 continue;
             }
@@ -211,6 +214,7 @@ pub unsafe extern "C" fn legrec_core_recordings(
                 masked: stats.masked,
                 paused: stats.paused,
             };
+            // SAFETY: the host's callback, called as the header documents; what it is handed lives for the call.
             unsafe { cb(userdata, &info) };
         }
         LEGREC_OK

@@ -34,8 +34,10 @@ pub unsafe extern "C" fn legrec_result_message(
 ) -> legrec_result {
     guarded!({
         check_null!(buf);
+        // SAFETY: the buffer holds `len` writable bytes (header); copy_out handles NULL and 0.
         let (n, fitted) = unsafe { copy_out(message(result), buf, len) };
         if !out_n.is_null() {
+            // SAFETY: `out_n` was checked non-NULL above and points to a writable value the caller owns (header).
             unsafe { *out_n = n };
         }
         if fitted {

@@ -36,6 +36,12 @@ struct Callsite {
 
 static LIMITER: Mutex<Option<HashMap<(String, u32), Callsite>>> = Mutex::new(None);
 
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// The panic hook that was there before ours, put back when the core goes:
+/// the process (or the program that linked the core) may have its own.
+static PREVIOUS_HOOK: Mutex<Option<PanicHook>> = Mutex::new(None);
+
 struct Bridge;
 
 /// Route log records to `callback` on behalf of `owner` (a core).
@@ -49,9 +55,13 @@ pub fn install(callback: legrec_log_callback, userdata: *mut std::ffi::c_void, o
     });
     // A panic anywhere in the core is reported through the PBX's logger
     // instead of stderr; the guard turns it into an error code.
-    std::panic::set_hook(Box::new(|info| {
-        log::error!("internal error (caught, the PBX is unaffected): {info}");
-    }));
+    let mut previous = PREVIOUS_HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    if previous.is_none() {
+        *previous = Some(std::panic::take_hook());
+        std::panic::set_hook(Box::new(|info| {
+            log::error!("internal error (caught, the PBX is unaffected): {info}");
+        }));
+    }
 }
 
 /// Stop calling the host; only the core that installed the sink removes it.
@@ -63,7 +73,13 @@ pub fn uninstall(owner: usize) {
         // reach it again (valgrind saw the rate limiter's table lost at
         // every unload).
         *LIMITER.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        let _ = std::panic::take_hook();
+        if let Some(hook) = PREVIOUS_HOOK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            std::panic::set_hook(hook);
+        }
     }
 }
 
@@ -141,6 +157,7 @@ impl Log for Bridge {
                 .map_or(std::ptr::null(), |c: &CString| c.as_ptr()),
             message: message.as_ptr(),
         };
+        // SAFETY: the host's callback, called as the header documents; what it is handed lives for the call.
         unsafe { callback(sink.userdata as *mut std::ffi::c_void, &rec) };
     }
 

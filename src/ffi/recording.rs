@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::bindings::*;
-use super::core::core_ref;
+use super::core::CoreHandle;
 use super::guard::{c_string, copy_out, opt_str, req_str};
 use crate::policy::config::ConsentMode;
 use crate::policy::config::NoticeTo;
@@ -17,11 +17,6 @@ pub(crate) struct RecordingHandle {
     /// The plan's strings, kept for legrec_recording_plan().
     notice: CString,
     consent_prompt: CString,
-}
-
-fn handle<'a>(p: *const legrec_recording) -> &'a RecordingHandle {
-    // SAFETY: every legrec_recording handed out is a Box<RecordingHandle>.
-    unsafe { &*(p as *const RecordingHandle) }
 }
 
 /// The PBX's sample rates we accept.
@@ -43,13 +38,18 @@ pub unsafe extern "C" fn legrec_recording_start(
     out: *mut *mut legrec_recording,
 ) -> legrec_result {
     guarded!({
-        check_null!(core, policy, call, out);
+        let core = try_ref!(core as CoreHandle);
+        check_null!(policy, call, out);
+        // SAFETY: `out` was checked non-NULL above and points to a writable value the caller owns (header).
         unsafe { *out = std::ptr::null_mut() };
+        // SAFETY: the header requires NUL-terminated strings (or NULL where optional) that live for the call.
         let Ok(policy) = (unsafe { req_str(policy) }) else {
             return LEGREC_ERR_INVALID_PARAMETER;
         };
+        // SAFETY: checked non-NULL above; the caller's struct, valid for the call (header).
         let c = unsafe { &*call };
         let text = |p| {
+            // SAFETY: the header requires NUL-terminated strings (or NULL where optional) that live for the call.
             unsafe { opt_str(p) }
                 .ok()
                 .flatten()
@@ -66,7 +66,7 @@ pub unsafe extern "C" fn legrec_recording_start(
             queue: text(c.queue),
             unattended: c.unattended,
         };
-        match core_ref(core).core.start(policy, info) {
+        match core.core.start(policy, info) {
             Ok(rec) => {
                 let notice = c_string(&rec.plan.notice);
                 let consent_prompt = c_string(rec.policy.consent_prompt());
@@ -75,6 +75,7 @@ pub unsafe extern "C" fn legrec_recording_start(
                     notice,
                     consent_prompt,
                 });
+                // SAFETY: `out` was checked non-NULL above and points to a writable value the caller owns (header).
                 unsafe { *out = Box::into_raw(h) as *mut legrec_recording };
                 LEGREC_OK
             }
@@ -102,13 +103,14 @@ pub unsafe extern "C" fn legrec_recording_push(
     sample_rate: u32,
 ) -> legrec_result {
     guarded!({
-        check_null!(recording, samples);
+        let h = try_ref!(quiet: recording as RecordingHandle);
+        check_null!(quiet: samples);
         if !frame_ok(leg, count, sample_rate) {
             return LEGREC_ERR_INVALID_PARAMETER;
         }
         // SAFETY: the caller passes `count` readable samples.
         let frame = unsafe { std::slice::from_raw_parts(samples, count) };
-        match handle(recording).rec.push(leg as usize, frame, sample_rate) {
+        match h.rec.push(leg as usize, frame, sample_rate) {
             Ok(()) => LEGREC_OK,
             Err(PushError::Stopped) => LEGREC_ERR_STOPPED,
             Err(PushError::Busy) => LEGREC_ERR_BUSY,
@@ -117,6 +119,7 @@ pub unsafe extern "C" fn legrec_recording_push(
 }
 
 fn who(by: *const c_char) -> String {
+    // SAFETY: the header requires NUL-terminated strings (or NULL where optional) that live for the call.
     unsafe { opt_str(by) }
         .ok()
         .flatten()
@@ -128,13 +131,12 @@ fn who(by: *const c_char) -> String {
 /// to the state already in force is LEGREC_ERR_STATE, and each change is
 /// logged with who asked.
 fn toggle(
-    recording: *mut legrec_recording,
+    rec: &Recording,
     on: bool,
     by: *const c_char,
     set: fn(&Recording, bool, &str) -> bool,
     words: [&str; 2],
 ) -> legrec_result {
-    let rec = &handle(recording).rec;
     if rec.is_stopped() {
         return LEGREC_ERR_STOPPED;
     }
@@ -153,9 +155,9 @@ pub unsafe extern "C" fn legrec_recording_mask(
     by: *const c_char,
 ) -> legrec_result {
     guarded!({
-        check_null!(recording);
+        let h = try_ref!(recording as RecordingHandle);
         toggle(
-            recording,
+            &h.rec,
             on,
             by,
             Recording::set_masked,
@@ -171,14 +173,8 @@ pub unsafe extern "C" fn legrec_recording_pause(
     by: *const c_char,
 ) -> legrec_result {
     guarded!({
-        check_null!(recording);
-        toggle(
-            recording,
-            on,
-            by,
-            Recording::set_paused,
-            ["paused", "resumed"],
-        )
+        let h = try_ref!(recording as RecordingHandle);
+        toggle(&h.rec, on, by, Recording::set_paused, ["paused", "resumed"])
     })
 }
 
@@ -189,14 +185,16 @@ pub unsafe extern "C" fn legrec_recording_notice_played(
     party: *const c_char,
 ) -> legrec_result {
     guarded!({
-        check_null!(recording, sound, party);
+        let h = try_ref!(recording as RecordingHandle);
+        check_null!(sound, party);
+        // SAFETY: the header requires NUL-terminated strings (or NULL where optional) that live for the call.
         let (Ok(sound), Ok(party)) = (unsafe { req_str(sound) }, unsafe { req_str(party) }) else {
             return LEGREC_ERR_INVALID_PARAMETER;
         };
         if !matches!(party, "caller" | "agent" | "both") {
             return LEGREC_ERR_INVALID_PARAMETER;
         }
-        let rec = &handle(recording).rec;
+        let rec = &h.rec;
         rec.note_notice(sound, party);
         LEGREC_OK
     })
@@ -208,14 +206,16 @@ pub unsafe extern "C" fn legrec_recording_plan(
     out: *mut legrec_plan,
 ) -> legrec_result {
     guarded!({
-        check_null!(recording, out);
-        let h = handle(recording);
+        let h = try_ref!(recording as RecordingHandle);
+        check_null!(out);
         let (p, plan) = (&h.rec.policy, &h.rec.plan);
         let notice_to = match (plan.notice.is_empty(), plan.notice_to) {
             (true, _) | (_, NoticeTo::None) => LEGREC_PARTY_NONE,
             (false, NoticeTo::Caller) => LEGREC_PARTY_CALLER,
             (false, NoticeTo::Both) => LEGREC_PARTY_BOTH,
         };
+        // SAFETY: `out` was checked non-NULL above and points to a writable
+        // value the caller owns (header).
         unsafe {
             *out = legrec_plan {
                 notice: h.notice.as_ptr(),
@@ -243,8 +243,8 @@ pub unsafe extern "C" fn legrec_recording_consent_begin(
     recording: *mut legrec_recording,
 ) -> legrec_result {
     guarded!({
-        check_null!(recording);
-        let rec = &handle(recording).rec;
+        let h = try_ref!(recording as RecordingHandle);
+        let rec = &h.rec;
         if rec.is_stopped() {
             return LEGREC_ERR_STOPPED;
         }
@@ -260,13 +260,16 @@ pub unsafe extern "C" fn legrec_recording_consent(
     out: *mut legrec_consent_decision,
 ) -> legrec_result {
     guarded!({
-        check_null!(recording, out);
+        let h = try_ref!(recording as RecordingHandle);
+        check_null!(out);
         let key = match digit as u8 {
             0 => None,
             d @ (b'0'..=b'9' | b'*' | b'#') => Some(d as char),
             _ => return LEGREC_ERR_INVALID_PARAMETER,
         };
-        let decision = handle(recording).rec.consent(key);
+        let decision = h.rec.consent(key);
+        // SAFETY: `out` was checked non-NULL above and points to a writable
+        // value the caller owns (header).
         unsafe {
             *out = match decision {
                 Consent::Pending => LEGREC_CONSENT_WAIT,
@@ -288,13 +291,15 @@ pub unsafe extern "C" fn legrec_recording_beep(
     mixed: *mut bool,
 ) -> legrec_result {
     guarded!({
-        check_null!(recording, samples, mixed);
+        let h = try_ref!(quiet: recording as RecordingHandle);
+        check_null!(quiet: samples, mixed);
         if !frame_ok(leg, count, sample_rate) {
             return LEGREC_ERR_INVALID_PARAMETER;
         }
         // SAFETY: the caller passes `count` writable samples.
         let frame = unsafe { std::slice::from_raw_parts_mut(samples, count) };
-        unsafe { *mixed = handle(recording).rec.beep(leg as usize, frame, sample_rate) };
+        // SAFETY: `mixed` was checked non-NULL above and points to a writable value the caller owns (header).
+        unsafe { *mixed = h.rec.beep(leg as usize, frame, sample_rate) };
         LEGREC_OK
     })
 }
@@ -302,8 +307,8 @@ pub unsafe extern "C" fn legrec_recording_beep(
 #[no_mangle]
 pub unsafe extern "C" fn legrec_recording_stop(recording: *mut legrec_recording) -> legrec_result {
     guarded!({
-        check_null!(recording);
-        let rec = &handle(recording).rec;
+        let h = try_ref!(recording as RecordingHandle);
+        let rec = &h.rec;
         if rec.stop() {
             log::debug!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str(); "recording {} stop requested", rec.id);
             LEGREC_OK
@@ -320,11 +325,13 @@ pub unsafe extern "C" fn legrec_recording_id(
     len: usize,
 ) -> legrec_result {
     guarded!({
-        check_null!(recording, buf);
+        let h = try_ref!(recording as RecordingHandle);
+        check_null!(buf);
         if len == 0 {
             return LEGREC_ERR_BUFFER_TOO_SMALL;
         }
-        match unsafe { copy_out(&handle(recording).rec.id, buf, len) } {
+        // SAFETY: the buffer holds `len` writable bytes (header); copy_out handles NULL and 0.
+        match unsafe { copy_out(&h.rec.id, buf, len) } {
             (_, true) => LEGREC_OK,
             (_, false) => LEGREC_ERR_BUFFER_TOO_SMALL,
         }
@@ -338,8 +345,9 @@ pub unsafe extern "C" fn legrec_recording_files(
     len: usize,
 ) -> legrec_result {
     guarded!({
-        check_null!(recording, buf);
-        let rec = &handle(recording).rec;
+        let h = try_ref!(recording as RecordingHandle);
+        check_null!(buf);
+        let rec = &h.rec;
         let (p, layout) = (&rec.paths, rec.policy.legs);
         let mut files = Vec::new();
         if layout.split() {
@@ -350,6 +358,7 @@ pub unsafe extern "C" fn legrec_recording_files(
         }
         files.push(p.sidecar());
         let text: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        // SAFETY: the buffer holds `len` writable bytes (header); copy_out handles NULL and 0.
         match unsafe { copy_out(&text.join(","), buf, len) } {
             (_, true) => LEGREC_OK,
             (_, false) => LEGREC_ERR_BUFFER_TOO_SMALL,
@@ -377,8 +386,10 @@ pub unsafe extern "C" fn legrec_recording_stats_get(
     out: *mut legrec_recording_stats,
 ) -> legrec_result {
     guarded!({
-        check_null!(recording, out);
-        unsafe { *out = stats(&handle(recording).rec) };
+        let h = try_ref!(recording as RecordingHandle);
+        check_null!(out);
+        // SAFETY: `out` was checked non-NULL above and points to a writable value the caller owns (header).
+        unsafe { *out = stats(&h.rec) };
         LEGREC_OK
     })
 }
@@ -389,6 +400,7 @@ pub unsafe extern "C" fn legrec_recording_free(recording: *mut legrec_recording)
         if recording.is_null() {
             return;
         }
+        // SAFETY: a handle this module's `_new` leaked, freed once: the header forbids any use after `_free`.
         let h = unsafe { Box::from_raw(recording as *mut RecordingHandle) };
         h.rec.stop();
     })

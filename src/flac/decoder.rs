@@ -1,10 +1,17 @@
 //! Reading FLAC back with libFLAC: for `legrec verify`, `legrec repair` and
 //! the tests.  Frames are streamed to a closure so an hour-long call needs
 //! no hour-long buffer.
+//!
+//! libFLAC calls back into Rust from its C frames, and this runs inside the
+//! PBX (the repair at module load): a panic in a callback (or in the
+//! caller's closure) must not unwind through C, which aborts the process.
+//! Each callback catches it, tells libFLAC to stop, and `decode_file`
+//! returns it as an error.
 
 use std::ffi::{CStr, CString};
 use std::os::raw::c_void;
 use std::os::unix::ffi::OsStrExt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::ptr::NonNull;
 
@@ -50,6 +57,18 @@ struct State<'a, 's> {
     error: Option<String>,
     sink: &'a mut FrameSink<'s>,
     scratch: Vec<i16>,
+    /// A callback panicked (caught): what decoded is not to be trusted.
+    panicked: bool,
+}
+
+/// The `State` behind libFLAC's client pointer.
+///
+/// SAFETY (for callers): `client` is the `&mut State` that `decode_file`
+/// registered, alive for the whole decode, and libFLAC calls back on the
+/// decoding thread only, one callback at a time.
+unsafe fn state<'x, 'a, 's>(client: *mut c_void) -> &'x mut State<'a, 's> {
+    // SAFETY: the caller's promise above.
+    unsafe { &mut *(client as *mut State<'a, 's>) }
 }
 
 unsafe extern "C" fn write_cb(
@@ -58,22 +77,30 @@ unsafe extern "C" fn write_cb(
     buffer: *const *const sys::FLAC__int32,
     client: *mut c_void,
 ) -> sys::FLAC__StreamDecoderWriteStatus {
-    let st = unsafe { &mut *(client as *mut State) };
-    let header = unsafe { &(*frame).header };
-    let (n, ch) = (header.blocksize as usize, header.channels as usize);
-    st.scratch.clear();
-    st.scratch.reserve(n * ch);
-    for i in 0..n {
-        for c in 0..ch {
-            // SAFETY: libFLAC hands `channels` channel pointers of
-            // `blocksize` samples each.
-            let s = unsafe { *(*buffer.add(c)).add(i) };
-            st.scratch
-                .push(s.clamp(i16::MIN as i32, i16::MAX as i32) as i16);
+    // SAFETY: see `state`.
+    let st = unsafe { state(client) };
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: libFLAC hands a valid frame for the duration of the call.
+        let header = unsafe { &(*frame).header };
+        let (n, ch) = (header.blocksize as usize, header.channels as usize);
+        st.scratch.clear();
+        st.scratch.reserve(n * ch);
+        for i in 0..n {
+            for c in 0..ch {
+                // SAFETY: libFLAC hands `channels` channel pointers of
+                // `blocksize` samples each.
+                let s = unsafe { *(*buffer.add(c)).add(i) };
+                st.scratch
+                    .push(s.clamp(i16::MIN as i32, i16::MAX as i32) as i16);
+            }
         }
+        st.samples += n as u64;
+        (st.sink)(&st.scratch, ch as u32);
+    }));
+    if caught.is_err() {
+        st.panicked = true;
+        return sys::FLAC__STREAM_DECODER_WRITE_STATUS_ABORT;
     }
-    st.samples += n as u64;
-    (st.sink)(&st.scratch, ch as u32);
     sys::FLAC__STREAM_DECODER_WRITE_STATUS_CONTINUE
 }
 
@@ -82,25 +109,39 @@ unsafe extern "C" fn metadata_cb(
     meta: *const sys::FLAC__StreamMetadata,
     client: *mut c_void,
 ) {
-    let st = unsafe { &mut *(client as *mut State) };
-    let meta = unsafe { &*meta };
-    if meta.type_ == sys::FLAC__METADATA_TYPE_STREAMINFO {
-        let si = unsafe { &meta.data.stream_info };
-        st.info.sample_rate = si.sample_rate;
-        st.info.channels = si.channels;
-        st.info.bits_per_sample = si.bits_per_sample;
-        st.info.total_samples = si.total_samples;
-        st.info.md5 = si.md5sum;
-    } else if meta.type_ == sys::FLAC__METADATA_TYPE_VORBIS_COMMENT {
-        let vc = unsafe { &meta.data.vorbis_comment };
-        for i in 0..vc.num_comments as usize {
-            let e = unsafe { &*vc.comments.add(i) };
-            let bytes = unsafe { std::slice::from_raw_parts(e.entry, e.length as usize) };
-            let text = String::from_utf8_lossy(bytes);
-            if let Some((k, v)) = text.split_once('=') {
-                st.info.tags.push((k.to_string(), v.to_string()));
+    // SAFETY: see `state`.
+    let st = unsafe { state(client) };
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: libFLAC hands a valid metadata block for the call; the
+        // union member read is the one `type_` names, and a Vorbis comment
+        // holds `num_comments` entries of `length` bytes each.
+        let meta = unsafe { &*meta };
+        if meta.type_ == sys::FLAC__METADATA_TYPE_STREAMINFO {
+            // SAFETY: `type_` says the union holds stream_info.
+            let si = unsafe { &meta.data.stream_info };
+            st.info.sample_rate = si.sample_rate;
+            st.info.channels = si.channels;
+            st.info.bits_per_sample = si.bits_per_sample;
+            st.info.total_samples = si.total_samples;
+            st.info.md5 = si.md5sum;
+        } else if meta.type_ == sys::FLAC__METADATA_TYPE_VORBIS_COMMENT {
+            // SAFETY: `type_` says the union holds vorbis_comment.
+            let vc = unsafe { &meta.data.vorbis_comment };
+            for i in 0..vc.num_comments as usize {
+                // SAFETY: i < num_comments, and each entry holds `length`
+                // bytes (libFLAC's format).
+                let e = unsafe { &*vc.comments.add(i) };
+                // SAFETY: as above.
+                let bytes = unsafe { std::slice::from_raw_parts(e.entry, e.length as usize) };
+                let text = String::from_utf8_lossy(bytes);
+                if let Some((k, v)) = text.split_once('=') {
+                    st.info.tags.push((k.to_string(), v.to_string()));
+                }
             }
         }
+    }));
+    if caught.is_err() {
+        st.panicked = true;
     }
 }
 
@@ -109,8 +150,11 @@ unsafe extern "C" fn error_cb(
     status: sys::FLAC__StreamDecoderErrorStatus,
     client: *mut c_void,
 ) {
-    let st = unsafe { &mut *(client as *mut State) };
+    // SAFETY: see `state`.
+    let st = unsafe { state(client) };
     if st.error.is_none() {
+        // SAFETY: libFLAC's table has a NUL-terminated string for every
+        // status it passes.  Nothing here can panic but the allocation.
         let text = unsafe {
             CStr::from_ptr(
                 *sys::FLAC__StreamDecoderErrorStatusString
@@ -132,6 +176,7 @@ unsafe extern "C" fn error_cb(
 pub fn decode_file(path: &Path, on_frame: &mut FrameSink<'_>) -> std::io::Result<Decoded> {
     let cpath = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| std::io::Error::other("path contains NUL"))?;
+    // SAFETY: no arguments; NULL (out of memory) is checked.
     let dec = NonNull::new(unsafe { sys::FLAC__stream_decoder_new() })
         .ok_or_else(|| std::io::Error::other("libFLAC: out of memory"))?;
     let dec = dec.as_ptr();
@@ -141,7 +186,11 @@ pub fn decode_file(path: &Path, on_frame: &mut FrameSink<'_>) -> std::io::Result
         error: None,
         sink: on_frame,
         scratch: Vec::new(),
+        panicked: false,
     };
+    // SAFETY: `dec` is a live decoder until the delete below on every path;
+    // `st` outlives the decode (the callbacks' client pointer); `cpath` is
+    // NUL-terminated.
     let result = unsafe {
         sys::FLAC__stream_decoder_set_md5_checking(dec, 1);
         sys::FLAC__stream_decoder_set_metadata_respond(
@@ -174,6 +223,12 @@ pub fn decode_file(path: &Path, on_frame: &mut FrameSink<'_>) -> std::io::Result
                 st.samples
             ));
         }
+        if st.panicked {
+            return Err(std::io::Error::other(format!(
+                "internal error while decoding {} (caught)",
+                path.display()
+            )));
+        }
         let md5_known = st.info.md5 != [0; 16];
         Decoded {
             samples: st.samples,
@@ -199,4 +254,32 @@ pub fn decode_to_vec(path: &Path) -> std::io::Result<(Decoded, Vec<Vec<i16>>)> {
     };
     let decoded = decode_file(path, &mut sink)?;
     Ok((decoded, chans))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_the_frame_sink_is_an_error_not_an_abort() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.flac");
+        let spec = crate::flac::encoder::FlacSpec {
+            channels: 1,
+            sample_rate: 8000,
+            compression_level: 2,
+            blocksize: 0,
+            tags: Vec::new(),
+        };
+        let file = std::fs::File::create(&path).unwrap();
+        let mut w = crate::flac::encoder::FlacWriter::new(file, &spec).unwrap();
+        w.write(&[100i16; 8000]).unwrap();
+        w.finish().unwrap();
+        let quiet = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let r = decode_file(&path, &mut |_, _| panic!("a sink that panics"));
+        std::panic::set_hook(quiet);
+        let e = r.expect_err("the panic must come back as an error");
+        assert!(e.to_string().contains("internal error"), "{e}");
+    }
 }
