@@ -604,33 +604,23 @@ fn make_install_puts_module_docs_prompt_and_config_in_place() {
         .unwrap();
     assert!(st.success());
     // Where the installed Asterisk keeps modules (16 and 22 differ).
-    let dir = |name: &str| {
-        let out = Command::new(repo().join("scripts/asterisk-dir"))
-            .arg(name)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    let (moddir, datadir) = (dir("astmoddir"), dir("astdatadir"));
+    let moddir = common::asterisk::installed_dir("astmoddir");
+    let datadir = common::asterisk::installed_dir("astdatadir");
+    let under_dest = |p: &Path| dest.path().join(p.strip_prefix("/").unwrap());
     for f in [
-        format!("{moddir}/app_legrec.so"),
-        format!("{datadir}/documentation/thirdparty/legrec-en_US.xml"),
-        format!("{datadir}/sounds/en/legrec-notice.wav"),
-        format!("{datadir}/sounds/en/legrec-notice.wav16"),
+        moddir.join("app_legrec.so"),
+        datadir.join("documentation/thirdparty/legrec-en_US.xml"),
+        datadir.join("sounds/en/legrec-notice.wav"),
+        datadir.join("sounds/en/legrec-notice.wav16"),
         "/etc/asterisk/legrec.conf".into(),
         "/etc/asterisk/legrec.conf.sample".into(),
     ] {
-        let path = dest.path().join(f.trim_start_matches('/'));
-        assert!(path.is_file(), "{f} installed");
+        assert!(under_dest(&f).is_file(), "{} installed", f.display());
     }
     // Installed stripped, its symbols kept apart.
     let sections = Command::new("readelf")
         .arg("-SW")
-        .arg(
-            dest.path()
-                .join(moddir.trim_start_matches('/'))
-                .join("app_legrec.so"),
-        )
+        .arg(under_dest(&moddir.join("app_legrec.so")))
         .output()
         .unwrap();
     assert!(!String::from_utf8_lossy(&sections.stdout).contains(".debug_info"));

@@ -125,21 +125,8 @@ fn installed_modules_are_stripped_with_their_symbols_kept_apart() {
         );
         assert!(sections.contains(".gnu_debuglink"), "no debug link");
         assert!(hardening_faults(&installed).is_empty());
-        let debug = walk(&dest.path().join("usr/lib/debug/.build-id"));
+        let debug = legrec::admin::find_files(&dest.path().join("usr/lib/debug/.build-id"), "");
         assert_eq!(debug.len(), 1, "{debug:?}");
         assert!(readelf(&["-SW"], &debug[0]).contains(".debug_info"));
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files.extend(walk(&p));
-        } else {
-            files.push(p);
-        }
-    }
-    files
 }

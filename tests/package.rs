@@ -132,13 +132,8 @@ fn the_package_installs_records_and_purges_leaving_the_recordings() {
         .map(PathBuf::from)
         .filter(|p| p.is_file())
         .collect();
-    let moddir = PathBuf::from(
-        run(Command::new(common::repo().join("scripts/asterisk-dir")).arg("astmoddir")).trim(),
-    );
-    let module = moddir.join("app_legrec.so");
-    let datadir = PathBuf::from(
-        run(Command::new(common::repo().join("scripts/asterisk-dir")).arg("astdatadir")).trim(),
-    );
+    let module = common::asterisk::installed_dir("astmoddir").join("app_legrec.so");
+    let datadir = common::asterisk::installed_dir("astdatadir");
     let docs = datadir.join("documentation/thirdparty/legrec-en_US.xml");
     for f in [
         module.clone(),

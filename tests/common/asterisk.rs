@@ -45,6 +45,21 @@ pub fn version() -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// A folder of the installed Asterisk (`astmoddir`, `astdatadir`, ...) as
+/// scripts/asterisk-dir reads it from its asterisk.conf: 16 and 22 differ.
+pub fn installed_dir(name: &str) -> PathBuf {
+    let out = Command::new(repo().join("scripts/asterisk-dir"))
+        .arg(name)
+        .output()
+        .expect("scripts/asterisk-dir runs");
+    assert!(
+        out.status.success(),
+        "asterisk-dir {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
 static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
 
 pub struct Sandbox {
