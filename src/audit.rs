@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub const FILE_NAME: &str = "audit.jsonl";
+use crate::spool::layout;
+
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -66,10 +67,6 @@ impl Entry {
     }
 }
 
-pub fn log_path(spool: &Path) -> PathBuf {
-    spool.join(FILE_NAME)
-}
-
 /// Hash files (paths relative to `spool`) for an entry.
 pub fn hash_files(spool: &Path, files: &[PathBuf]) -> io::Result<Vec<FileHash>> {
     files
@@ -77,7 +74,7 @@ pub fn hash_files(spool: &Path, files: &[PathBuf]) -> io::Result<Vec<FileHash>> 
         .map(|f| {
             Ok(FileHash {
                 file: relative(spool, f),
-                sha256: crate::recorder::job::hash_file(f)?.0,
+                sha256: crate::spool::digest::hash_file(f)?.0,
             })
         })
         .collect()
@@ -113,7 +110,7 @@ pub fn record(
         sha256: crate::hex(&Sha256::digest(sidecar_json)),
     });
     append(
-        &log_path(spool),
+        &layout::audit_log(spool),
         Entry::new(event, &sidecar.id, &sidecar.policy, files, note),
         mode,
     )
@@ -226,7 +223,7 @@ mod tests {
 
     fn log_with(n: usize) -> (tempfile::TempDir, PathBuf) {
         let d = tempfile::tempdir().unwrap();
-        let p = d.path().join(FILE_NAME);
+        let p = layout::audit_log(d.path());
         for i in 0..n {
             let f = vec![FileHash {
                 file: format!("p/{i}.flac"),

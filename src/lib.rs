@@ -13,6 +13,7 @@ pub mod flac;
 pub mod policy;
 pub mod recorder;
 pub mod sidecar;
+pub mod spool;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -43,7 +43,7 @@ fn asterisk_killed_with_ten_live_recordings_loses_at_most_about_a_second_each() 
     }
 
     // Every recording is detectably interrupted: its marker is there.
-    let mut markers = legrec::admin::find_files(&sb.recordings(), ".inprogress.json");
+    let mut markers = legrec::spool::layout::find_files(&sb.recordings(), ".inprogress.json");
     markers.sort();
     assert_eq!(markers.len(), 10);
     let alive: Vec<f64> = markers

@@ -172,7 +172,7 @@ fn a_killed_pbx_loses_at_most_about_a_second_and_repair_makes_files_whole() {
     let alive = started.elapsed().as_secs_f64();
     child.wait().unwrap();
 
-    let markers = legrec::admin::find_files(&spool, ".inprogress.json");
+    let markers = legrec::spool::layout::find_files(&spool, ".inprogress.json");
     assert_eq!(markers.len(), 5, "every live recording left its marker");
     for marker in &markers {
         let sc = read_sidecar(marker);

@@ -125,7 +125,8 @@ fn installed_modules_are_stripped_with_their_symbols_kept_apart() {
         );
         assert!(sections.contains(".gnu_debuglink"), "no debug link");
         assert!(hardening_faults(&installed).is_empty());
-        let debug = legrec::admin::find_files(&dest.path().join("usr/lib/debug/.build-id"), "");
+        let debug =
+            legrec::spool::layout::find_files(&dest.path().join("usr/lib/debug/.build-id"), "");
         assert_eq!(debug.len(), 1, "{debug:?}");
         assert!(readelf(&["-SW"], &debug[0]).contains(".debug_info"));
     }

@@ -2,33 +2,22 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{find_files, read_sidecar};
+use super::read_sidecar;
+use crate::spool::layout::{self, RecordingPaths};
 
 /// Find the sidecar for an id, a sidecar path or a FLAC path.
 pub fn locate(what: &str, spool: &Path) -> Option<PathBuf> {
     let p = Path::new(what);
     if p.is_file() {
-        let s = p.to_string_lossy();
-        if s.ends_with(".json") {
+        if layout::is_sidecar(p) || layout::is_marker(p) {
             return Some(p.to_path_buf());
         }
-        let stem = s
-            .trim_end_matches(".flac")
-            .trim_end_matches("-in")
-            .trim_end_matches("-out");
-        for cand in [format!("{stem}.json"), format!("{stem}.inprogress.json")] {
-            if Path::new(&cand).is_file() {
-                return Some(PathBuf::from(cand));
-            }
-        }
-        return None;
+        let rec = RecordingPaths::of_file(p)?;
+        return [rec.sidecar(), rec.marker()]
+            .into_iter()
+            .find(|c| c.is_file());
     }
-    let name = format!("{what}.json");
-    let marker = format!("{what}.inprogress.json");
-    find_files(spool, ".json").into_iter().find(|f| {
-        f.file_name()
-            .is_some_and(|n| n == name.as_str() || n == marker.as_str())
-    })
+    layout::find_recording(spool, what)
 }
 
 pub fn run(what: &str, spool: &Path, out: &mut dyn std::io::Write) -> Result<(), String> {

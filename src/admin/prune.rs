@@ -5,16 +5,14 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use super::{find_files, read_sidecar};
+use super::read_sidecar;
 use crate::audit;
+use crate::spool::layout;
 
 /// Returns how many recordings were deleted.
 pub fn run(spool: &Path, now: SystemTime, out: &mut dyn std::io::Write) -> Result<usize, String> {
     let mut pruned = 0;
-    for sidecar in find_files(spool, ".json") {
-        if sidecar.to_string_lossy().ends_with(".inprogress.json") {
-            continue;
-        }
+    for sidecar in layout::sidecars(spool) {
         let sc = read_sidecar(&sidecar)?;
         if sc.retention_days == 0 {
             continue;
@@ -45,7 +43,7 @@ pub fn run(spool: &Path, now: SystemTime, out: &mut dyn std::io::Write) -> Resul
         // files still present, which verify reports, rather than files
         // gone without a trace.
         audit::append(
-            &audit::log_path(spool),
+            &layout::audit_log(spool),
             audit::Entry::new("pruned", &sc.id, &sc.policy, hashes, &note),
             0o640,
         )

@@ -6,12 +6,15 @@
 //! the sidecar is rebuilt with status `interrupted`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::flac::decoder::decode_file;
 use crate::flac::encoder::{FlacSpec, FlacWriter};
-use crate::recorder::files::{create_new, try_lock, write_atomic};
-use crate::recorder::job::hash_file;
+use crate::policy::config::LegsLayout;
 use crate::sidecar::LegFile;
+use crate::spool::digest::hash_file;
+use crate::spool::files::{create_new, try_lock, write_atomic};
+use crate::spool::layout::{self, RecordingPaths};
 
 /// What repairing one file did.
 #[derive(Debug)]
@@ -106,12 +109,22 @@ fn repair_held(marker: &Path, by: &str) -> Result<(PathBuf, f64), String> {
     }
     let mut legs = Vec::new();
     let mut notes = Vec::new();
-    for (name, file, channels) in [
-        ("in", format!("{id}-in.flac"), 1),
-        ("out", format!("{id}-out.flac"), 1),
-        ("stereo", format!("{id}.flac"), 2),
-    ] {
-        let path = dir.join(&file);
+    let paths = RecordingPaths {
+        spool: layout::spool_of(dir),
+        dir: dir.to_path_buf(),
+        id: id.clone(),
+    };
+    // Whatever the policy was then: every audio file it may have written.
+    for layout::AudioFile {
+        name,
+        path,
+        channels,
+    } in paths.audio(LegsLayout::Both)
+    {
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if !path.exists() {
             continue;
         }
@@ -138,18 +151,14 @@ fn repair_held(marker: &Path, by: &str) -> Result<(PathBuf, f64), String> {
         if notes.is_empty() { "" } else { ": " },
         notes.join("; ")
     ));
-    let sidecar = dir.join(format!("{id}.json"));
+    let sidecar = paths.sidecar();
     let json = serde_json::to_vec_pretty(&sc).map_err(|e| e.to_string())?;
     write_atomic(&sidecar, &json, 0o640).map_err(|e| format!("{}: {e}", sidecar.display()))?;
     std::fs::remove_file(marker).map_err(|e| format!("{}: {e}", marker.display()))?;
-    // The spool is the sidecar's <spool>/<policy>/<day>: the entry is
-    // chained there even when no recording had finished before the crash.
-    let spool = super::verify::find_audit_log(dir)
-        .and_then(|log| log.parent().map(Path::to_path_buf))
-        .or_else(|| dir.ancestors().nth(2).map(Path::to_path_buf))
-        .unwrap_or_else(|| dir.to_path_buf());
+    // The entry is chained in the sidecar's spool even when no recording
+    // had finished there before the crash.
     crate::audit::record(
-        &spool,
+        &paths.spool,
         "interrupted",
         &sidecar,
         &sc,
@@ -186,7 +195,7 @@ pub fn repair_spool(
     stop: &dyn Fn() -> bool,
     each: &mut dyn FnMut(&Path, SpoolRepair),
 ) {
-    for marker in super::find_files(spool, ".inprogress.json") {
+    for marker in layout::markers(spool) {
         if stop() {
             return;
         }
@@ -199,5 +208,35 @@ pub fn repair_spool(
             Err(e) => SpoolRepair::Failed(e),
         };
         each(&marker, result);
+    }
+}
+
+/// The repair a PBX admin would otherwise run by hand after a crash:
+/// `legrec repair <spool>`, logged to the PBX console.  Run beside the
+/// recorder by whoever starts it (`repair_interrupted = yes`); `stop` is
+/// the recorder shutting down.
+pub fn repair_at_start(spool: &Path, stop: &AtomicBool) {
+    let mut repaired = 0;
+    let by = "legrec at module load";
+    repair_spool(
+        spool,
+        by,
+        &|| stop.load(Ordering::Acquire),
+        &mut |marker, r| match r {
+            SpoolRepair::Repaired { sidecar, seconds } => {
+                repaired += 1;
+                log::warn!("repaired a recording interrupted by a crash: {} ({seconds:.1} s kept, status interrupted)", sidecar.display());
+            }
+            SpoolRepair::Live => {
+                log::debug!(
+                    "{} is being recorded by another process; left alone",
+                    marker.display()
+                )
+            }
+            SpoolRepair::Failed(e) => log::error!("cannot repair an interrupted recording: {e}"),
+        },
+    );
+    if repaired > 0 {
+        log::info!(target: "notice", "repaired {repaired} interrupted recording(s) under {}", spool.display());
     }
 }

@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use super::{find_files, read_sidecar};
+use super::read_sidecar;
 use crate::audit;
 use crate::flac::decoder::decode_file;
-use crate::recorder::job::hash_file;
+use crate::spool::digest::hash_file;
+use crate::spool::layout::{self, find_audit_log};
 
 /// One problem found, naming the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,7 +112,7 @@ pub fn check_sidecar(path: &Path, hashes: &mut Hashes) -> Vec<Problem> {
 pub fn run(root: &Path, out: &mut dyn std::io::Write) -> usize {
     let mut failures = 0;
     let name = root.to_string_lossy();
-    let sidecars = if name.ends_with(".json") && !name.ends_with(".inprogress.json") {
+    let sidecars = if layout::is_sidecar(root) {
         vec![root.to_path_buf()]
     } else if name.ends_with(".flac") {
         match check_flac(root) {
@@ -125,12 +126,9 @@ pub fn run(root: &Path, out: &mut dyn std::io::Write) -> usize {
             }
         }
     } else {
-        find_files(root, ".json")
-            .into_iter()
-            .filter(|p| !p.to_string_lossy().ends_with(".inprogress.json"))
-            .collect()
+        layout::sidecars(root)
     };
-    for marker in find_files(root, ".inprogress.json") {
+    for marker in layout::markers(root) {
         let _ = writeln!(
             out,
             "NOTE {}: recording in progress or interrupted (legrec repair)",
@@ -162,15 +160,6 @@ pub fn run(root: &Path, out: &mut dyn std::io::Write) -> usize {
         failures += report(sc.display().to_string(), problems);
     }
     failures
-}
-
-/// The audit log of the spool `path` lies in (a spool, a policy or day
-/// folder, or a sidecar).
-pub fn find_audit_log(path: &Path) -> Option<std::path::PathBuf> {
-    path.ancestors()
-        .take(4)
-        .map(audit::log_path)
-        .find(|p| p.is_file())
 }
 
 /// The chain, every recorded file against its entry, and every sidecar

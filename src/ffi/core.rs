@@ -96,7 +96,19 @@ pub unsafe extern "C" fn legrec_core_new(
         };
         let on_finished: crate::recorder::FinishedFn =
             Box::new(move |rec, outcome| notify_finished(finished, rec, outcome));
-        match Core::new(settings, Some(on_finished)) {
+        let repair = settings
+            .general
+            .repair_interrupted
+            .then(|| settings.general.spool_dir.clone());
+        let started = Core::new(settings, Some(on_finished)).and_then(|mut core| {
+            if let Some(spool) = repair {
+                core.run_beside("legrec-repair", move |stop| {
+                    crate::admin::repair::repair_at_start(&spool, stop)
+                })?;
+            }
+            Ok(core)
+        });
+        match started {
             Ok(core) => {
                 let handle = Box::new(CoreHandle { core, log_owner });
                 // SAFETY: `out` was checked non-NULL above and points to a writable value the caller owns (header).
@@ -204,7 +216,7 @@ pub unsafe extern "C" fn legrec_core_recordings(
             let id = c_string(&rec.id);
             let policy = c_string(&rec.policy.name);
             let channel = c_string(&rec.call.channel);
-            let stats = super::recording::stats(&rec);
+            let stats = super::stats::stats(&rec);
             let info = legrec_live_info {
                 id: id.as_ptr(),
                 policy: policy.as_ptr(),

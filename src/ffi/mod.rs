@@ -21,6 +21,7 @@ mod core;
 mod error;
 pub mod log;
 mod recording;
+mod stats;
 
 pub use self::config::*;
 pub use self::core::*;

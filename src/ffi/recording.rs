@@ -1,12 +1,12 @@
 //! `legrec_recording`: one call's recording, from the PBX's side.
 
 use std::ffi::{c_char, CString};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::bindings::*;
 use super::core::CoreHandle;
 use super::guard::{c_string, copy_out, opt_str, req_str};
+use super::stats::stats;
 use crate::policy::config::ConsentMode;
 use crate::policy::config::NoticeTo;
 use crate::recorder::session::{CallInfo, Consent, PushError, Recording};
@@ -348,15 +348,13 @@ pub unsafe extern "C" fn legrec_recording_files(
         let h = try_ref!(recording as RecordingHandle);
         check_null!(buf);
         let rec = &h.rec;
-        let (p, layout) = (&rec.paths, rec.policy.legs);
-        let mut files = Vec::new();
-        if layout.split() {
-            files.extend(crate::recorder::session::LEG_NAMES.map(|l| p.leg(l)));
-        }
-        if layout.stereo() {
-            files.push(p.stereo());
-        }
-        files.push(p.sidecar());
+        let mut files: Vec<_> = rec
+            .paths
+            .audio(rec.policy.legs)
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        files.push(rec.paths.sidecar());
         let text: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
         // SAFETY: the buffer holds `len` writable bytes (header); copy_out handles NULL and 0.
         match unsafe { copy_out(&text.join(","), buf, len) } {
@@ -364,20 +362,6 @@ pub unsafe extern "C" fn legrec_recording_files(
             (_, false) => LEGREC_ERR_BUFFER_TOO_SMALL,
         }
     })
-}
-
-pub(crate) fn stats(rec: &Recording) -> legrec_recording_stats {
-    let leg = |i: usize| &rec.legs[i];
-    legrec_recording_stats {
-        seconds: rec.recorded_samples.load(Ordering::Relaxed) as f64
-            / f64::from(rec.policy.sample_rate),
-        dropped_samples: [0, 1].map(|i| leg(i).dropped_samples.load(Ordering::Relaxed)),
-        dropped_frames: [0, 1].map(|i| leg(i).dropped_frames.load(Ordering::Relaxed)),
-        pushed_samples: [0, 1].map(|i| leg(i).pushed_samples.load(Ordering::Relaxed)),
-        masked: rec.is_masked(),
-        paused: rec.is_paused(),
-        stopped: rec.is_stopped(),
-    }
 }
 
 #[no_mangle]

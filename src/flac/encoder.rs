@@ -38,6 +38,18 @@ const BITS_PER_SAMPLE: usize = 16;
 /// Where STREAMINFO's body starts: after `fLaC` and its block header.
 const STREAMINFO_OFFSET: u64 = 8;
 const STREAMINFO_LEN: usize = 34;
+/// Where the audio's MD5 lies in STREAMINFO's body.
+const STREAMINFO_MD5: std::ops::Range<usize> = 18..34;
+/// The bytes of a FLAC file that [`streaminfo_md5`] needs.
+pub const HEAD_LEN: usize = STREAMINFO_OFFSET as usize + STREAMINFO_LEN;
+
+/// The MD5 of the decoded audio that a FLAC file's STREAMINFO carries,
+/// read from the file's first [`HEAD_LEN`] bytes; None when `head` is not
+/// the start of a FLAC file.
+pub fn streaminfo_md5(head: &[u8]) -> Option<[u8; 16]> {
+    let body = head.get(STREAMINFO_OFFSET as usize..HEAD_LEN)?;
+    (head.starts_with(b"fLaC")).then(|| body[STREAMINFO_MD5].try_into().expect("16 bytes"))
+}
 const VENDOR: &str = concat!("legrec ", env!("CARGO_PKG_VERSION"));
 /// Encoded frames are handed to the file once they hold this much audio ...
 const FLUSH_AUDIO_MS: u64 = 400;
@@ -289,7 +301,7 @@ impl FlacWriter {
         let packed = stream_format(self.sample_rate, self.channels as u32, self.samples);
         streaminfo[10..18].copy_from_slice(&packed.to_be_bytes());
         let digest = std::mem::take(&mut self.md5).finalize();
-        streaminfo[18..34].copy_from_slice(&digest);
+        streaminfo[STREAMINFO_MD5].copy_from_slice(&digest);
         self.file.seek(SeekFrom::Start(STREAMINFO_OFFSET))?;
         self.file.write_all(&streaminfo)?;
         if !self.points.is_empty() {

@@ -5,21 +5,21 @@
 //! dropped frames, resampling for frames at another rate), and feeds the
 //! stereo file.  `finalize` closes the files and writes the sidecar.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use sha2::{Digest, Sha256};
-
 use super::failpoint;
 use super::resample::LegResampler;
 use super::ring::{LegConsumer, LegEvent, Piece};
-use super::session::{Consent as Decision, Outcome, Recording, BEEP_HZ, LEG_NAMES};
+use super::session::{Consent as Decision, Outcome, Recording, BEEP_HZ};
 use crate::flac::encoder::FlacWriter;
 use crate::policy::config::{ConsentMode, DeclinedAction};
 use crate::sidecar::{Beeps, Consent, Law, LegFile, Party, Sidecar};
+use crate::spool::digest::hash_file;
+use crate::spool::layout::LEG_NAMES;
 use crate::Status;
 
 /// Samples handed to the encoder per call.
@@ -350,7 +350,8 @@ impl Job {
                     Default::default()
                 }
             };
-            legs.push(LegFile {
+            files.push(path.clone());
+            LegFile {
                 name: name.to_string(),
                 file: file_name(&path),
                 channels,
@@ -361,35 +362,23 @@ impl Job {
                 rate_mismatch: t.and_then(|t| t.rate_mismatch.then(|| "resampled".to_string())),
                 sha256,
                 flac_md5,
-            });
-            files.push(path);
+            }
         };
-        let split = self.rec.policy.legs.split();
-        let stereo_on = self.rec.policy.legs.stereo();
-        let [ti, to] = &mut self.tracks;
-        if split {
-            close(
-                LEG_NAMES[0],
-                paths.leg(LEG_NAMES[0]),
-                1,
-                ti.out.flac.take(),
-                Some(ti),
-            );
-            close(
-                LEG_NAMES[1],
-                paths.leg(LEG_NAMES[1]),
-                1,
-                to.out.flac.take(),
-                Some(to),
-            );
-        }
-        if stereo_on {
-            let samples = ti.out.samples.max(to.out.samples);
-            let dropped = ti.out.dropped + to.out.dropped;
-            close("stereo", paths.stereo(), 2, self.stereo.take(), None);
-            if let Some(l) = legs.last_mut() {
-                l.samples = samples;
-                l.dropped_samples = dropped;
+        for file in paths.audio(self.rec.policy.legs) {
+            match LEG_NAMES.iter().position(|l| *l == file.name) {
+                Some(i) => {
+                    let t = &mut self.tracks[i];
+                    legs.push(close(file.name, file.path, 1, t.out.flac.take(), Some(t)));
+                }
+                None => {
+                    let [ti, to] = &self.tracks;
+                    let samples = ti.out.samples.max(to.out.samples);
+                    let dropped = ti.out.dropped + to.out.dropped;
+                    let mut l = close(file.name, file.path, 2, self.stereo.take(), None);
+                    l.samples = samples;
+                    l.dropped_samples = dropped;
+                    legs.push(l);
+                }
             }
         }
 
@@ -432,7 +421,7 @@ impl Job {
 
         let sidecar = self.sidecar(legs, status, &reason);
         let json = serde_json::to_vec_pretty(&sidecar).expect("sidecar serializes");
-        let written = crate::recorder::files::write_atomic(&paths.sidecar(), &json, self.file_mode)
+        let written = crate::spool::files::write_atomic(&paths.sidecar(), &json, self.file_mode)
             .map_err(|e| {
                 format!(
                     "cannot write the sidecar {}: {e}; the in-progress marker stays",
@@ -598,30 +587,4 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// SHA-256 of the whole file and the MD5 stored in its STREAMINFO.
-pub fn hash_file(path: &Path) -> io::Result<(String, String)> {
-    let mut f = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut head = Vec::new();
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        if head.len() < 42 {
-            head.extend_from_slice(&buf[..n.min(42 - head.len())]);
-        }
-        hasher.update(&buf[..n]);
-    }
-    // "fLaC", a 4-byte block header, then STREAMINFO whose MD5 starts at
-    // byte 18 of the block.
-    let md5 = if head.len() >= 42 && &head[..4] == b"fLaC" {
-        crate::hex(&head[26..42])
-    } else {
-        String::new()
-    };
-    Ok((crate::hex(&hasher.finalize()), md5))
 }

@@ -1,11 +1,11 @@
 //! The recorder: live recordings, their rings and the worker pool.
 
 pub mod failpoint;
-pub mod files;
 pub mod job;
 pub mod resample;
 pub mod ring;
 pub mod session;
+mod shared;
 pub mod spill;
 pub mod thread;
 pub mod worker;
@@ -19,13 +19,14 @@ use crate::flac::encoder::{FlacSpec, FlacWriter};
 use crate::policy::config::Settings;
 use crate::policy::config::{ConsentMode, JurisdictionMode, NoticeTo, Policy};
 use crate::policy::jurisdiction::{self, Rule};
-use files::RecordingPaths;
+use crate::spool::files;
+use crate::spool::layout::{self, RecordingPaths};
 use job::{initial_sidecar, Job, JobFiles};
-use session::{CallInfo, CallPlan, Outcome, Recording, LEG_NAMES};
+use session::{CallInfo, CallPlan, Recording};
+use shared::Shared;
 use worker::{Control, Inbox};
 
-/// Called on a worker thread when a recording's files are final.
-pub type FinishedFn = Box<dyn Fn(&Recording, &Outcome) + Send + Sync>;
+pub use shared::FinishedFn;
 
 /// Why a recording could not start.
 #[derive(Debug)]
@@ -54,38 +55,6 @@ impl std::fmt::Display for StartError {
     }
 }
 
-/// What workers share with the control plane.
-pub struct Shared {
-    settings: RwLock<Arc<Settings>>,
-    live: Mutex<Vec<Arc<Recording>>>,
-    on_finished: Option<FinishedFn>,
-}
-
-impl Shared {
-    fn ring_ms(&self) -> u32 {
-        self.settings
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .general
-            .ring_ms
-    }
-
-    fn finished(&self, rec: &Arc<Recording>, outcome: Outcome) {
-        self.live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|r| !Arc::ptr_eq(r, rec));
-        log::info!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str();
-            "recording {} {} ({:.1} s{}{})", rec.id, outcome.status.as_str(), outcome.seconds,
-            if outcome.reason.is_empty() { "" } else { ": " }, outcome.reason);
-        if let Some(f) = &self.on_finished {
-            // A panicking host callback must not take the worker down.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(rec, &outcome)));
-        }
-        rec.set_outcome(outcome);
-    }
-}
-
 /// The process-wide recorder.
 pub struct Core {
     shared: Arc<Shared>,
@@ -94,9 +63,8 @@ pub struct Core {
     closer: Option<(Arc<Inbox>, thread::Thread)>,
     next_worker: AtomicUsize,
     shutting_down: Arc<AtomicBool>,
-    /// Repairs what a crash left behind, in the background so that loading
-    /// the module does not wait for it.
-    repairer: Option<thread::Thread>,
+    /// Threads started with `run_beside`.
+    beside: Vec<thread::Thread>,
 }
 
 impl Core {
@@ -109,7 +77,6 @@ impl Core {
             )
         })?;
         let n = g.workers;
-        let repair_spool = g.repair_interrupted.then(|| g.spool_dir.clone());
         let shared = Arc::new(Shared {
             settings: RwLock::new(Arc::new(settings)),
             live: Mutex::new(Vec::new()),
@@ -123,7 +90,7 @@ impl Core {
             closer: None,
             next_worker: AtomicUsize::new(0),
             shutting_down: Arc::new(AtomicBool::new(false)),
-            repairer: None,
+            beside: Vec::new(),
         };
         let closer = Arc::new(Inbox::default());
         let (ib, sh) = (Arc::clone(&closer), Arc::clone(&core.shared));
@@ -142,13 +109,20 @@ impl Core {
             core.workers.push((inbox, handle));
         }
         log::info!(target: "notice", "legrec {} started: {} encoder threads and a closer", crate::VERSION, n);
-        if let Some(spool) = repair_spool {
-            let stop = Arc::clone(&core.shutting_down);
-            core.repairer = Some(thread::spawn("legrec-repair", move || {
-                repair_interrupted(&spool, &stop)
-            })?);
-        }
         Ok(core)
+    }
+
+    /// Run `work` on a thread of its own beside the recorder, for as long
+    /// as the core lives: it is told to stop (the flag) when the core shuts
+    /// down, and joined then.  Loading the module need not wait for it.
+    pub fn run_beside(
+        &mut self,
+        name: &str,
+        work: impl FnOnce(&AtomicBool) + Send + 'static,
+    ) -> io::Result<()> {
+        let stop = Arc::clone(&self.shutting_down);
+        self.beside.push(thread::spawn(name, move || work(&stop))?);
+        Ok(())
     }
 
     pub fn settings(&self) -> Arc<Settings> {
@@ -210,7 +184,7 @@ impl Core {
         let plan = call_plan(&policy, &call, &settings.jurisdictions);
         let g = &settings.general;
         let now = SystemTime::now();
-        let id = files::new_id(now);
+        let id = layout::new_id(now);
         let paths = RecordingPaths::new(&g.spool_dir, &policy.name, now, &id)
             .map_err(|e| StartError::Io(e.to_string()))?;
         let io_err = |what: &std::path::Path, e: io::Error| {
@@ -252,17 +226,14 @@ impl Core {
                 };
                 FlacWriter::new(f, &spec).map_err(|e| io_err(&path, e))
             };
-            let mut legs = [None, None];
-            if policy.legs.split() {
-                for (i, name) in LEG_NAMES.iter().enumerate() {
-                    legs[i] = Some(open(paths.leg(name), 1, &mut created)?);
+            let (mut legs, mut stereo) = ([None, None], None);
+            for file in paths.audio(policy.legs) {
+                let writer = open(file.path, file.channels, &mut created)?;
+                match layout::LEG_NAMES.iter().position(|l| *l == file.name) {
+                    Some(i) => legs[i] = Some(writer),
+                    None => stereo = Some(writer),
                 }
             }
-            let stereo = if policy.legs.stereo() {
-                Some(open(paths.stereo(), 2, &mut created)?)
-            } else {
-                None
-            };
             Ok(JobFiles {
                 legs,
                 stereo,
@@ -317,7 +288,7 @@ impl Core {
             inbox.send(Control::Shutdown);
             handle.join();
         }
-        if let Some(handle) = self.repairer.take() {
+        for handle in self.beside.drain(..) {
             handle.join();
         }
         log::info!("legrec stopped");
@@ -327,35 +298,6 @@ impl Core {
 impl Drop for Core {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-/// The repair a PBX admin would otherwise run by hand after a crash:
-/// `legrec repair <spool>`, logged to the PBX console.
-fn repair_interrupted(spool: &std::path::Path, stop: &AtomicBool) {
-    use crate::admin::repair::{repair_spool, SpoolRepair};
-    let mut repaired = 0;
-    let by = "legrec at module load";
-    repair_spool(
-        spool,
-        by,
-        &|| stop.load(Ordering::Acquire),
-        &mut |marker, r| match r {
-            SpoolRepair::Repaired { sidecar, seconds } => {
-                repaired += 1;
-                log::warn!("repaired a recording interrupted by a crash: {} ({seconds:.1} s kept, status interrupted)", sidecar.display());
-            }
-            SpoolRepair::Live => {
-                log::debug!(
-                    "{} is being recorded by another process; left alone",
-                    marker.display()
-                )
-            }
-            SpoolRepair::Failed(e) => log::error!("cannot repair an interrupted recording: {e}"),
-        },
-    );
-    if repaired > 0 {
-        log::info!(target: "notice", "repaired {repaired} interrupted recording(s) under {}", spool.display());
     }
 }
 

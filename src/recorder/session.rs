@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::files::RecordingPaths;
 use super::ring::LegProducer;
 use crate::policy::config::{ConsentMode, Policy};
 use crate::policy::jurisdiction::Requirement;
 use crate::sidecar::{Interval, NoticeRecord};
+use crate::spool::layout::RecordingPaths;
 
 /// Call metadata, copied from the PBX at start.
 #[derive(Clone, Debug, Default)]
@@ -28,8 +28,6 @@ pub struct CallInfo {
     /// Started from outside the call (API, CLI): no consent window.
     pub unattended: bool,
 }
-
-pub const LEG_NAMES: [&str; 2] = ["in", "out"];
 
 /// The media thread's side of one leg.
 pub struct LegInput {

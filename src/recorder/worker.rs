@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::job::Job;
 use super::session::{Outcome, Recording};
-use super::Shared;
+use super::shared::Shared;
 use crate::Status;
 
 pub const POLL: Duration = Duration::from_millis(20);

@@ -108,7 +108,7 @@ pub fn flac_decode(file: &Path) -> Vec<i16> {
 }
 
 pub fn sidecars(root: &Path) -> Vec<PathBuf> {
-    legrec::admin::find_files(root, ".json")
+    legrec::spool::layout::find_files(root, ".json")
         .into_iter()
         .filter(|p| !p.to_string_lossy().ends_with(".inprogress.json"))
         .collect()
