@@ -273,6 +273,9 @@ typedef enum legrec_leg {
  * `unattended` is true when the start comes from outside the call (an API
  * or CLI command) so nobody can run a consent window on it: a policy that
  * asks for a key press is then refused before anything is written.
+ * `notice_played_before` is the dialplan saying the policy's notice was
+ * already played (Asterisk's LegRecord `n` option: by the IVR): the plan
+ * then has no notice, unless a party's law asks for one the policy lacks.
  */
 typedef struct legrec_call_info {
   const char *pbx;
@@ -283,6 +286,7 @@ typedef struct legrec_call_info {
   const char *callee;
   const char *queue;
   bool unattended;
+  bool notice_played_before;
 } legrec_call_info;
 
 /*
@@ -319,13 +323,18 @@ typedef enum legrec_consent_mode {
 } legrec_consent_mode;
 
 /*
- * What the shim must do around a recording, decided by its policy and, with
- * `jurisdiction = auto`, by the law of the parties' numbers.  Strings are
- * owned by the recording and valid until legrec_recording_free().
+ * What the shim must do around a recording, decided by its policy, by the
+ * dialplan's `notice_played_before` and, with `jurisdiction = auto`, by the
+ * law of the parties' numbers.  Strings are owned by the recording and
+ * valid until legrec_recording_free().  The shim carries it out and
+ * decides nothing itself:
  *
- *  - `notice`: a PBX sound name ("" = no notice); play it to `notice_to`.
- *    With `record_notice` false the shim pauses the recording while the
- *    notice plays, so the notice is not kept.
+ *  - `notice`: a PBX sound name to play now, "" = none.  Play it to the
+ *    recorded channel, and when `notice_to` is LEGREC_PARTY_BOTH once to
+ *    the party it is bridged to.  Around each playback call
+ *    legrec_recording_notice_begin() and legrec_recording_notice_end();
+ *    the core keeps the notice out of the recording when the policy says
+ *    so (record_notice = no).
  *  - consent: under OPT_OUT and OPT_IN, after the notice call
  *    legrec_recording_consent_begin(), play `consent_prompt`, and report the
  *    keys pressed within `consent_timeout_ms` with legrec_recording_consent().
@@ -335,7 +344,6 @@ typedef enum legrec_consent_mode {
 typedef struct legrec_plan {
   const char *notice;
   legrec_party notice_to;
-  bool record_notice;
   uint32_t sample_rate;
   uint32_t beep_interval;
   legrec_consent_mode consent;
@@ -343,7 +351,8 @@ typedef struct legrec_plan {
   uint32_t consent_timeout_ms;
   const char *consent_prompt;
   /* True when the notice is played because the law of a party's number
-   * requires it although the policy would not. */
+   * requires it although the policy (or the dialplan) would not: worth a
+   * line on the console. */
   bool notice_required_by_law;
 } legrec_plan;
 
@@ -380,12 +389,34 @@ legrec_result legrec_recording_mask(legrec_recording *recording, bool on, const 
  */
 legrec_result legrec_recording_pause(legrec_recording *recording, bool on, const char *by);
 
+/* Which side of the call: the recorded channel (the caller, for a queue
+ * call) or the party bridged to it (the agent). */
+typedef enum legrec_side {
+  LEGREC_SIDE_CALLER = 0,
+  LEGREC_SIDE_AGENT = 1,
+} legrec_side;
+
 /*
- * Record that the notice `sound` was played to `party` ("caller", "agent",
- * "both"), for the sidecar.
+ * The plan's notice starts to play to `side`: call it just before asking
+ * the PBX to play (or queue) the sound.  On the caller's side the core
+ * pauses the recording when the policy keeps notices out of it.
+ * Errors: LEGREC_ERR_INVALID_PARAMETER (`side`), LEGREC_ERR_STATE (begun
+ * twice for one side without an end).
  */
-legrec_result legrec_recording_notice_played(legrec_recording *recording, const char *sound,
-                                             const char *party);
+legrec_result legrec_recording_notice_begin(legrec_recording *recording, legrec_side side);
+
+/*
+ * The notice to `side` is over.  `played` says whether the PBX played it:
+ * true when it opened the sound and started (or, for a notice queued to
+ * another channel, accepted it into that channel's queue), false when it
+ * could not.  One rule on every PBX: a notice counts as played in the
+ * sidecar only then, at the offset where legrec_recording_notice_begin()
+ * was called.  A pause the notice made ends here.
+ * Errors: LEGREC_ERR_INVALID_PARAMETER (`side`), LEGREC_ERR_STATE (no
+ * notice begun for `side`).
+ */
+legrec_result legrec_recording_notice_end(legrec_recording *recording, legrec_side side,
+                                          bool played);
 
 /* The consent window opens (the prompt starts).  Under OPT_IN the
  * recording pauses until the caller agrees. */
@@ -396,10 +427,15 @@ typedef enum legrec_consent_decision {
   LEGREC_CONSENT_WAIT = 0,
   /* Recording goes on (opt-out without a press, opt-in with one). */
   LEGREC_CONSENT_KEEP = 1,
-  /* The party refused (opt-out press, or opt-in without one): what was
-   * recorded of them is deleted at the end, per the policy's
-   * declined_action; set the PBX's status to DECLINED. */
+  /* The party refused (opt-out press, or opt-in without one) and the
+   * policy keeps the agent's side (declined_action = agent-only): what was
+   * recorded of the caller is deleted at the end; recording goes on.  Set
+   * the PBX's status to DECLINED. */
   LEGREC_CONSENT_DECLINED = 2,
+  /* The party refused and the policy keeps nothing of the call
+   * (declined_action = drop): the recording has stopped and what it held
+   * is deleted.  Take the media hook off now; status DECLINED. */
+  LEGREC_CONSENT_DECLINED_STOPPED = 3,
 } legrec_consent_decision;
 
 /*

@@ -188,7 +188,7 @@ fn queue_call_records_caller_and_agent_on_separate_aligned_legs() {
     let log = sb.log();
     assert!(
         log.contains(&format!(
-            "src/recorder/mod.rs: {}: recording {} complete",
+            "src/recorder/shared.rs: {}: recording {} complete",
             sc.channel, sc.id
         )),
         "{}",

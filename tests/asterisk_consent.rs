@@ -36,6 +36,9 @@ jurisdiction = auto
 [beeping]
 notice =
 beep_interval = 5
+
+[nosound]
+notice = no-such-notice
 ";
 
 const DIALPLAN: &str = "
@@ -57,6 +60,18 @@ exten => 12125550100,1,Answer()
 exten => 12125550101,1,Answer()
  same => n,Set(CALLERID(num)=+12125550100)
  same => n,LegRecord(lawful)
+ same => n,Wait(1)
+ same => n,Hangup()
+
+; The IVR played a notice (`n`), but the policy has none: the law's plays.
+exten => 12125550102,1,Answer()
+ same => n,Set(CALLERID(num)=+14155550100)
+ same => n,LegRecord(lawful,n)
+ same => n,Wait(1)
+ same => n,Hangup()
+
+exten => nosound,1,Answer()
+ same => n,LegRecord(nosound)
  same => n,Wait(1)
  same => n,Hangup()
 
@@ -335,4 +350,28 @@ fn the_warning_beep_is_in_what_the_caller_hears_every_interval() {
         on.len()
     );
     assert_eq!(sc.beeps.as_ref().unwrap().count, 2);
+}
+
+#[test]
+fn the_n_option_does_not_silence_a_notice_the_law_requires() {
+    let sb = sandbox();
+    sb.cli("channel originate Local/12125550102@legrec-test application Wait 10");
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
+    let sc = read_sidecar(&sidecars[0]);
+    assert!(sc.consent.notice_required_by_law);
+    let parties: Vec<&str> = sc.notice.iter().map(|n| n.party.as_str()).collect();
+    assert_eq!(parties, ["caller"]);
+}
+
+#[test]
+fn a_notice_that_cannot_be_played_is_not_listed_as_played() {
+    let sb = sandbox();
+    sb.cli("channel originate Local/nosound@legrec-test application Wait 5");
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
+    let sc = read_sidecar(&sidecars[0]);
+    assert_eq!(sc.status, "complete");
+    assert!(sc.notice.is_empty(), "{:?}", sc.notice);
+    assert!(sb
+        .log()
+        .contains("could not play recording notice 'no-such-notice'"));
 }

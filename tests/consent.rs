@@ -10,7 +10,9 @@ use std::time::Duration;
 use common::asterisk::beep_windows;
 use common::*;
 use legrec::policy::config::{RawConfig, Settings};
-use legrec::recorder::session::{CallInfo, Consent, Recording};
+use legrec::policy::consent::Decision as Consent;
+use legrec::policy::plan::CallSide;
+use legrec::recorder::session::{CallInfo, NoticeError, Recording};
 use legrec::recorder::Core;
 
 fn core(spool: &std::path::Path, policy: &[(&str, &str)]) -> Core {
@@ -326,4 +328,100 @@ fn the_audit_chain_catches_edits_deletions_and_reordering_and_survives_prune() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 recording(s) pruned"));
+}
+
+#[test]
+fn the_dialplan_n_option_skips_the_policys_notice_but_not_the_laws() {
+    let tmp = tempfile::tempdir().unwrap();
+    let core = core(tmp.path(), &[("jurisdiction", "auto")]);
+    let before = |caller: &str| CallInfo {
+        notice_played_before: true,
+        ..call(caller, "+12125550199")
+    };
+    // The IVR played the policy's notice: nothing more to play, even where
+    // the law wants a notice (it had one).
+    let rec = core.start("p", before("+14155550100")).unwrap();
+    assert_eq!(rec.plan.notice, "");
+    assert!(!rec.plan.notice_required_by_law);
+    finish(&rec);
+    // Without `n` the policy's notice plays.
+    let rec = core
+        .start("p", call("+14155550100", "+12125550199"))
+        .unwrap();
+    assert_eq!(rec.plan.notice, "legrec-notice");
+    finish(&rec);
+    // A policy with no notice of its own: the law's notice plays despite `n`.
+    let tmp = tempfile::tempdir().unwrap();
+    let core = self::core(
+        tmp.path(),
+        &[
+            ("jurisdiction", "auto"),
+            ("notice", ""),
+            ("notice_to", "none"),
+        ],
+    );
+    let rec = core.start("p", before("+14155550100")).unwrap();
+    assert_eq!(rec.plan.notice, "legrec-notice");
+    assert!(rec.plan.notice_required_by_law);
+    finish(&rec);
+}
+
+#[test]
+fn a_notice_counts_when_played_and_is_kept_out_when_the_policy_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let core = core(
+        tmp.path(),
+        &[("record_notice", "no"), ("notice_to", "both")],
+    );
+    let rec = core.start("p", call("+12125550100", "600")).unwrap();
+    rec.notice_begin(CallSide::Caller).unwrap();
+    assert!(rec.is_paused(), "record_notice = no pauses while it plays");
+    assert_eq!(
+        rec.notice_begin(CallSide::Caller),
+        Err(NoticeError::OutOfOrder)
+    );
+    rec.notice_end(CallSide::Caller, true).unwrap();
+    assert!(!rec.is_paused());
+    assert_eq!(
+        rec.notice_end(CallSide::Caller, true),
+        Err(NoticeError::OutOfOrder)
+    );
+    // Queued to the agent: no pause (the recorded legs do not carry it);
+    // the PBX could not play it: not in the sidecar.
+    rec.notice_begin(CallSide::Agent).unwrap();
+    assert!(!rec.is_paused());
+    rec.notice_end(CallSide::Agent, false).unwrap();
+    let (sc, _) = finish(&rec);
+    let notices: Vec<_> = sc.notice.iter().map(|n| n.party.as_str()).collect();
+    assert_eq!(notices, ["caller"]);
+    assert_eq!(sc.pauses.len(), 1);
+    assert_eq!(sc.pauses[0].by, "notice");
+}
+
+#[test]
+fn a_notice_or_a_decision_never_ends_a_pause_someone_else_made() {
+    // Before the redesign both shims resumed after the notice whatever the
+    // pause was, and a refusal under agent-only resumed any pause.
+    let tmp = tempfile::tempdir().unwrap();
+    let core = core(
+        tmp.path(),
+        &[
+            ("record_notice", "no"),
+            ("consent", "opt-out"),
+            ("consent_digit", "9"),
+            ("declined_action", "agent-only"),
+        ],
+    );
+    let rec = core.start("p", call("+12125550100", "600")).unwrap();
+    assert!(rec.set_paused(true, "ami"));
+    rec.notice_begin(CallSide::Caller).unwrap();
+    rec.notice_end(CallSide::Caller, true).unwrap();
+    assert!(rec.is_paused(), "the admin's pause ended with the notice");
+    rec.consent_begin();
+    assert_eq!(rec.consent(Some('9')), Consent::Declined);
+    assert!(rec.is_paused(), "the refusal ended the admin's pause");
+    assert!(!rec.is_stopped());
+    let (sc, _) = finish(&rec);
+    assert_eq!(sc.pauses.len(), 1);
+    assert_eq!(sc.pauses[0].by, "ami");
 }

@@ -44,6 +44,12 @@ const DIALPLAN: &str = r#"
     <action application="playback" data="silence_stream://12000"/>
     <action application="hangup"/>
   </condition></extension>
+  <extension name="nosound"><condition field="destination_number" expression="^nosound$">
+    <action application="answer"/>
+    <action application="legrec" data="nosound"/>
+    <action application="playback" data="silence_stream://1500"/>
+    <action application="hangup"/>
+  </condition></extension>
   <extension name="optout"><condition field="destination_number" expression="^optout$">
     <action application="answer"/>
     <action application="legrec" data="optout"/>
@@ -58,6 +64,9 @@ const OPTOUT_POLICY: &str = r#"
     <policy name="beeping">
       <param name="notice" value=""/>
       <param name="beep_interval" value="5"/>
+    </policy>
+    <policy name="nosound">
+      <param name="notice" value="no-such-notice.wav"/>
     </policy>
     <policy name="optout">
       <param name="notice" value=""/>
@@ -364,4 +373,32 @@ fn the_warning_beep_is_heard_every_interval() {
     }
     assert_eq!(sc.beeps.as_ref().unwrap().count, 2);
     sb.api("hupall");
+}
+
+#[test]
+#[cfg_attr(
+    not(has_freeswitch),
+    ignore = "FreeSWITCH not found by scripts/find-freeswitch: skipped"
+)]
+fn a_notice_that_cannot_be_played_is_not_listed_as_played() {
+    // Before the redesign mod_legrec noted the notice before playing it, so
+    // a missing sound still appeared in the sidecar as played.
+    let sb = sandbox();
+    let out = sb.api("originate loopback/nosound/default &playback(silence_stream://3000)");
+    assert!(out.starts_with("+OK"), "{out}");
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
+    let sc = read_sidecar(&sidecars[0]);
+    assert_eq!(sc.status, "complete");
+    assert!(sc.notice.is_empty(), "{:?}", sc.notice);
+    let log = sb.log();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("no-such-notice"))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("could not play recording notice")),
+        "{lines:#?}"
+    );
 }

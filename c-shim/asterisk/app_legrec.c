@@ -67,7 +67,7 @@ static int record_exec(struct ast_channel *chan, const char *data)
 	if (!ast_strlen_zero(args.options)) {
 		ast_app_parse_options(record_opts, &flags, NULL, args.options);
 	}
-	legrec_chan_start(chan, args.policy, !ast_test_flag(&flags, OPT_NO_NOTICE), &status);
+	legrec_chan_start(chan, args.policy, ast_test_flag(&flags, OPT_NO_NOTICE) != 0, &status);
 	pbx_builtin_setvar_helper(chan, "LEGREC_STATUS", status);
 	/* A failed recording never fails the call. */
 	return ast_check_hangup_locked(chan) ? -1 : 0;

@@ -35,7 +35,7 @@ struct legrec_chan {
 };
 
 /* legrec_hook.c: start/stop recording a channel. */
-int legrec_chan_start(struct ast_channel *chan, const char *policy, int play_notice,
+int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_played_before,
                       const char **status);
 struct legrec_chan *legrec_chan_find(struct ast_channel *chan);
 int legrec_chan_stop(struct ast_channel *chan);

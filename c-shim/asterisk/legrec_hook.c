@@ -101,8 +101,10 @@ static int notify_peer(struct ast_bridge_channel *bridge_channel, void *hook_pvt
 	peer = ast_bridge_channel_peer(bridge_channel);
 	if (peer) {
 		lc->notice_to_peer = 0;
-		ast_bridge_channel_queue_playfile(peer, NULL, lc->notice, NULL);
-		legrec_recording_notice_played(lc->rec, lc->notice, "agent");
+		legrec_recording_notice_begin(lc->rec, LEGREC_SIDE_AGENT);
+		/* Queued: played when the PBX took it into the peer's queue. */
+		legrec_recording_notice_end(lc->rec, LEGREC_SIDE_AGENT,
+			!ast_bridge_channel_queue_playfile(peer, NULL, lc->notice, NULL));
 		ast_verb(3, "%s: recording notice '%s' queued to %s\n", ast_channel_name(bridge_channel->chan),
 			 lc->notice, ast_channel_name(peer->chan));
 		done = 1;
@@ -177,25 +179,24 @@ static void copy_call(struct ast_channel *chan, struct call_copy *c, legrec_call
 	};
 }
 
-static void play_notice(struct ast_channel *chan, struct legrec_chan *lc, const legrec_plan *plan)
+/* Played when the sound opened and started (the header's one rule); the
+ * core keeps it out of the recording if the policy says so. */
+static void play_notice(struct ast_channel *chan, struct legrec_chan *lc)
 {
-	if (!plan->record_notice) {
-		legrec_recording_pause(lc->rec, true, "notice");
-	}
+	int played = 0;
+
+	legrec_recording_notice_begin(lc->rec, LEGREC_SIDE_CALLER);
 	if (ast_channel_state(chan) != AST_STATE_UP) {
 		ast_answer(chan);
 	}
 	if (ast_streamfile(chan, lc->notice, ast_channel_language(chan))) {
 		ast_log(LOG_WARNING, "%s: could not play recording notice '%s'\n", ast_channel_name(chan), lc->notice);
 	} else {
-		/* Noted as it starts, so the sidecar's offset is where it begins. */
-		legrec_recording_notice_played(lc->rec, lc->notice, "caller");
+		played = 1;
 		ast_waitstream(chan, "");
 		ast_stopstream(chan);
 	}
-	if (!plan->record_notice) {
-		legrec_recording_pause(lc->rec, false, "notice");
-	}
+	legrec_recording_notice_end(lc->rec, LEGREC_SIDE_CALLER, played);
 }
 
 /* The consent window: the prompt, then keys until the consent key or the
@@ -233,11 +234,11 @@ static legrec_consent_decision ask_consent(struct ast_channel *chan, struct legr
 		digit = 0;
 	}
 	ast_verb(3, "%s: recording consent %s\n", ast_channel_name(chan),
-		decision == LEGREC_CONSENT_DECLINED ? "declined" : "given");
+		decision == LEGREC_CONSENT_KEEP ? "given" : "declined");
 	return decision;
 }
 
-int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, const char **status)
+int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_played_before, const char **status)
 {
 	legrec_call_info ci;
 	struct call_copy copy;
@@ -254,6 +255,7 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, co
 		return 0;
 	}
 	copy_call(chan, &copy, &ci);
+	ci.notice_played_before = notice_played_before;
 	ast_rwlock_rdlock(&legrec_core_lock);
 	r = legrec_the_core ? legrec_recording_start(legrec_the_core, policy, &ci, &rec) : LEGREC_ERR_SHUTTING_DOWN;
 	ast_rwlock_unlock(&legrec_core_lock);
@@ -304,8 +306,8 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, co
 	legrec_ami_start_event(chan, lc);
 	*status = "RECORDING";
 
-	/* The law can require the notice even when the dialplan says `n`. */
-	if ((play || plan.notice_required_by_law) && plan.notice_to != LEGREC_PARTY_NONE) {
+	/* The core's plan already weighed the `n` option and the law. */
+	if (!ast_strlen_zero(plan.notice)) {
 		if (plan.notice_required_by_law) {
 			ast_verb(2, "%s: the recording notice is required by a party's jurisdiction\n", ast_channel_name(chan));
 		}
@@ -313,16 +315,17 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int play, co
 		if (lc->notice_to_peer) {
 			add_join_hook(chan);
 		}
-		play_notice(chan, lc, &plan);
+		play_notice(chan, lc);
 	}
-	if (plan.consent != LEGREC_CONSENT_NOTIFY && ask_consent(chan, lc, &plan) == LEGREC_CONSENT_DECLINED) {
-		legrec_recording_stats st;
+	if (plan.consent != LEGREC_CONSENT_NOTIFY) {
+		legrec_consent_decision decision = ask_consent(chan, lc, &plan);
 
-		*status = "DECLINED";
-		legrec_ami_consent_event(chan, lc, "DECLINED");
-		/* declined_action = drop stopped the recording: take the hook off
-		 * now rather than at hangup. */
-		if (legrec_recording_stats_get(lc->rec, &st) == LEGREC_OK && st.stopped) {
+		if (decision == LEGREC_CONSENT_DECLINED || decision == LEGREC_CONSENT_DECLINED_STOPPED) {
+			*status = "DECLINED";
+			legrec_ami_consent_event(chan, lc, "DECLINED");
+		}
+		/* Nothing more is kept: take the hook off now, not at hangup. */
+		if (decision == LEGREC_CONSENT_DECLINED_STOPPED) {
 			legrec_chan_stop(chan);
 		}
 	}

@@ -62,21 +62,28 @@ static switch_bool_t on_bug(switch_media_bug_t *bug, void *user_data, switch_abc
 	return SWITCH_TRUE;
 }
 
-static void play_notice(switch_core_session_t *session, struct legrec_fs_chan *lc, const legrec_plan *plan)
+/* Played when the sound opened and started (the header's one rule): the
+ * return status cannot tell a missing file from a hangup mid-notice, but
+ * only an open file handle gets a native rate.  The core keeps the notice
+ * out of the recording if the policy says so. */
+static void play_notice(switch_core_session_t *session, struct legrec_fs_chan *lc)
 {
 	switch_channel_t *channel = switch_core_session_get_channel(session);
+	switch_file_handle_t fh = { 0 };
 
-	if (!plan->record_notice) {
-		legrec_recording_pause(lc->rec, true, "notice");
-	}
-	legrec_recording_notice_played(lc->rec, lc->notice, "caller");
-	if (switch_ivr_play_file(session, NULL, lc->notice, NULL) != SWITCH_STATUS_SUCCESS) {
+	legrec_recording_notice_begin(lc->rec, LEGREC_SIDE_CALLER);
+	if (switch_ivr_play_file(session, &fh, lc->notice, NULL) != SWITCH_STATUS_SUCCESS && !fh.native_rate) {
 		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING,
 			"%s: could not play recording notice '%s'\n", switch_channel_get_name(channel), lc->notice);
 	}
-	if (!plan->record_notice) {
-		legrec_recording_pause(lc->rec, false, "notice");
-	}
+	legrec_recording_notice_end(lc->rec, LEGREC_SIDE_CALLER, fh.native_rate > 0);
+}
+
+/* A notice another thread plays (uuid_broadcast): played when queued. */
+static void queue_notice(legrec_recording *rec, const char *uuid, const char *sound, legrec_side side)
+{
+	legrec_recording_notice_begin(rec, side);
+	legrec_recording_notice_end(rec, side, switch_ivr_broadcast(uuid, sound, SMF_ECHO_ALEG) == SWITCH_STATUS_SUCCESS);
 }
 
 static switch_status_t on_key(switch_core_session_t *session, void *input, switch_input_type_t type, void *buf,
@@ -211,29 +218,29 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 		legrec_fs_fire("legrec::start", session, lc, "RECORDING", files);
 	}
 
-	if (plan.notice_to != LEGREC_PARTY_NONE && !zstr(lc->notice)) {
+	/* The core's plan already weighed the law. */
+	if (!zstr(lc->notice)) {
 		lc->notice_to_peer = plan.notice_to == LEGREC_PARTY_BOTH;
 		if (own_thread) {
 			switch_channel_answer(channel);
-			play_notice(session, lc, &plan);
+			play_notice(session, lc);
 		} else {
 			/* Played by the session's own thread, as uuid_broadcast does. */
-			switch_ivr_broadcast(switch_core_session_get_uuid(session), lc->notice, SMF_ECHO_ALEG);
-			legrec_recording_notice_played(lc->rec, lc->notice, "caller");
+			queue_notice(lc->rec, switch_core_session_get_uuid(session), lc->notice, LEGREC_SIDE_CALLER);
 		}
 	}
 	if (plan.consent != LEGREC_CONSENT_NOTIFY) {
-		switch_channel_answer(channel);
-		if (ask_consent(session, lc, &plan) == LEGREC_CONSENT_DECLINED) {
-			legrec_recording_stats st;
+		legrec_consent_decision decision;
 
+		switch_channel_answer(channel);
+		decision = ask_consent(session, lc, &plan);
+		if (decision == LEGREC_CONSENT_DECLINED || decision == LEGREC_CONSENT_DECLINED_STOPPED) {
 			*status = "DECLINED";
 			legrec_fs_fire("legrec::consent", session, lc, "DECLINED", "");
-			/* declined_action = drop stopped the recording: take the bug
-			 * off now rather than at hangup. */
-			if (lc->rec && legrec_recording_stats_get(lc->rec, &st) == LEGREC_OK && st.stopped && lc->bug) {
-				switch_core_media_bug_remove(session, &lc->bug);
-			}
+		}
+		/* Nothing more is kept: take the bug off now, not at hangup. */
+		if (decision == LEGREC_CONSENT_DECLINED_STOPPED && lc->rec && lc->bug) {
+			switch_core_media_bug_remove(session, &lc->bug);
 		}
 	}
 	return SWITCH_STATUS_SUCCESS;
@@ -291,8 +298,7 @@ void legrec_fs_on_bridge(switch_event_t *event)
 		lc = switch_channel_get_private(switch_core_session_get_channel(session), LEGREC_PRIVATE);
 		if (lc && lc->rec && lc->notice_to_peer) {
 			lc->notice_to_peer = 0;
-			switch_ivr_broadcast(ids[!i], lc->notice, SMF_ECHO_ALEG);
-			legrec_recording_notice_played(lc->rec, lc->notice, "agent");
+			queue_notice(lc->rec, ids[!i], lc->notice, LEGREC_SIDE_AGENT);
 		}
 		switch_core_session_rwunlock(session);
 	}

@@ -28,7 +28,7 @@ enum Op {
     Beep { rec: u8, leg: u8, len: u16, rate: u8 },
     Mask { rec: u8, on: bool },
     Pause { rec: u8, on: bool },
-    Notice { rec: u8 },
+    Notice { rec: u8, side: u8, played: bool },
     ConsentBegin { rec: u8 },
     Consent { rec: u8, digit: u8 },
     Stats { rec: u8 },
@@ -170,10 +170,11 @@ fuzz_target!(|ops: Vec<Op>| {
             Op::Pause { rec, on } => {
                 ok(unsafe { legrec_recording_pause(pick(&recs, rec), on, ptr::null()) }, &state, "pause");
             }
-            Op::Notice { rec } => {
-                let (s, p) = (CString::new("legrec-notice").unwrap(), CString::new("caller").unwrap());
-                ok(unsafe { legrec_recording_notice_played(pick(&recs, rec), s.as_ptr(), p.as_ptr()) },
-                   &[LEGREC_ERR_NULL_PARAMETER, LEGREC_ERR_STOPPED, LEGREC_ERR_STATE, LEGREC_ERR_INVALID_PARAMETER], "notice");
+            Op::Notice { rec, side, played } => {
+                let (r, side) = (pick(&recs, rec), (side % 3) as legrec_side);
+                let errs = [LEGREC_ERR_NULL_PARAMETER, LEGREC_ERR_STATE, LEGREC_ERR_INVALID_PARAMETER];
+                ok(unsafe { legrec_recording_notice_begin(r, side) }, &errs, "notice_begin");
+                ok(unsafe { legrec_recording_notice_end(r, side, played) }, &errs, "notice_end");
             }
             Op::ConsentBegin { rec } => {
                 ok(unsafe { legrec_recording_consent_begin(pick(&recs, rec)) }, &state, "consent_begin");

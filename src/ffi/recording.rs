@@ -9,7 +9,9 @@ use super::guard::{c_string, copy_out, opt_str, req_str};
 use super::stats::stats;
 use crate::policy::config::ConsentMode;
 use crate::policy::config::NoticeTo;
-use crate::recorder::session::{CallInfo, Consent, PushError, Recording};
+use crate::policy::consent::{self, Decision, Then};
+use crate::policy::plan::CallSide;
+use crate::recorder::session::{CallInfo, NoticeError, PushError, Recording};
 use crate::recorder::StartError;
 
 pub(crate) struct RecordingHandle {
@@ -65,6 +67,7 @@ pub unsafe extern "C" fn legrec_recording_start(
             callee: text(c.callee),
             queue: text(c.queue),
             unattended: c.unattended,
+            notice_played_before: c.notice_played_before,
         };
         match core.core.start(policy, info) {
             Ok(rec) => {
@@ -178,25 +181,47 @@ pub unsafe extern "C" fn legrec_recording_pause(
     })
 }
 
+fn side(side: legrec_side) -> Option<CallSide> {
+    match side {
+        LEGREC_SIDE_CALLER => Some(CallSide::Caller),
+        LEGREC_SIDE_AGENT => Some(CallSide::Agent),
+        _ => None,
+    }
+}
+
+fn notice_result(r: Result<(), NoticeError>) -> legrec_result {
+    match r {
+        Ok(()) => LEGREC_OK,
+        Err(NoticeError::OutOfOrder) => LEGREC_ERR_STATE,
+    }
+}
+
 #[no_mangle]
-pub unsafe extern "C" fn legrec_recording_notice_played(
+pub unsafe extern "C" fn legrec_recording_notice_begin(
     recording: *mut legrec_recording,
-    sound: *const c_char,
-    party: *const c_char,
+    side_: legrec_side,
 ) -> legrec_result {
     guarded!({
         let h = try_ref!(recording as RecordingHandle);
-        check_null!(sound, party);
-        // SAFETY: the header requires NUL-terminated strings (or NULL where optional) that live for the call.
-        let (Ok(sound), Ok(party)) = (unsafe { req_str(sound) }, unsafe { req_str(party) }) else {
+        let Some(side) = side(side_) else {
             return LEGREC_ERR_INVALID_PARAMETER;
         };
-        if !matches!(party, "caller" | "agent" | "both") {
+        notice_result(h.rec.notice_begin(side))
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_notice_end(
+    recording: *mut legrec_recording,
+    side_: legrec_side,
+    played: bool,
+) -> legrec_result {
+    guarded!({
+        let h = try_ref!(recording as RecordingHandle);
+        let Some(side) = side(side_) else {
             return LEGREC_ERR_INVALID_PARAMETER;
-        }
-        let rec = &h.rec;
-        rec.note_notice(sound, party);
-        LEGREC_OK
+        };
+        notice_result(h.rec.notice_end(side, played))
     })
 }
 
@@ -220,7 +245,6 @@ pub unsafe extern "C" fn legrec_recording_plan(
             *out = legrec_plan {
                 notice: h.notice.as_ptr(),
                 notice_to,
-                record_notice: p.record_notice,
                 sample_rate: p.sample_rate,
                 beep_interval: p.beep_interval,
                 consent: match p.consent {
@@ -272,9 +296,12 @@ pub unsafe extern "C" fn legrec_recording_consent(
         // value the caller owns (header).
         unsafe {
             *out = match decision {
-                Consent::Pending => LEGREC_CONSENT_WAIT,
-                Consent::Kept => LEGREC_CONSENT_KEEP,
-                Consent::Declined => LEGREC_CONSENT_DECLINED,
+                Decision::Pending => LEGREC_CONSENT_WAIT,
+                Decision::Kept => LEGREC_CONSENT_KEEP,
+                Decision::Declined if consent::then(&h.rec.policy, decision) == Then::Stop => {
+                    LEGREC_CONSENT_DECLINED_STOPPED
+                }
+                Decision::Declined => LEGREC_CONSENT_DECLINED,
             }
         };
         LEGREC_OK

@@ -50,13 +50,19 @@ const MAX_RICE_PARAM: u32 = 14;
 pub struct Scratch {
     channels: [Vec<i32>; 4],
     shifted: Vec<i32>,
+    work: Work,
+    pool: Vec<Vec<u32>>,
+    bits: BitWriter,
+}
+
+/// The predictors' work buffers.
+#[derive(Default)]
+struct Work {
     window: Vec<f64>,
     windowed: Vec<f64>,
     sums: Vec<u64>,
     predicted: Vec<i64>,
     predicted_narrow: Vec<i32>,
-    pool: Vec<Vec<u32>>,
-    bits: BitWriter,
 }
 
 enum Kind {
@@ -190,10 +196,11 @@ fn stereo_plans(s: &mut Scratch, n: usize, effort: Effort) -> (u8, Vec<Plan>) {
     (assignment, vec![first, second])
 }
 
+/// The cheapest way to write channel `c` of the block: constant, verbatim,
+/// a fixed predictor or LPC, whichever needs the fewest bits.
 fn plan_channel(s: &mut Scratch, c: usize, bps: u32, effort: Effort) -> Plan {
     let x = &s.channels[c];
     let n = x.len();
-    let mut residual = s.pool.pop().unwrap_or_default();
     let header = 8;
     if x.iter().all(|&v| v == x[0]) {
         return Plan {
@@ -201,12 +208,11 @@ fn plan_channel(s: &mut Scratch, c: usize, bps: u32, effort: Effort) -> Plan {
             wasted: 0,
             bits: header + u64::from(bps),
             rice: Rice::default(),
-            residual,
+            residual: Vec::new(),
         };
     }
-    let or = x.iter().fold(0, |a, &v| a | v);
-    let wasted = or.trailing_zeros();
-    let ebps = bps - wasted;
+    // Low bits zero in every sample are written once, not per sample.
+    let wasted = x.iter().fold(0, |a, &v| a | v).trailing_zeros();
     let y: &[i32] = if wasted > 0 {
         s.shifted.clear();
         s.shifted.extend(x.iter().map(|&v| v >> wasted));
@@ -214,74 +220,126 @@ fn plan_channel(s: &mut Scratch, c: usize, bps: u32, effort: Effort) -> Plan {
     } else {
         x
     };
-    let header = header + u64::from(wasted);
+    let shape = Shape {
+        ebps: bps - wasted,
+        header: header + u64::from(wasted),
+        wasted,
+        effort,
+    };
     let mut best = Plan {
         kind: Kind::Verbatim,
         wasted,
-        bits: header + n as u64 * u64::from(ebps),
+        bits: shape.header + n as u64 * u64::from(shape.ebps),
         rice: Rice::default(),
         residual: Vec::new(),
     };
+    let mut spare = s.pool.pop().unwrap_or_default();
     if n > 8 {
-        let order = best_fixed_order(y);
-        kernels::fixed_residual(y, order, &mut residual);
-        let rice = rice_plan(&residual, n, order, effort.max_partition_order, &mut s.sums);
-        let bits = header + order as u64 * u64::from(ebps) + rice.0;
-        if bits < best.bits {
-            best = Plan {
-                kind: Kind::Fixed { order },
-                wasted,
-                bits,
-                rice: rice.1,
-                residual,
-            };
-            residual = s.pool.pop().unwrap_or_default();
-        }
+        let fixed = fixed_plan(y, &shape, &mut s.work, spare);
+        spare = keep_cheaper(&mut best, fixed);
     }
     if effort.max_lpc_order > 0 && n > 2 * effort.max_lpc_order {
-        if let Some((order, precision, shift, coefs)) =
-            lpc_coefficients(y, effort.max_lpc_order, &mut s.window, &mut s.windowed)
-        {
-            // 32-bit sums when they cannot overflow (libFLAC's test).
-            let order_bits = usize::BITS - (order - 1).leading_zeros();
-            let fits = if ebps + precision + order_bits <= 32 {
-                kernels::lpc_predict_narrow(y, &coefs[..order], &mut s.predicted_narrow);
-                kernels::lpc_residual(y, &s.predicted_narrow, shift, &mut residual)
-            } else {
-                kernels::lpc_predict_wide(y, &coefs[..order], &mut s.predicted);
-                kernels::lpc_residual(y, &s.predicted, shift, &mut residual)
-            };
-            if fits {
-                let rice = rice_plan(&residual, n, order, effort.max_partition_order, &mut s.sums);
-                let bits = header
-                    + order as u64 * u64::from(ebps)
-                    + 4
-                    + 5
-                    + order as u64 * u64::from(precision)
-                    + rice.0;
-                if bits < best.bits {
-                    let old = std::mem::replace(
-                        &mut best,
-                        Plan {
-                            kind: Kind::Lpc {
-                                order,
-                                precision,
-                                shift,
-                                coefs,
-                            },
-                            wasted,
-                            bits,
-                            rice: rice.1,
-                            residual,
-                        },
-                    );
-                    residual = old.residual;
-                }
-            }
-        }
+        spare = match lpc_plan(y, &shape, &mut s.work, spare) {
+            Ok(lpc) => keep_cheaper(&mut best, lpc),
+            Err(unused) => unused,
+        };
     }
-    give_back(&mut s.pool, residual);
+    give_back(&mut s.pool, spare);
     best
+}
+
+/// What every candidate of one channel shares.
+struct Shape {
+    /// Bits per sample once the wasted bits are gone.
+    ebps: u32,
+    /// Subframe header bits, wasted-bits field included.
+    header: u64,
+    wasted: u32,
+    effort: Effort,
+}
+
+/// Keep the cheaper of `best` and `candidate`; the other's residual
+/// buffer comes back for reuse.
+fn keep_cheaper(best: &mut Plan, candidate: Plan) -> Vec<u32> {
+    if candidate.bits < best.bits {
+        std::mem::replace(best, candidate).residual
+    } else {
+        candidate.residual
+    }
+}
+
+/// The best fixed predictor, its residual written into `residual`.
+fn fixed_plan(y: &[i32], shape: &Shape, work: &mut Work, mut residual: Vec<u32>) -> Plan {
+    let order = best_fixed_order(y);
+    kernels::fixed_residual(y, order, &mut residual);
+    let (rice_bits, rice) = rice_plan(
+        &residual,
+        y.len(),
+        order,
+        shape.effort.max_partition_order,
+        &mut work.sums,
+    );
+    Plan {
+        kind: Kind::Fixed { order },
+        wasted: shape.wasted,
+        bits: shape.header + order as u64 * u64::from(shape.ebps) + rice_bits,
+        rice,
+        residual,
+    }
+}
+
+/// LPC with quantized coefficients, or the buffer back when there is no
+/// usable predictor or its residual would overflow.
+fn lpc_plan(
+    y: &[i32],
+    shape: &Shape,
+    work: &mut Work,
+    mut residual: Vec<u32>,
+) -> Result<Plan, Vec<u32>> {
+    let max_order = shape.effort.max_lpc_order;
+    let Some((order, precision, shift, coefs)) =
+        lpc_coefficients(y, max_order, &mut work.window, &mut work.windowed)
+    else {
+        return Err(residual);
+    };
+    // 32-bit sums when they cannot overflow (libFLAC's test).
+    let order_bits = usize::BITS - (order - 1).leading_zeros();
+    let fits = if shape.ebps + precision + order_bits <= 32 {
+        kernels::lpc_predict_narrow(y, &coefs[..order], &mut work.predicted_narrow);
+        kernels::lpc_residual(y, &work.predicted_narrow, shift, &mut residual)
+    } else {
+        kernels::lpc_predict_wide(y, &coefs[..order], &mut work.predicted);
+        kernels::lpc_residual(y, &work.predicted, shift, &mut residual)
+    };
+    if !fits {
+        return Err(residual);
+    }
+    let (rice_bits, rice) = rice_plan(
+        &residual,
+        y.len(),
+        order,
+        shape.effort.max_partition_order,
+        &mut work.sums,
+    );
+    // Warm-up samples, precision (4) and shift (5), then the coefficients.
+    let bits = shape.header
+        + order as u64 * u64::from(shape.ebps)
+        + 4
+        + 5
+        + order as u64 * u64::from(precision)
+        + rice_bits;
+    Ok(Plan {
+        kind: Kind::Lpc {
+            order,
+            precision,
+            shift,
+            coefs,
+        },
+        wasted: shape.wasted,
+        bits,
+        rice,
+        residual,
+    })
 }
 
 /// Return a residual buffer for the next subframe (a few are enough).

@@ -1,6 +1,18 @@
-//! Policies and settings: every decision a PBX admin configures.
+//! Every decision a PBX admin would call policy, one file each:
+//! - `config`, `ini`, `values`: what the configuration says;
+//! - `plan`: what to play at start, and to whom (with `jurisdiction`,
+//!   what the law of each party's number asks);
+//! - `consent`: what a key press in the consent window means, and what the
+//!   recording does then;
+//! - `outcome`: the final status, and what a refusal keeps.
+//!
+//! Nothing here touches audio, files or the PBX: the recorder applies
+//! these decisions, the shims carry them out.
 
 pub mod config;
+pub mod consent;
 pub mod ini;
 pub mod jurisdiction;
+pub mod outcome;
+pub mod plan;
 pub mod values;

@@ -1,137 +1,29 @@
 //! Where a frame becomes FLAC: a worker's state for one recording.
 //!
-//! Each poll drains both legs' rings into their encoders, keeps the legs on
-//! one timeline (silence for a direction that sent nothing, silence for
-//! dropped frames, resampling for frames at another rate), and feeds the
-//! stereo file.  `finalize` closes the files and writes the sidecar.
+//! Each poll drains both legs (`track`) into their encoders, keeps them on
+//! one clock (silence for a direction that sent nothing) and feeds the
+//! stereo file.  `finalize` closes the files, applies the policy's verdict
+//! (`policy::outcome`), writes the sidecar (`report`) and chains it into
+//! the audit log.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use super::failpoint;
-use super::resample::LegResampler;
-use super::ring::{LegConsumer, LegEvent, Piece};
-use super::session::{Consent as Decision, Outcome, Recording, BEEP_HZ};
+use super::report;
+use super::ring::LegConsumer;
+use super::session::{Outcome, Recording};
+use super::track::{flush, LegOutput, Track, WRITE_CHUNK};
 use crate::flac::encoder::FlacWriter;
-use crate::policy::config::{ConsentMode, DeclinedAction};
-use crate::sidecar::{Beeps, Consent, Law, LegFile, Party, Sidecar};
+use crate::policy::outcome;
+use crate::sidecar::{LegFile, Sidecar};
 use crate::spool::digest::hash_file;
+use crate::spool::files::write_atomic;
 use crate::spool::layout::LEG_NAMES;
 use crate::Status;
-
-/// Samples handed to the encoder per call.
-const WRITE_CHUNK: usize = 1024;
-
-/// Output side of one leg: everything after the ring.
-struct LegOutput {
-    flac: Option<FlacWriter>,
-    /// Samples kept for the stereo file until the other leg catches up.
-    pending: Option<Vec<i16>>,
-    samples: u64,
-    dropped: u64,
-    filled: u64,
-}
-
-impl LegOutput {
-    fn write(&mut self, s: &[i16]) -> io::Result<()> {
-        if let Some(f) = &mut self.flac {
-            // A poll can drain seconds of audio at once; bounded pieces
-            // keep the encoder's conversion buffer small.
-            for piece in s.chunks(WRITE_CHUNK) {
-                f.write(piece)?;
-            }
-        }
-        if let Some(p) = &mut self.pending {
-            p.extend_from_slice(s);
-        }
-        self.samples += s.len() as u64;
-        Ok(())
-    }
-
-    fn silence(&mut self, n: u64) -> io::Result<()> {
-        if let Some(f) = &mut self.flac {
-            f.write_silence(n)?;
-        }
-        if let Some(p) = &mut self.pending {
-            p.resize(p.len() + n as usize, 0);
-        }
-        self.samples += n;
-        Ok(())
-    }
-}
-
-struct Track {
-    consumer: LegConsumer,
-    leg_rate: u32,
-    src_rate: u32,
-    resampler: Option<LegResampler>,
-    rate_mismatch: bool,
-    out: LegOutput,
-}
-
-impl Track {
-    fn drain(&mut self) -> io::Result<()> {
-        let Track {
-            consumer,
-            leg_rate,
-            src_rate,
-            resampler,
-            rate_mismatch,
-            out,
-        } = self;
-        let mut result = Ok(());
-        consumer.drain(|piece| {
-            if result.is_err() {
-                return;
-            }
-            result = match piece {
-                Piece::Samples(s) => match resampler {
-                    Some(r) => {
-                        let mut r_out = Ok(());
-                        r.push(s, &mut |o| {
-                            if r_out.is_ok() {
-                                r_out = out.write(o);
-                            }
-                        });
-                        r_out
-                    }
-                    None => out.write(s),
-                },
-                Piece::Event(LegEvent::Gap { samples, .. }) => {
-                    out.dropped += samples;
-                    flush(resampler, out).and_then(|_| out.silence(samples))
-                }
-                Piece::Event(LegEvent::Rate { rate, .. }) => {
-                    let flushed = flush(resampler, out);
-                    *src_rate = rate;
-                    *resampler = if rate == *leg_rate {
-                        None
-                    } else {
-                        *rate_mismatch = true;
-                        LegResampler::new(rate, *leg_rate)
-                    };
-                    flushed
-                }
-            };
-        });
-        result
-    }
-}
-
-fn flush(resampler: &mut Option<LegResampler>, out: &mut LegOutput) -> io::Result<()> {
-    let mut result = Ok(());
-    if let Some(r) = resampler {
-        r.flush(&mut |o| {
-            if result.is_ok() {
-                result = out.write(o);
-            }
-        });
-    }
-    result
-}
 
 /// A worker's state for one recording.
 pub struct Job {
@@ -296,132 +188,146 @@ impl Job {
         self.stereo = None;
     }
 
-    /// Drain what is left, even out the legs, close the files and write the
-    /// sidecar.  Runs on the worker thread, after the PBX stopped pushing.
+    /// Drain what is left, even out the legs, close the files, apply the
+    /// policy's verdict and write the sidecar.  Runs on the worker thread,
+    /// after the PBX stopped pushing.
     pub fn finalize(mut self) -> Outcome {
         if failpoint::hit(&failpoint::PANIC_IN_FINALIZE) {
             panic!("failpoint PANIC_IN_FINALIZE");
         }
         if self.failure.is_none() {
-            let result = (|| {
-                for t in &mut self.tracks {
-                    t.drain()?;
-                    flush(&mut t.resampler, &mut t.out)?;
-                }
-                // Legs end together: pad the shorter one.
-                let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
-                for t in &mut self.tracks {
-                    let n = longest - t.out.samples;
-                    t.out.filled += n;
-                    t.out.silence(n)?;
-                }
-                self.write_stereo()
-            })();
-            if let Err(e) = result {
+            if let Err(e) = self.finish_audio() {
                 self.fail(e);
             }
         }
-        let rate = self.rec.policy.sample_rate;
-        let seconds =
-            self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0) as f64 / f64::from(rate);
-        let mut legs = Vec::new();
-        let mut files = Vec::new();
-        let paths = self.rec.paths.clone();
-        let mut close = |name: &str,
-                         path: PathBuf,
-                         channels: u32,
-                         writer: Option<FlacWriter>,
-                         t: Option<&Track>| {
-            let closed = writer.map(FlacWriter::finish).transpose();
-            let (sha256, flac_md5) = match closed {
-                Ok(Some(_)) => hash_file(&path).unwrap_or_default(),
-                Ok(None) => hash_file(&path)
-                    .map(|(s, _)| (s, String::new()))
-                    .unwrap_or_default(),
-                Err(e) => {
-                    // The first failure of this recording goes to the console
-                    // (one ERROR per recording); later ones only into its reason.
-                    if self.failure.is_none() {
-                        let reason = format!("closing {} failed: {e}", path.display());
-                        log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
-                            "recording {} failed: {reason}", self.rec.id);
-                        self.failure = Some(reason);
-                    }
-                    Default::default()
-                }
-            };
-            files.push(path.clone());
-            LegFile {
-                name: name.to_string(),
-                file: file_name(&path),
-                channels,
-                sample_rate: rate,
-                samples: t.map_or(0, |t| t.out.samples),
-                dropped_samples: t.map_or(0, |t| t.out.dropped),
-                filled_samples: t.map_or(0, |t| t.out.filled),
-                rate_mismatch: t.and_then(|t| t.rate_mismatch.then(|| "resampled".to_string())),
-                sha256,
-                flac_md5,
+        let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
+        let seconds = longest as f64 / f64::from(self.rec.policy.sample_rate);
+        let mut legs = self.close_files();
+        let rec = Arc::clone(&self.rec);
+        let verdict = outcome::decide(
+            &rec.policy,
+            rec.consent_decision(),
+            self.failure.is_some(),
+            seconds,
+        );
+        // What the party refused, or a call too short to keep, is deleted,
+        // not merely marked.
+        legs.retain(|l| {
+            let kept = verdict.keeps(&l.name);
+            if !kept {
+                let _ = std::fs::remove_file(rec.paths.dir.join(&l.file));
             }
-        };
-        for file in paths.audio(self.rec.policy.legs) {
-            match LEG_NAMES.iter().position(|l| *l == file.name) {
-                Some(i) => {
-                    let t = &mut self.tracks[i];
-                    legs.push(close(file.name, file.path, 1, t.out.flac.take(), Some(t)));
-                }
-                None => {
-                    let [ti, to] = &self.tracks;
-                    let samples = ti.out.samples.max(to.out.samples);
-                    let dropped = ti.out.dropped + to.out.dropped;
-                    let mut l = close(file.name, file.path, 2, self.stereo.take(), None);
-                    l.samples = samples;
-                    l.dropped_samples = dropped;
-                    legs.push(l);
-                }
-            }
-        }
-
-        let refused = kept_after_refusal(&self.rec);
-        if let Some(keep) = refused {
-            // What the party refused is deleted, not merely marked.
-            legs.retain(|l| {
-                let kept = keep(&l.name);
-                if !kept {
-                    let path = paths.dir.join(&l.file);
-                    let _ = std::fs::remove_file(&path);
-                    files.retain(|f| f != &path);
-                }
-                kept
-            });
-        }
-        let too_short = seconds < f64::from(self.rec.policy.min_duration);
-        let status = match (&self.failure, refused.is_some(), too_short) {
-            (Some(_), _, _) => Status::Failed,
-            (None, true, _) => Status::Declined,
-            (None, false, true) => Status::Discarded,
-            (None, false, false) => Status::Complete,
-        };
-        let mut reason = self.failure.clone().unwrap_or_default();
-        if status == Status::Discarded {
-            for f in &files {
-                let _ = std::fs::remove_file(f);
-            }
-            let _ = std::fs::remove_file(paths.marker());
-            log::info!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
+            kept
+        });
+        let reason = self.failure.clone().unwrap_or_default();
+        if verdict.status == Status::Discarded {
+            let _ = std::fs::remove_file(rec.paths.marker());
+            log::info!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str();
                 "recording {} discarded: {:.1} s is shorter than min_duration {} s",
-                self.rec.id, seconds, self.rec.policy.min_duration);
+                rec.id, seconds, rec.policy.min_duration);
             return Outcome {
-                status,
+                status: verdict.status,
                 reason,
                 files: Vec::new(),
                 seconds,
             };
         }
+        self.publish(legs, verdict.status, reason, seconds)
+    }
 
-        let sidecar = self.sidecar(legs, status, &reason);
+    /// Whatever the rings still hold goes into the files; legs end
+    /// together (the shorter one padded).
+    fn finish_audio(&mut self) -> io::Result<()> {
+        for t in &mut self.tracks {
+            t.drain()?;
+            flush(&mut t.resampler, &mut t.out)?;
+        }
+        let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
+        for t in &mut self.tracks {
+            let n = longest - t.out.samples;
+            t.out.filled += n;
+            t.out.silence(n)?;
+        }
+        self.write_stereo()
+    }
+
+    /// Close every audio file; what the sidecar says of each.
+    fn close_files(&mut self) -> Vec<LegFile> {
+        let rate = self.rec.policy.sample_rate;
+        let paths = self.rec.paths.clone();
+        let mut legs = Vec::new();
+        for file in paths.audio(self.rec.policy.legs) {
+            let leg = LEG_NAMES.iter().position(|l| *l == file.name);
+            let writer = match leg {
+                Some(i) => self.tracks[i].out.flac.take(),
+                None => self.stereo.take(),
+            };
+            let (sha256, flac_md5) = self.close_one(&file.path, writer);
+            let [ti, to] = &self.tracks;
+            let (samples, dropped, filled, resampled) = match leg {
+                Some(i) => {
+                    let t = &self.tracks[i];
+                    (t.out.samples, t.out.dropped, t.out.filled, t.rate_mismatch)
+                }
+                None => (
+                    ti.out.samples.max(to.out.samples),
+                    ti.out.dropped + to.out.dropped,
+                    0,
+                    false,
+                ),
+            };
+            legs.push(LegFile {
+                name: file.name.to_string(),
+                file: file_name(&file.path),
+                channels: file.channels,
+                sample_rate: rate,
+                samples,
+                dropped_samples: dropped,
+                filled_samples: filled,
+                rate_mismatch: resampled.then(|| "resampled".to_string()),
+                sha256,
+                flac_md5,
+            });
+        }
+        legs
+    }
+
+    /// Finish one file; its SHA-256 and STREAMINFO MD5 (none when the
+    /// encoder was gone: the file is what was on disk when it failed).
+    fn close_one(&mut self, path: &Path, writer: Option<FlacWriter>) -> (String, String) {
+        match writer.map(FlacWriter::finish).transpose() {
+            Ok(Some(_)) => hash_file(path).unwrap_or_default(),
+            Ok(None) => hash_file(path)
+                .map(|(s, _)| (s, String::new()))
+                .unwrap_or_default(),
+            Err(e) => {
+                // The first failure of this recording goes to the console
+                // (one ERROR per recording); later ones only into its reason.
+                if self.failure.is_none() {
+                    let reason = format!("closing {} failed: {e}", path.display());
+                    log::error!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
+                        "recording {} failed: {reason}", self.rec.id);
+                    self.failure = Some(reason);
+                }
+                Default::default()
+            }
+        }
+    }
+
+    /// Write the sidecar (the marker goes), then chain it into the audit
+    /// log.  A failure here keeps the marker, so `legrec repair` finds it.
+    fn publish(
+        &self,
+        legs: Vec<LegFile>,
+        status: Status,
+        mut reason: String,
+        seconds: f64,
+    ) -> Outcome {
+        let paths = &self.rec.paths;
+        let mut files: Vec<PathBuf> = legs.iter().map(|l| paths.dir.join(&l.file)).collect();
+        let sidecar = report::final_sidecar(&self.rec, legs, status, &reason);
         let json = serde_json::to_vec_pretty(&sidecar).expect("sidecar serializes");
-        let written = crate::spool::files::write_atomic(&paths.sidecar(), &json, self.file_mode)
+        let written = write_atomic(&paths.sidecar(), &json, self.file_mode)
             .map_err(|e| {
                 format!(
                     "cannot write the sidecar {}: {e}; the in-progress marker stays",
@@ -465,11 +371,10 @@ impl Job {
             other => other.as_str(),
         };
         let spool = &self.rec.paths.spool;
-        let sidecar_path = self.rec.paths.sidecar();
         crate::audit::record(
             spool,
             event,
-            &sidecar_path,
+            &self.rec.paths.sidecar(),
             sidecar,
             sidecar_json,
             reason,
@@ -478,109 +383,6 @@ impl Job {
         .map(drop)
         .map_err(|e| format!("cannot append to the audit log in {}: {e}", spool.display()))
     }
-
-    fn sidecar(&self, legs: Vec<LegFile>, status: Status, reason: &str) -> Sidecar {
-        let mut s = initial_sidecar(&self.rec);
-        let log = self.rec.control.lock().unwrap_or_else(|e| e.into_inner());
-        s.ended_at = Some(humantime::format_rfc3339_millis(SystemTime::now()).to_string());
-        s.legs = legs;
-        s.pauses = log.pauses.clone();
-        s.masks = log.masks.clone();
-        s.notice = log.notices.clone();
-        drop(log);
-        s.consent = consent_record(&self.rec);
-        let interval = self.rec.policy.beep_interval;
-        s.beeps = (interval > 0).then(|| Beeps {
-            interval_seconds: interval,
-            frequency_hz: BEEP_HZ,
-            duration_ms: 500,
-            count: self.rec.legs[1]
-                .beeps
-                .load(std::sync::atomic::Ordering::Relaxed),
-        });
-        s.status = status.as_str().to_string();
-        s.reason = (!reason.is_empty()).then(|| reason.to_string());
-        s
-    }
-}
-
-/// The sidecar as known at start; also the in-progress marker's content.
-pub fn initial_sidecar(rec: &Recording) -> Sidecar {
-    let c = &rec.call;
-    Sidecar {
-        id: rec.id.clone(),
-        policy: rec.policy.name.clone(),
-        pbx: c.pbx.clone(),
-        channel: c.channel.clone(),
-        uniqueid: c.uniqueid.clone(),
-        caller: Party {
-            number: c.caller_number.clone(),
-            name: c.caller_name.clone(),
-        },
-        callee: c.callee.clone(),
-        queue: c.queue.clone(),
-        started_at: humantime::format_rfc3339_millis(rec.started_at).to_string(),
-        ended_at: None,
-        legs: Vec::new(),
-        pauses: Vec::new(),
-        masks: Vec::new(),
-        notice: Vec::new(),
-        consent: consent_record(rec),
-        beeps: None,
-        retention_days: rec.policy.retention_days,
-        status: "recording".to_string(),
-        reason: None,
-        legrec_version: crate::VERSION.to_string(),
-    }
-}
-
-/// The sidecar's consent section as things stand.
-fn consent_record(rec: &Recording) -> Consent {
-    let c = rec
-        .consent
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    let p = &rec.policy;
-    Consent {
-        mode: p.consent.as_str().to_string(),
-        decision: match c.decision {
-            Decision::Kept => "recorded",
-            Decision::Declined => "declined",
-            Decision::Pending => "pending",
-        }
-        .to_string(),
-        reason: if c.reason.is_empty() {
-            format!("policy {} consent = {}", p.name, p.consent.as_str())
-        } else {
-            c.reason
-        },
-        window_at: c.window_at,
-        window_offset: c.window_offset,
-        digit: c.digit.map(String::from),
-        digit_at: c.digit_at,
-        declined_action: p.declined_action.as_str().to_string(),
-        notice_required_by_law: rec.plan.notice_required_by_law,
-        law: rec.plan.law.as_ref().map(|l| Law {
-            rule: l.rule.as_str().to_string(),
-            reason: l.reason.clone(),
-            sides: l.sides.clone(),
-        }),
-    }
-}
-
-/// Which legs a refusal keeps: none, or only the agent's (`out`).
-fn kept_after_refusal(rec: &Recording) -> Option<fn(&str) -> bool> {
-    let declined = match rec.consent_decision() {
-        Decision::Declined => true,
-        // Hung up inside the window: opt-in never got a yes.
-        Decision::Pending => rec.policy.consent == ConsentMode::OptIn,
-        Decision::Kept => false,
-    };
-    declined.then(|| match rec.policy.declined_action {
-        DeclinedAction::Drop => (|_: &str| false) as fn(&str) -> bool,
-        DeclinedAction::AgentOnly => |name: &str| name == "out",
-    })
 }
 
 fn file_name(p: &Path) -> String {

@@ -2,12 +2,14 @@
 
 pub mod failpoint;
 pub mod job;
+mod report;
 pub mod resample;
 pub mod ring;
 pub mod session;
 mod shared;
 pub mod spill;
 pub mod thread;
+mod track;
 pub mod worker;
 
 use std::io;
@@ -16,13 +18,14 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use crate::flac::encoder::{FlacSpec, FlacWriter};
+use crate::policy::config::ConsentMode;
 use crate::policy::config::Settings;
-use crate::policy::config::{ConsentMode, JurisdictionMode, NoticeTo, Policy};
-use crate::policy::jurisdiction::{self, Rule};
+use crate::policy::plan;
 use crate::spool::files;
 use crate::spool::layout::{self, RecordingPaths};
-use job::{initial_sidecar, Job, JobFiles};
-use session::{CallInfo, CallPlan, Recording};
+use job::{Job, JobFiles};
+use report::initial_sidecar;
+use session::{CallInfo, Recording};
 use shared::Shared;
 use worker::{Control, Inbox};
 
@@ -181,7 +184,13 @@ impl Core {
             log::info!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: policy {} never_record lists '{entry}'", policy.name);
             return Err(StartError::Exempt(entry.to_string()));
         }
-        let plan = call_plan(&policy, &call, &settings.jurisdictions);
+        let plan = plan::for_call(
+            &policy,
+            &call.caller_number,
+            &call.callee,
+            &settings.jurisdictions,
+            call.notice_played_before,
+        );
         let g = &settings.general;
         let now = SystemTime::now();
         let id = layout::new_id(now);
@@ -298,38 +307,6 @@ impl Core {
 impl Drop for Core {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-/// What the policy and, with `jurisdiction = auto`, the parties' law ask of
-/// this call.  A party under a notice or all-party rule always hears a
-/// notice, even when the policy plays none.
-fn call_plan(policy: &Policy, call: &CallInfo, table: &jurisdiction::Table) -> CallPlan {
-    let law = (policy.jurisdiction == JurisdictionMode::Auto).then(|| {
-        jurisdiction::decide(
-            table,
-            &[("caller", &call.caller_number), ("callee", &call.callee)],
-        )
-    });
-    let required = law.as_ref().is_some_and(|l| l.rule >= Rule::Notice);
-    let policy_plays = !policy.notice.is_empty() && policy.notice_to != NoticeTo::None;
-    let (notice, notice_to) = match (policy_plays, required) {
-        (true, _) => (policy.notice.clone(), policy.notice_to),
-        (false, true) => {
-            let sound = if policy.notice.is_empty() {
-                "legrec-notice"
-            } else {
-                &policy.notice
-            };
-            (sound.to_string(), NoticeTo::Caller)
-        }
-        (false, false) => (String::new(), NoticeTo::None),
-    };
-    CallPlan {
-        notice,
-        notice_to,
-        notice_required_by_law: required && !policy_plays,
-        law,
     }
 }
 

@@ -10,8 +10,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::ring::LegProducer;
-use crate::policy::config::{ConsentMode, Policy};
-use crate::policy::jurisdiction::Requirement;
+use crate::policy::config::Policy;
+use crate::policy::consent::{self, Decision, Then};
+use crate::policy::plan::{CallPlan, CallSide};
 use crate::sidecar::{Interval, NoticeRecord};
 use crate::spool::layout::RecordingPaths;
 
@@ -27,6 +28,8 @@ pub struct CallInfo {
     pub queue: String,
     /// Started from outside the call (API, CLI): no consent window.
     pub unattended: bool,
+    /// The dialplan says the policy's notice was played already (the IVR).
+    pub notice_played_before: bool,
 }
 
 /// The media thread's side of one leg.
@@ -83,38 +86,36 @@ pub struct ControlLog {
     pub masks: Vec<Interval>,
     pub pauses: Vec<Interval>,
     pub notices: Vec<NoticeRecord>,
+    /// A notice playing now, per side (`CallSide as usize`).
+    playing: [Option<Playing>; 2],
     paused_since: Option<Instant>,
     paused_total: Duration,
 }
 
-/// The consent decision so far.
+/// A notice between `notice_begin` and `notice_end`.
+struct Playing {
+    at: SystemTime,
+    offset: f64,
+    /// The notice paused the recording (and so resumes it).
+    paused: bool,
+}
+
+/// Why a notice could not be noted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Consent {
-    Pending,
-    Kept,
-    Declined,
+pub enum NoticeError {
+    /// Begun twice for one side, or ended without a beginning.
+    OutOfOrder,
 }
 
 /// The consent window's history, kept for the sidecar.
 #[derive(Clone, Debug)]
 pub struct ConsentLog {
-    pub decision: Consent,
+    pub decision: Decision,
     pub window_at: Option<String>,
     pub window_offset: Option<f64>,
     pub digit: Option<char>,
     pub digit_at: Option<String>,
     pub reason: String,
-}
-
-/// What the law and the policy ask of this call, decided at start.
-#[derive(Clone, Debug)]
-pub struct CallPlan {
-    /// The notice to play ("" = none).
-    pub notice: String,
-    pub notice_to: crate::policy::config::NoticeTo,
-    /// The notice is played because a party's law requires it.
-    pub notice_required_by_law: bool,
-    pub law: Option<Requirement>,
 }
 
 /// Warning tone: 1400 Hz for 0.5 s (the 47 CFR 64.501 convention).
@@ -166,11 +167,7 @@ impl Recording {
     ) -> Self {
         let [pin, pout] = producers;
         let consent = ConsentLog {
-            decision: if policy.consent == ConsentMode::Notify {
-                Consent::Kept
-            } else {
-                Consent::Pending
-            },
+            decision: Decision::initial(&policy),
             window_at: None,
             window_offset: None,
             digit: None,
@@ -279,73 +276,46 @@ impl Recording {
             c.window_at = Some(rfc3339(SystemTime::now()));
             c.window_offset = Some(round_ms(offset));
         }
-        if self.policy.consent == ConsentMode::OptIn {
+        if consent::window_pauses(&self.policy) {
             self.set_paused(true, "consent");
         }
     }
 
     /// A key in the consent window, or None when it closed without the
-    /// consent key.
-    pub fn consent(&self, digit: Option<char>) -> Consent {
+    /// consent key: the policy decides (`policy::consent`), this applies it.
+    pub fn consent(&self, digit: Option<char>) -> Decision {
         let mut c = self.consent.lock().unwrap_or_else(|e| e.into_inner());
-        if c.decision != Consent::Pending {
+        if c.decision != Decision::Pending {
             return c.decision;
         }
-        let key = self.policy.consent_digit.chars().next();
-        let pressed = digit.is_some() && digit == key;
-        if digit.is_some() && !pressed {
-            return Consent::Pending;
-        }
-        let mode = self.policy.consent;
-        c.decision = match (mode, pressed) {
-            (ConsentMode::Notify, _) => Consent::Kept,
-            (ConsentMode::OptOut, true) | (ConsentMode::OptIn, false) => Consent::Declined,
-            (ConsentMode::OptOut, false) | (ConsentMode::OptIn, true) => Consent::Kept,
+        let Some(answer) = consent::answer(&self.policy, digit) else {
+            return Decision::Pending;
         };
-        if pressed {
+        c.decision = answer.decision;
+        c.reason = answer.reason;
+        if answer.pressed {
             c.digit = digit;
             c.digit_at = Some(rfc3339(SystemTime::now()));
         }
-        let secs = self.policy.consent_timeout;
-        c.reason = match (mode, pressed) {
-            (ConsentMode::OptOut, true) => {
-                format!("caller pressed {} to opt out", digit.unwrap_or('?'))
-            }
-            (ConsentMode::OptOut, false) => format!(
-                "caller did not press {} within {secs} s: recorded",
-                self.policy.consent_digit
-            ),
-            (ConsentMode::OptIn, true) => {
-                format!("caller pressed {} to agree", digit.unwrap_or('?'))
-            }
-            (ConsentMode::OptIn, false) => format!(
-                "caller did not press {} within {secs} s: nothing kept",
-                self.policy.consent_digit
-            ),
-            (ConsentMode::Notify, _) => "notice only".into(),
-        };
-        let decision = c.decision;
         drop(c);
-        match decision {
-            Consent::Kept if mode == ConsentMode::OptIn => {
+        if answer.decision == Decision::Declined {
+            log::info!(channel = self.call.channel.as_str(), uniqueid = self.call.uniqueid.as_str(); "recording {}: consent declined ({})", self.id,
+                self.policy.declined_action.as_str());
+        }
+        match consent::then(&self.policy, answer.decision) {
+            Then::Stop => {
+                self.stop();
+            }
+            // Only the window's own pause: an admin's pause stays.
+            Then::Resume if self.paused_by("consent") => {
                 self.set_paused(false, "consent");
             }
-            Consent::Declined => {
-                log::info!(channel = self.call.channel.as_str(), uniqueid = self.call.uniqueid.as_str(); "recording {}: consent declined ({})", self.id,
-                    self.policy.declined_action.as_str());
-                if self.policy.declined_action == crate::policy::config::DeclinedAction::Drop {
-                    self.stop();
-                } else if self.is_paused() {
-                    // agent-only: the agent side is kept from here on.
-                    self.set_paused(false, "consent");
-                }
-            }
-            _ => {}
+            Then::Resume | Then::Continue => {}
         }
-        decision
+        answer.decision
     }
 
-    pub fn consent_decision(&self) -> Consent {
+    pub fn consent_decision(&self) -> Decision {
         self.consent
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -432,15 +402,58 @@ impl Recording {
         true
     }
 
-    pub fn note_notice(&self, sound: &str, party: &str) {
+    /// The plan's notice starts to play to `side`.  A notice the policy
+    /// keeps out of the recording (`record_notice = no`) pauses it, on the
+    /// caller's side (a notice queued to the agent does not reach the
+    /// recorded legs).
+    pub fn notice_begin(&self, side: CallSide) -> Result<(), NoticeError> {
+        let pause = side == CallSide::Caller && !self.policy.record_notice;
+        // Paused first, so the notice's offset is where the cut is.
+        let paused = pause && self.set_paused(true, "notice");
         let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        if log.playing[side as usize].is_some() {
+            drop(log);
+            if paused {
+                self.set_paused(false, "notice");
+            }
+            return Err(NoticeError::OutOfOrder);
+        }
         let offset = self.offset_locked(&log, Instant::now());
-        log.notices.push(NoticeRecord {
-            sound: sound.to_string(),
-            party: party.to_string(),
-            at: rfc3339(SystemTime::now()),
+        log.playing[side as usize] = Some(Playing {
+            at: SystemTime::now(),
             offset,
+            paused,
         });
+        Ok(())
+    }
+
+    /// The notice to `side` ended.  It counts as played (the sidecar's
+    /// `notice`, at the offset where it began) when the PBX played it:
+    /// `played` is false when the sound could not be opened or queued.
+    pub fn notice_end(&self, side: CallSide, played: bool) -> Result<(), NoticeError> {
+        let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        let p = log.playing[side as usize]
+            .take()
+            .ok_or(NoticeError::OutOfOrder)?;
+        if played {
+            log.notices.push(NoticeRecord {
+                sound: self.plan.notice.clone(),
+                party: side.as_str().to_string(),
+                at: rfc3339(p.at),
+                offset: p.offset,
+            });
+        }
+        drop(log);
+        if p.paused {
+            self.set_paused(false, "notice");
+        }
+        Ok(())
+    }
+
+    /// The recording is paused and `by` paused it.
+    fn paused_by(&self, by: &str) -> bool {
+        let log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        log.paused_since.is_some() && log.pauses.last().is_some_and(|p| p.by == by)
     }
 
     /// Called by the worker once the files are final.

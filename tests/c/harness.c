@@ -159,12 +159,17 @@ static void misuse(legrec_core *core, const char *spool) {
   CHECK(legrec_recording_id(rec, buf, 4) == LEGREC_ERR_BUFFER_TOO_SMALL, "small id buffer");
   CHECK(strlen(buf) == 3, "id cut to fit");
   CHECK(legrec_recording_id(rec, buf, sizeof buf) == LEGREC_OK, "id");
-  CHECK(legrec_recording_notice_played(rec, "legrec-notice", "everyone") ==
-            LEGREC_ERR_INVALID_PARAMETER,
-        "bad party");
+  CHECK(legrec_recording_notice_begin(rec, (legrec_side)5) == LEGREC_ERR_INVALID_PARAMETER,
+        "unknown side");
+  CHECK(legrec_recording_notice_end(rec, LEGREC_SIDE_CALLER, true) == LEGREC_ERR_STATE,
+        "notice ended before it began");
+  CHECK(legrec_recording_notice_begin(rec, LEGREC_SIDE_CALLER) == LEGREC_OK, "notice begins");
+  CHECK(legrec_recording_notice_begin(rec, LEGREC_SIDE_CALLER) == LEGREC_ERR_STATE,
+        "notice begun twice");
+  CHECK(legrec_recording_notice_end(rec, LEGREC_SIDE_CALLER, true) == LEGREC_OK, "notice played");
   legrec_plan plan;
   CHECK(legrec_recording_plan(rec, &plan) == LEGREC_OK && strcmp(plan.notice, "legrec-notice") == 0 &&
-            plan.notice_to == LEGREC_PARTY_CALLER && plan.record_notice,
+            plan.notice_to == LEGREC_PARTY_CALLER,
         "plan");
   CHECK(legrec_recording_stop(rec) == LEGREC_OK, "stop");
   CHECK(legrec_recording_stop(rec) == LEGREC_ERR_STOPPED, "double stop");
