@@ -10,6 +10,7 @@ pub mod admin;
 pub mod audit;
 pub mod ffi;
 pub mod flac;
+pub mod notify;
 pub mod policy;
 pub mod recorder;
 pub mod sidecar;

@@ -66,11 +66,11 @@ fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
     while t0.elapsed() < Duration::from_secs(seconds.saturating_sub(4).max(4)) {
         std::thread::sleep(Duration::from_secs(1));
         let s = t0.elapsed().as_secs();
-        if s % 2 == 0 {
+        if s.is_multiple_of(2) {
             sb.cli("module reload app_legrec.so");
             reloads += 1;
         }
-        if s % 5 == 0 {
+        if s.is_multiple_of(5) {
             let answer = sb.cli("module unload app_legrec.so");
             let live = sb.cli("legrec show recordings");
             assert!(
@@ -80,7 +80,7 @@ fn recorded_calls_under_reloads_and_unload_cycles_lose_nothing() {
             );
             refused += 1;
         }
-        if s % 10 == 0 {
+        if s.is_multiple_of(10) {
             samples.push((s, rss_kib(&asterisk), open_files(&asterisk)));
         }
     }

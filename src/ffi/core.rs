@@ -4,14 +4,18 @@ use std::ffi::{c_char, c_void};
 
 use super::bindings::*;
 use super::guard::{c_string, copy_out};
+use crate::notify::Notifier;
 use crate::policy::config::{RawConfig, Settings};
 use crate::recorder::session::{Outcome, Recording};
 use crate::recorder::Core;
+use std::sync::{Arc, OnceLock};
 
 pub(crate) struct CoreHandle {
     pub core: Core,
     /// Which log sink is this core's (see log::install).
     log_owner: usize,
+    /// `on_finish` and `notify_url`, beside the core.
+    notifier: Arc<Notifier>,
 }
 
 /// Distinguishes cores in one process, so freeing one never removes the log
@@ -94,8 +98,15 @@ pub unsafe extern "C" fn legrec_core_new(
             callback: host.finished,
             userdata: host.userdata as usize,
         };
-        let on_finished: crate::recorder::FinishedFn =
-            Box::new(move |rec, outcome| notify_finished(finished, rec, outcome));
+        // Set once the notifier runs, before any recording can finish.
+        let notifier_cell = Arc::new(OnceLock::<Arc<Notifier>>::new());
+        let cell = Arc::clone(&notifier_cell);
+        let on_finished: crate::recorder::FinishedFn = Box::new(move |rec, outcome| {
+            notify_finished(finished, rec, outcome);
+            if let Some(n) = cell.get() {
+                n.finished(rec, outcome);
+            }
+        });
         let repair = settings
             .general
             .repair_interrupted
@@ -106,11 +117,17 @@ pub unsafe extern "C" fn legrec_core_new(
                     crate::admin::repair::repair_at_start(&spool, stop)
                 })?;
             }
-            Ok(core)
+            let notifier = Notifier::start(core.settings(), &mut core)?;
+            let _ = notifier_cell.set(Arc::clone(&notifier));
+            Ok((core, notifier))
         });
         match started {
-            Ok(core) => {
-                let handle = Box::new(CoreHandle { core, log_owner });
+            Ok((core, notifier)) => {
+                let handle = Box::new(CoreHandle {
+                    core,
+                    log_owner,
+                    notifier,
+                });
                 // SAFETY: `out` was checked non-NULL above and points to a writable value the caller owns (header).
                 unsafe { *out = Box::into_raw(handle) as *mut legrec_core };
                 LEGREC_OK
@@ -137,6 +154,7 @@ pub unsafe extern "C" fn legrec_core_reload(
         match Settings::from_raw(raw) {
             Ok(s) => {
                 handle.core.reload(s);
+                handle.notifier.reload(handle.core.settings());
                 LEGREC_OK
             }
             Err(e) => {

@@ -425,7 +425,7 @@ mod tests {
                     2 => i16::from(i % 3000 == 2999) * 1234,
                     3 => r as i16,
                     _ => {
-                        if (i / (1 + seed as usize % 7)) % 2 == 0 {
+                        if (i / (1 + seed as usize % 7)).is_multiple_of(2) {
                             i16::MAX
                         } else {
                             i16::MIN

@@ -400,7 +400,7 @@ fn rice_plan(
     sums: &mut Vec<u64>,
 ) -> (u64, Rice) {
     let mut top = 0;
-    while top < max_order && n % (1 << (top + 1)) == 0 && (n >> (top + 1)) > order {
+    while top < max_order && n.is_multiple_of(1 << (top + 1)) && (n >> (top + 1)) > order {
         top += 1;
     }
     // Sums at the finest order, then each coarser order's sums merged

@@ -197,6 +197,8 @@ pub struct General {
     /// Extra jurisdiction lines (same format as data/jurisdictions.tsv),
     /// added to the shipped table.
     pub jurisdictions_file: Option<PathBuf>,
+    /// How many `on_finish` commands may run at once; more wait their turn.
+    pub on_finish_jobs: usize,
 }
 
 impl Default for General {
@@ -211,6 +213,7 @@ impl Default for General {
             ring_ms: 1000,
             repair_interrupted: true,
             jurisdictions_file: None,
+            on_finish_jobs: 2,
         }
     }
 }
@@ -242,6 +245,17 @@ pub struct Policy {
     /// Numbers, extensions or channel-name prefixes never recorded
     /// (comma separated): staff who opted out, private lines.
     pub never_record: String,
+    /// A program (absolute path, then arguments) run with the sidecar's
+    /// path as its last argument once a recording is final.
+    pub on_finish: String,
+    /// Seconds an `on_finish` command may run before it is killed.
+    pub on_finish_timeout: u32,
+    /// A webhook that receives each final sidecar (http or https).
+    pub notify_url: String,
+    /// The HMAC-SHA256 key of the webhook's `X-Legrec-Signature`.
+    pub notify_secret: String,
+    /// Seconds after which an undelivered webhook is given up.
+    pub notify_give_up_after: u32,
 }
 
 impl Policy {
@@ -287,6 +301,11 @@ impl Default for Policy {
             jurisdiction: JurisdictionMode::Off,
             retention_days: 0,
             never_record: String::new(),
+            on_finish: String::new(),
+            on_finish_timeout: 60,
+            notify_url: String::new(),
+            notify_secret: String::new(),
+            notify_give_up_after: 86_400,
         }
     }
 }
@@ -428,6 +447,9 @@ fn check_general(g: &General) -> Result<(), (&'static str, String)> {
     if !(200..=30_000).contains(&g.ring_ms) {
         return Err(("ring_ms", "must be from 200 to 30000".into()));
     }
+    if !(1..=32).contains(&g.on_finish_jobs) {
+        return Err(("on_finish_jobs", "must be from 1 to 32".into()));
+    }
     Ok(())
 }
 
@@ -468,7 +490,7 @@ fn check_policy(p: &Policy) -> Result<(), (&'static str, String)> {
             "must be a sound name of at most 255 characters without '&', '|', ',' or control characters".into(),
         ));
     }
-    Ok(())
+    super::notify::check(p)
 }
 
 #[cfg(test)]

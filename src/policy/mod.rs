@@ -4,7 +4,8 @@
 //!   what the law of each party's number asks);
 //! - `consent`: what a key press in the consent window means, and what the
 //!   recording does then;
-//! - `outcome`: the final status, and what a refusal keeps.
+//! - `outcome`: the final status, and what a refusal keeps;
+//! - `notify`: the command and the webhook told when a recording is final.
 //!
 //! Nothing here touches audio, files or the PBX: the recorder applies
 //! these decisions, the shims carry them out.
@@ -13,6 +14,7 @@ pub mod config;
 pub mod consent;
 pub mod ini;
 pub mod jurisdiction;
+pub mod notify;
 pub mod outcome;
 pub mod plan;
 pub mod values;

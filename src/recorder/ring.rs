@@ -287,7 +287,7 @@ mod tests {
         c.drain(|piece| match piece {
             Piece::Samples(s) => got.extend(s.iter().map(|&x| x as i32)),
             Piece::Event(LegEvent::Gap { samples, .. }) => {
-                got.extend(std::iter::repeat(-1).take(samples as usize))
+                got.extend(std::iter::repeat_n(-1, samples as usize))
             }
             Piece::Event(LegEvent::Rate { .. }) => unreachable!(),
         });
@@ -372,7 +372,7 @@ mod tests {
                 let frame: Vec<i16> = (next..next + n).map(|k| (k % 30000) as i16).collect();
                 match p.push(&frame, 8000, false) {
                     Ok(()) => timeline.extend(frame.iter().map(|&x| x as i32)),
-                    Err(_) => timeline.extend(std::iter::repeat(-1).take(n)),
+                    Err(_) => timeline.extend(std::iter::repeat_n(-1, n)),
                 }
                 next += n;
                 if next % 1000 < 13 {
@@ -423,7 +423,7 @@ mod tests {
                     Ok(()) => expected_timeline.extend(frame.iter().map(|&x| x as i32)),
                     Err(d) => {
                         prop_assert_eq!(d.samples, n as u64);
-                        expected_timeline.extend(std::iter::repeat(-1).take(n));
+                        expected_timeline.extend(std::iter::repeat_n(-1, n));
                     }
                 }
                 next += n as i32;

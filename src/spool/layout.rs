@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! <spool_dir>/audit.jsonl                          the audit chain
+//! <spool_dir>/.notify/<id>.delivery                a webhook not yet delivered
+//! <spool_dir>/.notify/given-up/<id>.delivery       one that was given up
 //! <spool_dir>/<policy>/<YYYY-MM-DD>/<id>-in.flac   what the party said
 //!                                   <id>-out.flac  what the party heard
 //!                                   <id>.flac      both, L = in, R = out
@@ -26,6 +28,7 @@ pub const LEG_NAMES: [&str; 2] = ["in", "out"];
 
 const AUDIT_LOG: &str = "audit.jsonl";
 const SIDECAR: &str = ".json";
+const DELIVERY: &str = ".delivery";
 const MARKER: &str = ".inprogress.json";
 const STEREO: &str = ".flac";
 const LEG_IN: &str = "-in.flac";
@@ -194,6 +197,35 @@ pub fn find_files(root: &Path, suffix: &str) -> Vec<PathBuf> {
 /// The audit chain of the spool `spool`.
 pub fn audit_log(spool: &Path) -> PathBuf {
     spool.join(AUDIT_LOG)
+}
+
+/// Where undelivered webhooks wait (a policy name cannot start with a dot,
+/// so this is never a policy's folder).
+pub fn notify_queue(spool: &Path) -> PathBuf {
+    spool.join(".notify")
+}
+
+/// The queued webhook of recording `id`.
+pub fn delivery(spool: &Path, id: &str) -> PathBuf {
+    notify_queue(spool).join(format!("{id}{DELIVERY}"))
+}
+
+/// Every queued webhook under `spool`, sorted (oldest id first).
+pub fn deliveries(spool: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(notify_queue(spool))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(DELIVERY))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Where a webhook that was given up goes, for the admin to see.
+pub fn given_up(spool: &Path) -> PathBuf {
+    notify_queue(spool).join("given-up")
 }
 
 /// The audit log of the spool `path` lies in (a spool, a policy or day

@@ -9,6 +9,7 @@ use legrec::sidecar::Sidecar;
 
 pub mod asterisk;
 pub mod freeswitch;
+pub mod webhook;
 
 /// target/<profile>/ of the test binary.
 pub fn target_dir() -> PathBuf {
