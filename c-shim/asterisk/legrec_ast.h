@@ -9,6 +9,7 @@
 
 #include "asterisk.h"
 
+#include "asterisk/astobj2.h"
 #include "asterisk/audiohook.h"
 #include "asterisk/channel.h"
 #include "asterisk/lock.h"
@@ -20,7 +21,9 @@ extern legrec_core *legrec_the_core;
 extern ast_rwlock_t legrec_core_lock;
 
 /* What one recorded channel carries, in a datastore so it follows the
- * channel and is freed with it. */
+ * channel.  An ao2 object: the datastore holds a reference, and so does
+ * every thread using it (legrec_chan_find), so a stop or hangup on another
+ * thread cannot free it under a CLI, AMI or bridge thread. */
 struct legrec_chan {
   /* First: the audiohook callback finds us from its pointer. */
   struct ast_audiohook hook;
@@ -32,11 +35,16 @@ struct legrec_chan {
   int notice_to_peer;
   /* The policy mixes a warning beep into both directions. */
   int beep;
+  /* What the last reference must undo. */
+  int hook_ready;
+  int module_ref;
 };
 
 /* legrec_hook.c: start/stop recording a channel. */
 int legrec_chan_start(struct ast_channel *chan, const char *policy, int play_notice,
                       const char **status);
+/* The channel's recording, or NULL; the caller owns a reference and gives
+ * it back with ao2_ref(lc, -1). */
 struct legrec_chan *legrec_chan_find(struct ast_channel *chan);
 int legrec_chan_stop(struct ast_channel *chan);
 /* Stop every recording on every channel (unload). */
