@@ -3,6 +3,23 @@
  *
  * The shim does PBX work only (audiohooks, datastores, dialplan, CLI, AMI,
  * config, logging); every decision is the core's (include/legrec.h).
+ *
+ * Which file calls (or hands the core) functions of which; each calls only
+ * files further down, so nothing calls back up (tests/shim_layers.rs keeps
+ * this list true):
+ *
+ *   app_legrec.c      -> legrec_cli.c, legrec_ami.c, legrec_control.c, legrec_hook.c,
+ *                        legrec_events.c, legrec_conf.c, legrec_log.c
+ *   legrec_cli.c      -> legrec_control.c
+ *   legrec_ami.c      -> legrec_control.c
+ *   legrec_control.c  -> legrec_hook.c
+ *   legrec_hook.c     -> legrec_events.c
+ *   legrec_events.c   -> (none)
+ *   legrec_conf.c     -> (none)
+ *   legrec_log.c      -> (none)
+ *
+ * The core itself (legrec_the_core, owned by app_legrec.c) is read by
+ * legrec_hook.c and legrec_cli.c under legrec_core_lock.
  */
 #ifndef LEGREC_AST_H
 #define LEGREC_AST_H
@@ -63,6 +80,9 @@ int legrec_cli_register(void);
 void legrec_cli_unregister(void);
 int legrec_ami_register(void);
 void legrec_ami_unregister(void);
+
+/* legrec_events.c: the AMI events LegRecordStart, LegRecordConsent and
+ * (from a core worker, as the host's finished callback) LegRecordStop. */
 void legrec_ami_start_event(struct ast_channel *chan, struct legrec_chan *lc);
 void legrec_ami_consent_event(struct ast_channel *chan, struct legrec_chan *lc, const char *decision);
 void legrec_on_finished(void *userdata, const legrec_finished *f);

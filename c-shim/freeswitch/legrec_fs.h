@@ -4,6 +4,18 @@
  * The shim does FreeSWITCH work only (media bugs, dialplan applications,
  * the API command, events, XML config, logging); every decision is the
  * core's (include/legrec.h).
+ *
+ * Which file calls (or hands the core) functions of which; each calls only
+ * files further down, so nothing calls back up (tests/shim_layers.rs keeps
+ * this list true):
+ *
+ *   mod_legrec.c        -> legrec_fs_media.c, legrec_fs_events.c, legrec_fs_config.c
+ *   legrec_fs_media.c   -> legrec_fs_events.c
+ *   legrec_fs_events.c  -> (none)
+ *   legrec_fs_config.c  -> (none)
+ *
+ * The core itself (legrec_fs_core, owned by mod_legrec.c) is read by
+ * legrec_fs_media.c under legrec_fs_core_lock.
  */
 #ifndef LEGREC_FS_H
 #define LEGREC_FS_H
@@ -46,8 +58,13 @@ legrec_config *legrec_fs_read_config(void);
 
 /* mod_legrec.c */
 void legrec_fs_on_log(void *userdata, const legrec_log_record *r);
-void legrec_fs_on_finished(void *userdata, const legrec_finished *f);
+
+/* legrec_fs_events.c: the CUSTOM legrec:: events. */
+switch_status_t legrec_fs_events_reserve(void);
+void legrec_fs_events_free(void);
 void legrec_fs_fire(const char *subclass, switch_core_session_t *session, struct legrec_fs_chan *lc,
 	const char *status, const char *files);
+/* From a core worker, as the host's finished callback: legrec::stop. */
+void legrec_fs_on_finished(void *userdata, const legrec_finished *f);
 
 #endif
