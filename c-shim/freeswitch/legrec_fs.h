@@ -9,9 +9,11 @@
  * files further down, so nothing calls back up (tests/shim_layers.rs keeps
  * this list true):
  *
- *   mod_legrec.c        -> legrec_fs_media.c, legrec_fs_events.c, legrec_fs_config.c
- *   legrec_fs_media.c   -> legrec_fs_events.c
+ *   mod_legrec.c        -> legrec_fs_media.c, legrec_fs_events.c, legrec_fs_live.c,
+ *                          legrec_fs_config.c
+ *   legrec_fs_media.c   -> legrec_fs_events.c, legrec_fs_live.c
  *   legrec_fs_events.c  -> (none)
+ *   legrec_fs_live.c    -> (none)
  *   legrec_fs_config.c  -> (none)
  *
  * The core itself (legrec_fs_core, owned by mod_legrec.c) is read by
@@ -29,6 +31,8 @@ extern legrec_core *legrec_fs_core;
 extern switch_thread_rwlock_t *legrec_fs_core_lock;
 
 #define LEGREC_PRIVATE "legrec"
+/* The media bug's function name, as `uuid_debug_media` shows it. */
+#define LEGREC_BUG_FUNCTION "legrec"
 
 /* What one recorded session carries (channel private data, from the
  * session's pool). */
@@ -41,6 +45,8 @@ struct legrec_fs_chan {
 	int notice_to_peer;
 	int beep;
 	uint32_t read_rate, write_rate;
+	/* The session's uuid, in the list of live recordings while the bug is on. */
+	char uuid[SWITCH_UUID_FORMATTED_LENGTH + 1];
 };
 
 /* legrec_fs_media.c */
@@ -53,13 +59,22 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 switch_status_t legrec_fs_control(switch_core_session_t *session, const char *what, const char *by, const char **err);
 void legrec_fs_on_bridge(switch_event_t *event);
 
+/* legrec_fs_live.c: the uuids of the sessions with a legrec media bug. */
+switch_status_t legrec_fs_live_init(switch_memory_pool_t *pool);
+void legrec_fs_live_add(const char *uuid);
+void legrec_fs_live_remove(const char *uuid);
+/* Unload: take every legrec media bug off its session; returns how many. */
+int legrec_fs_live_remove_bugs(void);
+void legrec_fs_live_destroy(void);
+
 /* legrec_fs_config.c: legrec.conf.xml into the core's key/value form. */
 legrec_config *legrec_fs_read_config(void);
 
 /* mod_legrec.c */
 void legrec_fs_on_log(void *userdata, const legrec_log_record *r);
 
-/* legrec_fs_events.c: the CUSTOM legrec:: events. */
+/* legrec_fs_events.c: the CUSTOM legrec:: events.  reserve logs and
+ * undoes what it did when a subclass cannot be had. */
 switch_status_t legrec_fs_events_reserve(void);
 void legrec_fs_events_free(void);
 void legrec_fs_fire(const char *subclass, switch_core_session_t *session, struct legrec_fs_chan *lc,

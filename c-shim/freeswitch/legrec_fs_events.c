@@ -14,7 +14,17 @@ switch_status_t legrec_fs_events_reserve(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(subclasses) / sizeof(subclasses[0]); i++) {
-		switch_event_reserve_subclass(subclasses[i]);
+		if (switch_event_reserve_subclass(subclasses[i]) != SWITCH_STATUS_SUCCESS) {
+			/* Another module owns the name: our events would be refused
+			 * or mixed with its. */
+			switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR,
+				"legrec: cannot reserve the event subclass %s (is another module using it?); "
+				"mod_legrec not loaded\n", subclasses[i]);
+			while (i-- > 0) {
+				switch_event_free_subclass(subclasses[i]);
+			}
+			return SWITCH_STATUS_FALSE;
+		}
 	}
 	return SWITCH_STATUS_SUCCESS;
 }

@@ -192,16 +192,29 @@ SWITCH_MODULE_LOAD_FUNCTION(mod_legrec_load)
 	if (!(config = legrec_fs_read_config())) {
 		return SWITCH_STATUS_FALSE;
 	}
+	if (legrec_fs_live_init(pool) != SWITCH_STATUS_SUCCESS) {
+		legrec_config_free(config);
+		switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR, "legrec: out of memory; mod_legrec not loaded\n");
+		return SWITCH_STATUS_FALSE;
+	}
 	switch_thread_rwlock_create(&legrec_fs_core_lock, pool);
 	r = legrec_core_new(config, &host, &legrec_fs_core, err, sizeof(err));
 	legrec_config_free(config);
 	if (r != LEGREC_OK) {
 		switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR, "legrec.conf %s; mod_legrec not loaded\n", err);
+		legrec_fs_live_destroy();
 		return SWITCH_STATUS_FALSE;
 	}
-	legrec_fs_events_reserve();
-	switch_event_bind_removable(modname, SWITCH_EVENT_CHANNEL_BRIDGE, SWITCH_EVENT_SUBCLASS_ANY, on_bridge_event,
-		NULL, &bridge_node);
+	if (legrec_fs_events_reserve() != SWITCH_STATUS_SUCCESS) {
+		goto fail;
+	}
+	if (switch_event_bind_removable(modname, SWITCH_EVENT_CHANNEL_BRIDGE, SWITCH_EVENT_SUBCLASS_ANY, on_bridge_event,
+			NULL, &bridge_node) != SWITCH_STATUS_SUCCESS) {
+		switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR,
+			"legrec: cannot bind to CHANNEL_BRIDGE events (notice_to = both needs them); mod_legrec not loaded\n");
+		legrec_fs_events_free();
+		goto fail;
+	}
 
 	*module_interface = switch_loadable_module_create_module_interface(pool, modname);
 	SWITCH_ADD_APP(app, "legrec", "Record the call to per-leg FLAC under a legrec policy",
@@ -219,34 +232,28 @@ SWITCH_MODULE_LOAD_FUNCTION(mod_legrec_load)
 	switch_console_set_complete("add legrec policies");
 	switch_console_set_complete("add legrec reload");
 	return SWITCH_STATUS_SUCCESS;
-}
 
-/* Before the code goes away, take every legrec media bug off its session
- * (the bug's CLOSE frees the handle; the core finalizes below). */
-static void remove_all_bugs(void)
-{
-	switch_console_callback_match_t *uuids = switch_core_session_findall_matching_var("legrec_status", "RECORDING");
-	switch_console_callback_match_node_t *n;
-
-	if (!uuids) {
-		return;
-	}
-	for (n = uuids->head; n; n = n->next) {
-		switch_core_session_t *session = switch_core_session_locate(n->val);
-
-		if (session) {
-			switch_core_media_bug_remove_all_function(session, "legrec");
-			switch_core_session_rwunlock(session);
-		}
-	}
-	switch_console_free_matches(&uuids);
+fail:
+	legrec_core_free(legrec_fs_core);
+	legrec_fs_core = NULL;
+	legrec_fs_live_destroy();
+	return SWITCH_STATUS_FALSE;
 }
 
 SWITCH_MODULE_SHUTDOWN_FUNCTION(mod_legrec_shutdown)
 {
 	legrec_core *core;
+	int removed;
 
-	remove_all_bugs();
+	/* Before the code goes away, every legrec media bug comes off its
+	 * session (the bug's CLOSE frees the handle; the core finalizes
+	 * below), found by the list of live recordings: legrec_status alone
+	 * misses a refusal that keeps the agent's leg. */
+	removed = legrec_fs_live_remove_bugs();
+	if (removed) {
+		switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_NOTICE, "legrec: stopped %d live recording%s on unload\n",
+			removed, removed == 1 ? "" : "s");
+	}
 	switch_event_unbind(&bridge_node);
 	legrec_fs_events_free();
 	switch_thread_rwlock_wrlock(legrec_fs_core_lock);
@@ -256,5 +263,6 @@ SWITCH_MODULE_SHUTDOWN_FUNCTION(mod_legrec_shutdown)
 	/* Stops every recording and finalizes every file; sessions still
 	 * holding a handle get LEGREC_ERR_STOPPED from then on. */
 	legrec_core_free(core);
+	legrec_fs_live_destroy();
 	return SWITCH_STATUS_SUCCESS;
 }
