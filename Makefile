@@ -55,7 +55,7 @@ $(AST_MODULE_SO): $(AST_SOURCES) c-shim/asterisk/legrec_ast.h c-shim/asterisk/ap
 		-Wl,--version-script=c-shim/asterisk/app_legrec.map -Wl,--exclude-libs,ALL
 
 # Where scripts/find-freeswitch finds FreeSWITCH (FREESWITCH_PREFIX,
-# pkg-config, /usr/local/freeswitch, /opt/freeswitch).
+# /usr/local/freeswitch, /opt/freeswitch, pkg-config).
 FS_PREFIX := $(shell scripts/find-freeswitch 2>/dev/null)
 FS_MODULE_SO ?= $(BUILD)/mod_legrec.so
 

@@ -7,21 +7,12 @@ use std::env;
 use std::fs;
 use std::path::PathBuf;
 
+include!("buildsrc/freeswitch.rs");
+
 fn main() {
     // FreeSWITCH tests run where scripts/find-freeswitch finds one, and are
     // reported as ignored elsewhere.
-    println!("cargo::rustc-check-cfg=cfg(has_freeswitch)");
-    println!("cargo:rerun-if-env-changed=FREESWITCH_PREFIX");
-    println!("cargo:rerun-if-changed=scripts/find-freeswitch");
-    let found = std::process::Command::new("scripts/find-freeswitch")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    if let Some(prefix) = found {
-        println!("cargo:rustc-cfg=has_freeswitch");
-        println!("cargo:rerun-if-changed={prefix}/lib/pkgconfig/freeswitch.pc");
-    }
+    detect_freeswitch(std::path::Path::new("scripts/find-freeswitch"));
     let header = "include/legrec.h";
     println!("cargo:rerun-if-changed={header}");
     println!("cargo:rerun-if-changed=src/ffi");

@@ -58,6 +58,13 @@ const DIALPLAN: &str = r#"
     <action application="sleep" data="4000"/>
     <action application="hangup"/>
   </condition></extension>
+  <extension name="agentonly"><condition field="destination_number" expression="^agentonly$">
+    <action application="answer"/>
+    <action application="legrec" data="agentonly"/>
+    <action application="log" data="INFO legrec_status=${legrec_status}"/>
+    <action application="playback" data="tone_stream://%(30000,0,1000)"/>
+    <action application="hangup"/>
+  </condition></extension>
 "#;
 
 const OPTOUT_POLICY: &str = r#"
@@ -73,6 +80,13 @@ const OPTOUT_POLICY: &str = r#"
       <param name="consent" value="opt-out"/>
       <param name="consent_prompt" value="legrec-optout.wav"/>
       <param name="consent_timeout" value="6"/>
+    </policy>
+    <policy name="agentonly">
+      <param name="notice" value=""/>
+      <param name="consent" value="opt-out"/>
+      <param name="consent_prompt" value="legrec-optout.wav"/>
+      <param name="consent_timeout" value="6"/>
+      <param name="declined_action" value="agent-only"/>
     </policy>
   </policies>"#;
 
@@ -401,4 +415,48 @@ fn a_notice_that_cannot_be_played_is_not_listed_as_played() {
             .any(|l| l.contains("could not play recording notice")),
         "{lines:#?}"
     );
+}
+
+#[test]
+#[cfg_attr(
+    not(has_freeswitch),
+    ignore = "FreeSWITCH not found by scripts/find-freeswitch: skipped"
+)]
+fn unloading_the_module_finalizes_an_agent_only_declined_recording_and_freeswitch_goes_on() {
+    let sb = sandbox();
+    // The caller presses 1: declined, and agent-only keeps recording what
+    // the caller hears, so the media bug stays on the session.
+    let out =
+        sb.api("originate loopback/agentonly/default sleep:1500,send_dtmf:1,sleep:30000 inline");
+    assert!(out.starts_with("+OK"), "{out}");
+    sb.wait_for("the refusal", Duration::from_secs(15), || {
+        sb.log().contains("legrec_status=DECLINED")
+    });
+    std::thread::sleep(Duration::from_millis(1000));
+    let out = sb.api("unload mod_legrec");
+    assert!(out.contains("+OK"), "unload: {out}");
+    // Media goes on flowing through the session for a while.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        sb.api("status").contains("UP"),
+        "FreeSWITCH died after the unload: {}",
+        common::asterisk::tail(&sb.log(), 20)
+    );
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(10));
+    let sc = read_sidecar(&sidecars[0]);
+    assert_eq!(sc.status, "declined", "{:?}", sc.consent);
+    let names: Vec<&str> = sc.legs.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["out"], "only what the caller heard is kept");
+    for leg in &sc.legs {
+        flac_test(&sidecars[0].parent().unwrap().join(&leg.file));
+    }
+    assert!(
+        legrec::spool::layout::markers(&sb.recordings()).is_empty(),
+        "the recording was finalized"
+    );
+    let (ok, text) = legrec_verify(&sb.recordings());
+    assert!(ok, "{text}");
+    sb.api("hupall");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(sb.api("status").contains("UP"), "FreeSWITCH died at hangup");
 }

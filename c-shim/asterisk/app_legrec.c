@@ -3,9 +3,10 @@
  * recording notice, switched on per queue from the dialplan.
  *
  * The module: load, unload, reload, and the dialplan applications.  Audio
- * hooks live in legrec_hook.c, CLI in legrec_cli.c, AMI in legrec_ami.c,
- * config in legrec_conf.c; every decision is made by the Rust core behind
- * include/legrec.h.
+ * hooks live in legrec_hook.c, CLI in legrec_cli.c, AMI actions in
+ * legrec_ami.c, AMI events in legrec_events.c, config in legrec_conf.c
+ * (the files' call graph: legrec_ast.h); every decision is made by the
+ * Rust core behind include/legrec.h.
  */
 
 /*** MODULEINFO

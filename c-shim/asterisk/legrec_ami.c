@@ -1,40 +1,12 @@
 /*
- * legrec_ami.c -- AMI: actions LegRecordStop, LegRecordMask and
- * LegRecordPause; events LegRecordStart and LegRecordStop.  Documented in
+ * legrec_ami.c -- AMI actions LegRecordStop, LegRecordMask and
+ * LegRecordPause (the events are raised by legrec_events.c).  Documented in
  * legrec-en_US.xml.
  */
 #include "legrec_ast.h"
 
 #include "asterisk/manager.h"
 #include "asterisk/utils.h"
-
-void legrec_ami_start_event(struct ast_channel *chan, struct legrec_chan *lc)
-{
-	char files[2048] = "";
-
-	legrec_recording_files(lc->rec, files, sizeof(files));
-	manager_event(EVENT_FLAG_CALL, "LegRecordStart",
-		"Channel: %s\r\nUniqueid: %s\r\nId: %s\r\nPolicy: %s\r\nFiles: %s\r\n",
-		ast_channel_name(chan), ast_channel_uniqueid(chan), lc->id, lc->policy, files);
-}
-
-void legrec_ami_consent_event(struct ast_channel *chan, struct legrec_chan *lc, const char *decision)
-{
-	manager_event(EVENT_FLAG_CALL, "LegRecordConsent", "Channel: %s\r\nId: %s\r\nPolicy: %s\r\nDecision: %s\r\n",
-		ast_channel_name(chan), lc->id, lc->policy, decision);
-}
-
-/* From a core worker thread, once the files are final. */
-void legrec_on_finished(void *userdata, const legrec_finished *f)
-{
-	static const char *status[] = { "RECORDING", "COMPLETE", "FAILED", "DECLINED", "DISCARDED" };
-
-	(void)userdata;
-	manager_event(EVENT_FLAG_CALL, "LegRecordStop",
-		"Channel: %s\r\nId: %s\r\nPolicy: %s\r\nStatus: %s\r\nReason: %s\r\nSeconds: %.2f\r\nFiles: %s\r\n",
-		f->channel, f->id, f->policy, f->status <= LEGREC_STATUS_DISCARDED ? status[f->status] : "UNKNOWN",
-		f->reason, f->seconds, f->files);
-}
 
 static int control_action(struct mansession *s, const struct message *m, const char *on, const char *off)
 {

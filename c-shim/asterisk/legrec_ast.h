@@ -3,12 +3,30 @@
  *
  * The shim does PBX work only (audiohooks, datastores, dialplan, CLI, AMI,
  * config, logging); every decision is the core's (include/legrec.h).
+ *
+ * Which file calls (or hands the core) functions of which; each calls only
+ * files further down, so nothing calls back up (tests/shim_layers.rs keeps
+ * this list true):
+ *
+ *   app_legrec.c      -> legrec_cli.c, legrec_ami.c, legrec_control.c, legrec_hook.c,
+ *                        legrec_events.c, legrec_conf.c, legrec_log.c
+ *   legrec_cli.c      -> legrec_control.c
+ *   legrec_ami.c      -> legrec_control.c
+ *   legrec_control.c  -> legrec_hook.c
+ *   legrec_hook.c     -> legrec_events.c
+ *   legrec_events.c   -> (none)
+ *   legrec_conf.c     -> (none)
+ *   legrec_log.c      -> (none)
+ *
+ * The core itself (legrec_the_core, owned by app_legrec.c) is read by
+ * legrec_hook.c and legrec_cli.c under legrec_core_lock.
  */
 #ifndef LEGREC_AST_H
 #define LEGREC_AST_H
 
 #include "asterisk.h"
 
+#include "asterisk/astobj2.h"
 #include "asterisk/audiohook.h"
 #include "asterisk/channel.h"
 #include "asterisk/lock.h"
@@ -20,7 +38,9 @@ extern legrec_core *legrec_the_core;
 extern ast_rwlock_t legrec_core_lock;
 
 /* What one recorded channel carries, in a datastore so it follows the
- * channel and is freed with it. */
+ * channel.  An ao2 object: the datastore holds a reference, and so does
+ * every thread using it (legrec_chan_find), so a stop or hangup on another
+ * thread cannot free it under a CLI, AMI or bridge thread. */
 struct legrec_chan {
   /* First: the audiohook callback finds us from its pointer. */
   struct ast_audiohook hook;
@@ -32,11 +52,16 @@ struct legrec_chan {
   int notice_to_peer;
   /* The policy mixes a warning beep into both directions. */
   int beep;
+  /* What the last reference must undo. */
+  int hook_ready;
+  int module_ref;
 };
 
 /* legrec_hook.c: start/stop recording a channel. */
 int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_played_before,
                       const char **status);
+/* The channel's recording, or NULL; the caller owns a reference and gives
+ * it back with ao2_ref(lc, -1). */
 struct legrec_chan *legrec_chan_find(struct ast_channel *chan);
 int legrec_chan_stop(struct ast_channel *chan);
 /* Stop every recording on every channel (unload). */
@@ -55,6 +80,9 @@ int legrec_cli_register(void);
 void legrec_cli_unregister(void);
 int legrec_ami_register(void);
 void legrec_ami_unregister(void);
+
+/* legrec_events.c: the AMI events LegRecordStart, LegRecordConsent and
+ * (from a core worker, as the host's finished callback) LegRecordStop. */
 void legrec_ami_start_event(struct ast_channel *chan, struct legrec_chan *lc);
 void legrec_ami_consent_event(struct ast_channel *chan, struct legrec_chan *lc, const char *decision);
 void legrec_on_finished(void *userdata, const legrec_finished *f);

@@ -10,6 +10,7 @@
 int legrec_control(struct ast_channel *chan, const char *what, const char *by)
 {
 	struct legrec_chan *lc;
+	int res = LEGREC_ERR_INVALID_PARAMETER;
 
 	if (!strcmp(what, "stop")) {
 		return legrec_chan_stop(chan) ? -1 : LEGREC_OK;
@@ -18,16 +19,19 @@ int legrec_control(struct ast_channel *chan, const char *what, const char *by)
 	if (!lc) {
 		return -1;
 	}
+	/* A stop on another thread meanwhile leaves our reference valid; the
+	 * core then answers LEGREC_ERR_STOPPED. */
 	if (!strcmp(what, "mask")) {
-		return legrec_recording_mask(lc->rec, true, by);
+		res = legrec_recording_mask(lc->rec, true, by);
 	} else if (!strcmp(what, "unmask")) {
-		return legrec_recording_mask(lc->rec, false, by);
+		res = legrec_recording_mask(lc->rec, false, by);
 	} else if (!strcmp(what, "pause")) {
-		return legrec_recording_pause(lc->rec, true, by);
+		res = legrec_recording_pause(lc->rec, true, by);
 	} else if (!strcmp(what, "resume")) {
-		return legrec_recording_pause(lc->rec, false, by);
+		res = legrec_recording_pause(lc->rec, false, by);
 	}
-	return LEGREC_ERR_INVALID_PARAMETER;
+	ao2_ref(lc, -1);
+	return res;
 }
 
 int legrec_control_by_name(const char *name, const char *what, const char *by)

@@ -52,17 +52,27 @@ static int on_frame(struct ast_audiohook *hook, struct ast_channel *chan, struct
 	return mixed ? 0 : -1;
 }
 
-static void chan_destroy(void *data)
+/* The last reference is gone: the datastore's (hangup or stop) and every
+ * CLI, AMI or bridge thread's that was using it. */
+static void chan_free(void *obj)
 {
-	struct legrec_chan *lc = data;
+	struct legrec_chan *lc = obj;
 
 	/* By now the hook is off the channel (hangup detached it, or stop
 	 * removed it).  Freeing the handle stops the recording if needed; a
 	 * worker finalizes the files. */
-	ast_audiohook_destroy(&lc->hook);
+	if (lc->hook_ready) {
+		ast_audiohook_destroy(&lc->hook);
+	}
 	legrec_recording_free(lc->rec);
-	ast_free(lc);
-	ast_module_unref(AST_MODULE_SELF);
+	if (lc->module_ref) {
+		ast_module_unref(AST_MODULE_SELF);
+	}
+}
+
+static void chan_destroy(void *data)
+{
+	ao2_ref(data, -1);
 }
 
 static const struct ast_datastore_info legrec_datastore = {
@@ -78,7 +88,9 @@ struct legrec_chan *legrec_chan_find(struct ast_channel *chan)
 	ast_channel_lock(chan);
 	ds = ast_channel_datastore_find(chan, &legrec_datastore, NULL);
 	if (ds) {
-		lc = ds->data;
+		/* Taken under the channel lock, the lock a stop removes the
+		 * datastore under: what we hand out outlives that stop. */
+		lc = ao2_bump(ds->data);
 	}
 	ast_channel_unlock(chan);
 	return lc;
@@ -95,6 +107,7 @@ static int notify_peer(struct ast_bridge_channel *bridge_channel, void *hook_pvt
 	(void)hook_pvt;
 	lc = legrec_chan_find(bridge_channel->chan);
 	if (!lc || !lc->notice_to_peer) {
+		ao2_cleanup(lc);
 		return -1;
 	}
 	ast_bridge_lock(bridge_channel->bridge);
@@ -110,6 +123,7 @@ static int notify_peer(struct ast_bridge_channel *bridge_channel, void *hook_pvt
 		done = 1;
 	}
 	ast_bridge_unlock(bridge_channel->bridge);
+	ao2_ref(lc, -1);
 	return done ? -1 : 0;
 }
 
@@ -249,7 +263,8 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 	legrec_result r;
 
 	*status = "FAILED";
-	if (legrec_chan_find(chan)) {
+	if ((lc = legrec_chan_find(chan))) {
+		ao2_ref(lc, -1);
 		ast_log(LOG_WARNING, "%s: already recorded by LegRecord; ignoring\n", ast_channel_name(chan));
 		*status = "RECORDING";
 		return 0;
@@ -272,26 +287,34 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 		return -1;
 	}
 
-	lc = ast_calloc(1, sizeof(*lc));
-	ds = ast_datastore_alloc(&legrec_datastore, NULL);
-	if (!lc || !ds || ast_audiohook_init(&lc->hook, AST_AUDIOHOOK_TYPE_MANIPULATE, LEGREC_SOURCE,
-			AST_AUDIOHOOK_MANIPULATE_ALL_RATES)) {
+	/* One reference for the datastore, one for us while we play the notice
+	 * and run the consent window: a stop from the CLI or AMI meanwhile
+	 * frees neither under us. */
+	lc = ao2_alloc_options(sizeof(*lc), chan_free, AO2_ALLOC_OPT_LOCK_NOLOCK);
+	if (!lc) {
 		legrec_recording_free(rec);
-		ast_free(lc);
+		return -1;
+	}
+	lc->rec = rec;
+	ds = ast_datastore_alloc(&legrec_datastore, NULL);
+	if (!ds || ast_audiohook_init(&lc->hook, AST_AUDIOHOOK_TYPE_MANIPULATE, LEGREC_SOURCE,
+			AST_AUDIOHOOK_MANIPULATE_ALL_RATES)) {
+		ao2_ref(lc, -1);
 		if (ds) {
 			ast_datastore_free(ds);
 		}
 		return -1;
 	}
-	lc->rec = rec;
+	lc->hook_ready = 1;
 	lc->hook.manipulate_callback = on_frame;
 	legrec_recording_id(rec, lc->id, sizeof(lc->id));
 	ast_copy_string(lc->policy, policy, sizeof(lc->policy));
 	legrec_recording_plan(rec, &plan);
 	ast_copy_string(lc->notice, plan.notice, sizeof(lc->notice));
 	lc->beep = plan.beep_interval > 0;
-	ds->data = lc;
+	ds->data = ao2_bump(lc);
 	ast_module_ref(AST_MODULE_SELF);
+	lc->module_ref = 1;
 
 	ast_channel_lock(chan);
 	ast_channel_datastore_add(chan, ds);
@@ -300,6 +323,7 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 		ast_log(LOG_WARNING, "%s: cannot attach the recording audiohook (channel hung up?)\n",
 			ast_channel_name(chan));
 		legrec_recording_stop(rec);
+		ao2_ref(lc, -1);
 		return -1;
 	}
 	pbx_builtin_setvar_helper(chan, "LEGREC_ID", lc->id);
@@ -329,6 +353,7 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 			legrec_chan_stop(chan);
 		}
 	}
+	ao2_ref(lc, -1);
 	return 0;
 }
 

@@ -4,6 +4,20 @@
  * The shim does FreeSWITCH work only (media bugs, dialplan applications,
  * the API command, events, XML config, logging); every decision is the
  * core's (include/legrec.h).
+ *
+ * Which file calls (or hands the core) functions of which; each calls only
+ * files further down, so nothing calls back up (tests/shim_layers.rs keeps
+ * this list true):
+ *
+ *   mod_legrec.c        -> legrec_fs_media.c, legrec_fs_events.c, legrec_fs_live.c,
+ *                          legrec_fs_config.c
+ *   legrec_fs_media.c   -> legrec_fs_events.c, legrec_fs_live.c
+ *   legrec_fs_events.c  -> (none)
+ *   legrec_fs_live.c    -> (none)
+ *   legrec_fs_config.c  -> (none)
+ *
+ * The core itself (legrec_fs_core, owned by mod_legrec.c) is read by
+ * legrec_fs_media.c under legrec_fs_core_lock.
  */
 #ifndef LEGREC_FS_H
 #define LEGREC_FS_H
@@ -17,6 +31,8 @@ extern legrec_core *legrec_fs_core;
 extern switch_thread_rwlock_t *legrec_fs_core_lock;
 
 #define LEGREC_PRIVATE "legrec"
+/* The media bug's function name, as `uuid_debug_media` shows it. */
+#define LEGREC_BUG_FUNCTION "legrec"
 
 /* What one recorded session carries (channel private data, from the
  * session's pool). */
@@ -29,6 +45,8 @@ struct legrec_fs_chan {
 	int notice_to_peer;
 	int beep;
 	uint32_t read_rate, write_rate;
+	/* The session's uuid, in the list of live recordings while the bug is on. */
+	char uuid[SWITCH_UUID_FORMATTED_LENGTH + 1];
 };
 
 /* legrec_fs_media.c */
@@ -41,13 +59,27 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 switch_status_t legrec_fs_control(switch_core_session_t *session, const char *what, const char *by, const char **err);
 void legrec_fs_on_bridge(switch_event_t *event);
 
+/* legrec_fs_live.c: the uuids of the sessions with a legrec media bug. */
+switch_status_t legrec_fs_live_init(switch_memory_pool_t *pool);
+void legrec_fs_live_add(const char *uuid);
+void legrec_fs_live_remove(const char *uuid);
+/* Unload: take every legrec media bug off its session; returns how many. */
+int legrec_fs_live_remove_bugs(void);
+void legrec_fs_live_destroy(void);
+
 /* legrec_fs_config.c: legrec.conf.xml into the core's key/value form. */
 legrec_config *legrec_fs_read_config(void);
 
 /* mod_legrec.c */
 void legrec_fs_on_log(void *userdata, const legrec_log_record *r);
-void legrec_fs_on_finished(void *userdata, const legrec_finished *f);
+
+/* legrec_fs_events.c: the CUSTOM legrec:: events.  reserve logs and
+ * undoes what it did when a subclass cannot be had. */
+switch_status_t legrec_fs_events_reserve(void);
+void legrec_fs_events_free(void);
 void legrec_fs_fire(const char *subclass, switch_core_session_t *session, struct legrec_fs_chan *lc,
 	const char *status, const char *files);
+/* From a core worker, as the host's finished callback: legrec::stop. */
+void legrec_fs_on_finished(void *userdata, const legrec_finished *f);
 
 #endif

@@ -50,11 +50,12 @@ static switch_bool_t on_bug(switch_media_bug_t *bug, void *user_data, switch_abc
 		}
 		break;
 	case SWITCH_ABC_TYPE_CLOSE:
-		/* Hangup or stop: the handle goes; a core worker finalizes the
-		 * files and raises legrec::stop. */
+		/* Hangup, stop or unload: the handle goes; a core worker
+		 * finalizes the files and raises legrec::stop. */
 		legrec_recording_free(lc->rec);
 		lc->rec = NULL;
 		lc->bug = NULL;
+		legrec_fs_live_remove(lc->uuid);
 		break;
 	default:
 		break;
@@ -201,9 +202,13 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	switch_core_session_get_write_impl(session, &impl);
 	lc->write_rate = impl.actual_samples_per_second ? impl.actual_samples_per_second : lc->read_rate;
 
-	if (switch_core_media_bug_add(session, "legrec", policy, on_bug, lc, 0,
+	/* Listed before the bug goes on: a hangup may close it at once. */
+	switch_copy_string(lc->uuid, switch_core_session_get_uuid(session), sizeof(lc->uuid));
+	legrec_fs_live_add(lc->uuid);
+	if (switch_core_media_bug_add(session, LEGREC_BUG_FUNCTION, policy, on_bug, lc, 0,
 			SMBF_READ_REPLACE | SMBF_WRITE_REPLACE | SMBF_NO_PAUSE, &lc->bug) != SWITCH_STATUS_SUCCESS) {
 		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_ERROR, "cannot add the legrec media bug\n");
+		legrec_fs_live_remove(lc->uuid);
 		legrec_recording_free(rec);
 		return SWITCH_STATUS_FALSE;
 	}

@@ -3,8 +3,9 @@
  * recording notice and consent, on the same Rust core as app_legrec.
  *
  * The module: load, shutdown, the dialplan applications, the `legrec` API
- * command, events and the log bridge.  Media bugs live in
- * legrec_fs_media.c, the XML config in legrec_fs_config.c.
+ * command and the log bridge.  Media bugs live in legrec_fs_media.c, events
+ * in legrec_fs_events.c, the XML config in legrec_fs_config.c (the files'
+ * call graph: legrec_fs.h).
  */
 #include "legrec_fs.h"
 
@@ -44,46 +45,6 @@ void legrec_fs_on_log(void *userdata, const legrec_log_record *r)
 	/* With the session's uuid, so `uuid`-filtered logs show it. */
 	switch_log_printf(SWITCH_CHANNEL_ID_LOG, r->file, "legrec", (int) r->line, r->uniqueid, level, "%s%s%s\n", chan,
 		sep, r->message);
-}
-
-/* ---------------------------------------------------------------- events */
-
-void legrec_fs_fire(const char *subclass, switch_core_session_t *session, struct legrec_fs_chan *lc,
-	const char *status, const char *files)
-{
-	switch_event_t *event;
-
-	if (switch_event_create_subclass(&event, SWITCH_EVENT_CUSTOM, subclass) != SWITCH_STATUS_SUCCESS) {
-		return;
-	}
-	if (session) {
-		switch_channel_event_set_data(switch_core_session_get_channel(session), event);
-	}
-	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Id", lc->id);
-	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Policy", lc->policy);
-	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Status", status);
-	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Files", files);
-	switch_event_fire(&event);
-}
-
-/* From a core worker thread, once the files are final. */
-void legrec_fs_on_finished(void *userdata, const legrec_finished *f)
-{
-	static const char *status[] = { "RECORDING", "COMPLETE", "FAILED", "DECLINED", "DISCARDED" };
-	switch_event_t *event;
-
-	if (switch_event_create_subclass(&event, SWITCH_EVENT_CUSTOM, "legrec::stop") != SWITCH_STATUS_SUCCESS) {
-		return;
-	}
-	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Id", f->id);
-	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Policy", f->policy);
-	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Channel", f->channel);
-	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Status",
-		f->status <= LEGREC_STATUS_DISCARDED ? status[f->status] : "UNKNOWN");
-	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Reason", f->reason);
-	switch_event_add_header(event, SWITCH_STACK_BOTTOM, "Legrec-Seconds", "%.2f", f->seconds);
-	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Files", f->files);
-	switch_event_fire(&event);
 }
 
 static void on_bridge_event(switch_event_t *event)
@@ -231,18 +192,29 @@ SWITCH_MODULE_LOAD_FUNCTION(mod_legrec_load)
 	if (!(config = legrec_fs_read_config())) {
 		return SWITCH_STATUS_FALSE;
 	}
+	if (legrec_fs_live_init(pool) != SWITCH_STATUS_SUCCESS) {
+		legrec_config_free(config);
+		switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR, "legrec: out of memory; mod_legrec not loaded\n");
+		return SWITCH_STATUS_FALSE;
+	}
 	switch_thread_rwlock_create(&legrec_fs_core_lock, pool);
 	r = legrec_core_new(config, &host, &legrec_fs_core, err, sizeof(err));
 	legrec_config_free(config);
 	if (r != LEGREC_OK) {
 		switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR, "legrec.conf %s; mod_legrec not loaded\n", err);
+		legrec_fs_live_destroy();
 		return SWITCH_STATUS_FALSE;
 	}
-	switch_event_reserve_subclass("legrec::start");
-	switch_event_reserve_subclass("legrec::stop");
-	switch_event_reserve_subclass("legrec::consent");
-	switch_event_bind_removable(modname, SWITCH_EVENT_CHANNEL_BRIDGE, SWITCH_EVENT_SUBCLASS_ANY, on_bridge_event,
-		NULL, &bridge_node);
+	if (legrec_fs_events_reserve() != SWITCH_STATUS_SUCCESS) {
+		goto fail;
+	}
+	if (switch_event_bind_removable(modname, SWITCH_EVENT_CHANNEL_BRIDGE, SWITCH_EVENT_SUBCLASS_ANY, on_bridge_event,
+			NULL, &bridge_node) != SWITCH_STATUS_SUCCESS) {
+		switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR,
+			"legrec: cannot bind to CHANNEL_BRIDGE events (notice_to = both needs them); mod_legrec not loaded\n");
+		legrec_fs_events_free();
+		goto fail;
+	}
 
 	*module_interface = switch_loadable_module_create_module_interface(pool, modname);
 	SWITCH_ADD_APP(app, "legrec", "Record the call to per-leg FLAC under a legrec policy",
@@ -260,38 +232,30 @@ SWITCH_MODULE_LOAD_FUNCTION(mod_legrec_load)
 	switch_console_set_complete("add legrec policies");
 	switch_console_set_complete("add legrec reload");
 	return SWITCH_STATUS_SUCCESS;
-}
 
-/* Before the code goes away, take every legrec media bug off its session
- * (the bug's CLOSE frees the handle; the core finalizes below). */
-static void remove_all_bugs(void)
-{
-	switch_console_callback_match_t *uuids = switch_core_session_findall_matching_var("legrec_status", "RECORDING");
-	switch_console_callback_match_node_t *n;
-
-	if (!uuids) {
-		return;
-	}
-	for (n = uuids->head; n; n = n->next) {
-		switch_core_session_t *session = switch_core_session_locate(n->val);
-
-		if (session) {
-			switch_core_media_bug_remove_all_function(session, "legrec");
-			switch_core_session_rwunlock(session);
-		}
-	}
-	switch_console_free_matches(&uuids);
+fail:
+	legrec_core_free(legrec_fs_core);
+	legrec_fs_core = NULL;
+	legrec_fs_live_destroy();
+	return SWITCH_STATUS_FALSE;
 }
 
 SWITCH_MODULE_SHUTDOWN_FUNCTION(mod_legrec_shutdown)
 {
 	legrec_core *core;
+	int removed;
 
-	remove_all_bugs();
+	/* Before the code goes away, every legrec media bug comes off its
+	 * session (the bug's CLOSE frees the handle; the core finalizes
+	 * below), found by the list of live recordings: legrec_status alone
+	 * misses a refusal that keeps the agent's leg. */
+	removed = legrec_fs_live_remove_bugs();
+	if (removed) {
+		switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_NOTICE, "legrec: stopped %d live recording%s on unload\n",
+			removed, removed == 1 ? "" : "s");
+	}
 	switch_event_unbind(&bridge_node);
-	switch_event_free_subclass("legrec::start");
-	switch_event_free_subclass("legrec::stop");
-	switch_event_free_subclass("legrec::consent");
+	legrec_fs_events_free();
 	switch_thread_rwlock_wrlock(legrec_fs_core_lock);
 	core = legrec_fs_core;
 	legrec_fs_core = NULL;
@@ -299,5 +263,6 @@ SWITCH_MODULE_SHUTDOWN_FUNCTION(mod_legrec_shutdown)
 	/* Stops every recording and finalizes every file; sessions still
 	 * holding a handle get LEGREC_ERR_STOPPED from then on. */
 	legrec_core_free(core);
+	legrec_fs_live_destroy();
 	return SWITCH_STATUS_SUCCESS;
 }

@@ -58,7 +58,7 @@ impl Notifier {
             return;
         };
         let p = &rec.policy;
-        if let Some(c) = notify::command(p) {
+        if let Some(c) = notify::command(p.notify()) {
             self.commands.push(command::Job {
                 command: c,
                 sidecar: sidecar.clone(),
@@ -68,7 +68,7 @@ impl Notifier {
                 timeout: Duration::from_secs(u64::from(p.on_finish_timeout)),
             });
         }
-        if let Some(url) = notify::webhook(p) {
+        if let Some(url) = notify::webhook(p.notify()) {
             let s = Arc::clone(&self.settings.read().unwrap_or_else(|e| e.into_inner()));
             let g = &s.general;
             let queued = webhook::enqueue(

@@ -259,6 +259,17 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// Its notification keys, for `policy::notify`.
+    pub fn notify(&self) -> super::notify::Asks<'_> {
+        super::notify::Asks {
+            on_finish: &self.on_finish,
+            on_finish_timeout: self.on_finish_timeout,
+            notify_url: &self.notify_url,
+            notify_secret: &self.notify_secret,
+            notify_give_up_after: self.notify_give_up_after,
+        }
+    }
+
     /// The consent prompt for this policy's mode ("" under notify).
     pub fn consent_prompt(&self) -> &str {
         match (self.consent, self.consent_prompt.is_empty()) {
@@ -490,7 +501,7 @@ fn check_policy(p: &Policy) -> Result<(), (&'static str, String)> {
             "must be a sound name of at most 255 characters without '&', '|', ',' or control characters".into(),
         ));
     }
-    super::notify::check(p)
+    super::notify::check(p.notify())
 }
 
 #[cfg(test)]
