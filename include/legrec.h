@@ -519,6 +519,64 @@ typedef void (*legrec_live_callback)(void *userdata, const legrec_live_info *inf
 legrec_result legrec_core_recordings(const legrec_core *core, legrec_live_callback callback,
                                      void *userdata);
 
+/* ------------------------------------------------------------------ names */
+
+/*
+ * The words both shims show an admin, spelled once here so that Asterisk
+ * and FreeSWITCH say the same.  Every string returned is static: never
+ * freed, valid for the life of the process.
+ */
+
+/* "RECORDING", "COMPLETE", "FAILED", "DECLINED" or "DISCARDED", as the
+ * PBX's events name a recording's status; NULL for another number. */
+const char *legrec_status_name(legrec_status status);
+
+/* What the dialplan learns of a start (Asterisk's LEGREC_STATUS,
+ * FreeSWITCH's legrec_status). */
+typedef enum legrec_start {
+  /* Recording. */
+  LEGREC_START_RECORDING = 0,
+  /* The party refused in the consent window. */
+  LEGREC_START_DECLINED = 1,
+  /* never_record lists a party: nothing is written. */
+  LEGREC_START_EXEMPT = 2,
+  /* Could not start; the console says why.  Never fails the call. */
+  LEGREC_START_FAILED = 3,
+} legrec_start;
+
+/* "RECORDING", "DECLINED", "EXEMPT" or "FAILED"; NULL for another number. */
+const char *legrec_start_name(legrec_start start);
+
+/* What an admin can do to a live recording, from the dialplan, the CLI,
+ * AMI or the API. */
+typedef enum legrec_action {
+  LEGREC_ACTION_STOP = 0,
+  LEGREC_ACTION_MASK = 1,
+  LEGREC_ACTION_UNMASK = 2,
+  LEGREC_ACTION_PAUSE = 3,
+  LEGREC_ACTION_RESUME = 4,
+} legrec_action;
+
+/*
+ * The action an admin typed: "stop", "mask", "unmask", "pause" or
+ * "resume".  Errors: LEGREC_ERR_NULL_PARAMETER, LEGREC_ERR_INVALID_PARAMETER
+ * (another word; `*out` is left alone).
+ */
+legrec_result legrec_action_parse(const char *name, legrec_action *out);
+
+/* The word for `action`; NULL for another number. */
+const char *legrec_action_name(legrec_action action);
+
+/*
+ * Do `action` to the recording; `by` as for legrec_recording_mask().
+ * LEGREC_ACTION_STOP stops the recording (legrec_recording_stop()); the
+ * shim then takes its media hook off.  Errors: those of
+ * legrec_recording_mask(), _pause() and _stop(); LEGREC_ERR_INVALID_PARAMETER
+ * for another number.
+ */
+legrec_result legrec_recording_act(legrec_recording *recording, legrec_action action,
+                                   const char *by);
+
 #ifdef __cplusplus
 }
 #endif

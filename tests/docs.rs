@@ -63,9 +63,34 @@ fn names(xml: &str, tag: &str) -> BTreeSet<String> {
 fn the_xml_documents_every_status_the_shim_sets() {
     let xml = read("c-shim/asterisk/legrec-en_US.xml");
     let c = shim_sources();
-    let mut set = quoted_after(&c, "*status =");
-    set.extend(quoted_after(&c, "\"LEGREC_STATUS\","));
-    set.extend(quoted_after(&c, "const char *status ="));
+    // The shim names each status by the header's legrec_start; the words
+    // are the core's (legrec_start_name).
+    let set: BTreeSet<String> = c
+        .match_indices("LEGREC_START_")
+        .map(|(i, _)| {
+            let rest = &c[i + "LEGREC_START_".len()..];
+            let end = rest
+                .find(|ch: char| !(ch.is_ascii_uppercase() || ch == '_'))
+                .unwrap_or(rest.len());
+            let word = &rest[..end];
+            let value = match word {
+                "RECORDING" => legrec::ffi::bindings::LEGREC_START_RECORDING,
+                "DECLINED" => legrec::ffi::bindings::LEGREC_START_DECLINED,
+                "EXEMPT" => legrec::ffi::bindings::LEGREC_START_EXEMPT,
+                "FAILED" => legrec::ffi::bindings::LEGREC_START_FAILED,
+                other => panic!("LEGREC_START_{other} is not in the header"),
+            };
+            let name = legrec::ffi::legrec_start_name(value);
+            // SAFETY: a static NUL-terminated string (header, "names").
+            unsafe { std::ffi::CStr::from_ptr(name) }
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert!(
+        !c.contains("\"RECORDING\"") && !c.contains("\"DECLINED\""),
+        "a status spelled in the shim instead of legrec_start_name()"
+    );
     let var = element(&xml, "variable", "LEGREC_STATUS").expect("LEGREC_STATUS documented");
     let documented = names(var, "value");
     assert_eq!(

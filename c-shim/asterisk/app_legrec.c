@@ -52,7 +52,7 @@ static int record_exec(struct ast_channel *chan, const char *data)
 {
 	char *parse;
 	struct ast_flags flags = { 0 };
-	const char *status = "FAILED";
+	legrec_start status = LEGREC_START_FAILED;
 	AST_DECLARE_APP_ARGS(args,
 		AST_APP_ARG(policy);
 		AST_APP_ARG(options);
@@ -62,24 +62,25 @@ static int record_exec(struct ast_channel *chan, const char *data)
 	AST_STANDARD_APP_ARGS(args, parse);
 	if (ast_strlen_zero(args.policy)) {
 		ast_log(LOG_WARNING, "LegRecord requires a policy name: LegRecord(policy[,options])\n");
-		pbx_builtin_setvar_helper(chan, "LEGREC_STATUS", "FAILED");
+		pbx_builtin_setvar_helper(chan, "LEGREC_STATUS", legrec_start_name(LEGREC_START_FAILED));
 		return 0;
 	}
 	if (!ast_strlen_zero(args.options)) {
 		ast_app_parse_options(record_opts, &flags, NULL, args.options);
 	}
 	legrec_chan_start(chan, args.policy, ast_test_flag(&flags, OPT_NO_NOTICE) != 0, &status);
-	pbx_builtin_setvar_helper(chan, "LEGREC_STATUS", status);
+	pbx_builtin_setvar_helper(chan, "LEGREC_STATUS", legrec_start_name(status));
 	/* A failed recording never fails the call. */
 	return ast_check_hangup_locked(chan) ? -1 : 0;
 }
 
-static int control_exec(struct ast_channel *chan, const char *what)
+static int control_exec(struct ast_channel *chan, legrec_action what)
 {
 	int res = legrec_control(chan, what, "dialplan");
 
 	if (res != LEGREC_OK) {
-		ast_log(LOG_WARNING, "%s: legrec %s: %s\n", ast_channel_name(chan), what, legrec_control_message(res));
+		ast_log(LOG_WARNING, "%s: legrec %s: %s\n", ast_channel_name(chan), legrec_action_name(what),
+			legrec_control_message(res));
 	}
 	return 0;
 }
@@ -87,31 +88,31 @@ static int control_exec(struct ast_channel *chan, const char *what)
 static int stop_exec(struct ast_channel *chan, const char *data)
 {
 	(void)data;
-	return control_exec(chan, "stop");
+	return control_exec(chan, LEGREC_ACTION_STOP);
 }
 
 static int mask_exec(struct ast_channel *chan, const char *data)
 {
 	(void)data;
-	return control_exec(chan, "mask");
+	return control_exec(chan, LEGREC_ACTION_MASK);
 }
 
 static int unmask_exec(struct ast_channel *chan, const char *data)
 {
 	(void)data;
-	return control_exec(chan, "unmask");
+	return control_exec(chan, LEGREC_ACTION_UNMASK);
 }
 
 static int pause_exec(struct ast_channel *chan, const char *data)
 {
 	(void)data;
-	return control_exec(chan, "pause");
+	return control_exec(chan, LEGREC_ACTION_PAUSE);
 }
 
 static int resume_exec(struct ast_channel *chan, const char *data)
 {
 	(void)data;
-	return control_exec(chan, "resume");
+	return control_exec(chan, LEGREC_ACTION_RESUME);
 }
 
 static int start_core(void)

@@ -8,18 +8,19 @@
 #include "asterisk/manager.h"
 #include "asterisk/utils.h"
 
-static int control_action(struct mansession *s, const struct message *m, const char *on, const char *off)
+/* `off` is the action for `State: off`, or `on` when there is none. */
+static int control_action(struct mansession *s, const struct message *m, legrec_action on, legrec_action off)
 {
 	const char *name = astman_get_header(m, "Channel");
 	const char *state = astman_get_header(m, "State");
-	const char *what = on;
+	legrec_action what = on;
 	int res;
 
 	if (ast_strlen_zero(name)) {
 		astman_send_error(s, m, "Channel is required");
 		return AMI_SUCCESS;
 	}
-	if (off && !ast_strlen_zero(state) && ast_false(state)) {
+	if (!ast_strlen_zero(state) && ast_false(state)) {
 		what = off;
 	}
 	res = legrec_control_by_name(name, what, "ami");
@@ -27,23 +28,23 @@ static int control_action(struct mansession *s, const struct message *m, const c
 		astman_send_error(s, m, (char *) legrec_control_message(res));
 		return AMI_SUCCESS;
 	}
-	astman_send_ack(s, m, (char *) what);
+	astman_send_ack(s, m, (char *) legrec_action_name(what));
 	return AMI_SUCCESS;
 }
 
 static int action_stop(struct mansession *s, const struct message *m)
 {
-	return control_action(s, m, "stop", NULL);
+	return control_action(s, m, LEGREC_ACTION_STOP, LEGREC_ACTION_STOP);
 }
 
 static int action_mask(struct mansession *s, const struct message *m)
 {
-	return control_action(s, m, "mask", "unmask");
+	return control_action(s, m, LEGREC_ACTION_MASK, LEGREC_ACTION_UNMASK);
 }
 
 static int action_pause(struct mansession *s, const struct message *m)
 {
-	return control_action(s, m, "pause", "resume");
+	return control_action(s, m, LEGREC_ACTION_PAUSE, LEGREC_ACTION_RESUME);
 }
 
 int legrec_ami_register(void)

@@ -59,7 +59,7 @@ struct legrec_chan {
 
 /* legrec_hook.c: start/stop recording a channel. */
 int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_played_before,
-                      const char **status);
+                      legrec_start *status);
 /* The channel's recording, or NULL; the caller owns a reference and gives
  * it back with ao2_ref(lc, -1). */
 struct legrec_chan *legrec_chan_find(struct ast_channel *chan);
@@ -68,11 +68,10 @@ int legrec_chan_stop(struct ast_channel *chan);
 int legrec_stop_all_channels(void);
 
 /* legrec_control.c: mask/pause/stop by channel name, shared by the
- * dialplan, CLI and AMI.  `what`: "mask", "unmask", "pause", "resume",
- * "stop".  Returns a legrec_result, or -1 when the channel has no
- * recording. */
-int legrec_control(struct ast_channel *chan, const char *what, const char *by);
-int legrec_control_by_name(const char *name, const char *what, const char *by);
+ * dialplan, CLI and AMI (the words are the header's legrec_action).
+ * Returns a legrec_result, or -1 when the channel has no recording. */
+int legrec_control(struct ast_channel *chan, legrec_action action, const char *by);
+int legrec_control_by_name(const char *name, legrec_action action, const char *by);
 const char *legrec_control_message(int result);
 
 /* legrec_cli.c and legrec_ami.c */

@@ -89,6 +89,7 @@ static char *show_policies(struct ast_cli_entry *e, int cmd, struct ast_cli_args
 
 static char *control(struct ast_cli_entry *e, int cmd, struct ast_cli_args *a)
 {
+	legrec_action action;
 	int res;
 
 	switch (cmd) {
@@ -106,7 +107,11 @@ static char *control(struct ast_cli_entry *e, int cmd, struct ast_cli_args *a)
 	if (a->argc != 3) {
 		return CLI_SHOWUSAGE;
 	}
-	res = legrec_control_by_name(a->argv[2], a->argv[1], "cli");
+	/* The CLI matched the word against the command above. */
+	if (legrec_action_parse(a->argv[1], &action) != LEGREC_OK) {
+		return CLI_SHOWUSAGE;
+	}
+	res = legrec_control_by_name(a->argv[2], action, "cli");
 	if (res != LEGREC_OK) {
 		ast_cli(a->fd, "legrec %s %s: %s\n", a->argv[1], a->argv[2], legrec_control_message(res));
 		return CLI_FAILURE;

@@ -7,12 +7,12 @@
 
 #include "asterisk/channel.h"
 
-int legrec_control(struct ast_channel *chan, const char *what, const char *by)
+int legrec_control(struct ast_channel *chan, legrec_action action, const char *by)
 {
 	struct legrec_chan *lc;
-	int res = LEGREC_ERR_INVALID_PARAMETER;
+	int res;
 
-	if (!strcmp(what, "stop")) {
+	if (action == LEGREC_ACTION_STOP) {
 		return legrec_chan_stop(chan) ? -1 : LEGREC_OK;
 	}
 	lc = legrec_chan_find(chan);
@@ -21,20 +21,12 @@ int legrec_control(struct ast_channel *chan, const char *what, const char *by)
 	}
 	/* A stop on another thread meanwhile leaves our reference valid; the
 	 * core then answers LEGREC_ERR_STOPPED. */
-	if (!strcmp(what, "mask")) {
-		res = legrec_recording_mask(lc->rec, true, by);
-	} else if (!strcmp(what, "unmask")) {
-		res = legrec_recording_mask(lc->rec, false, by);
-	} else if (!strcmp(what, "pause")) {
-		res = legrec_recording_pause(lc->rec, true, by);
-	} else if (!strcmp(what, "resume")) {
-		res = legrec_recording_pause(lc->rec, false, by);
-	}
+	res = legrec_recording_act(lc->rec, action, by);
 	ao2_ref(lc, -1);
 	return res;
 }
 
-int legrec_control_by_name(const char *name, const char *what, const char *by)
+int legrec_control_by_name(const char *name, legrec_action action, const char *by)
 {
 	struct ast_channel *chan = ast_channel_get_by_name(name);
 	int res;
@@ -42,7 +34,7 @@ int legrec_control_by_name(const char *name, const char *what, const char *by)
 	if (!chan) {
 		return -2;
 	}
-	res = legrec_control(chan, what, by);
+	res = legrec_control(chan, action, by);
 	ast_channel_unref(chan);
 	return res;
 }

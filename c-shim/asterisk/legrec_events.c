@@ -27,11 +27,11 @@ void legrec_ami_consent_event(struct ast_channel *chan, struct legrec_chan *lc, 
 /* From a core worker thread, once the files are final. */
 void legrec_on_finished(void *userdata, const legrec_finished *f)
 {
-	static const char *status[] = { "RECORDING", "COMPLETE", "FAILED", "DECLINED", "DISCARDED" };
+	const char *status = legrec_status_name(f->status);
 
 	(void)userdata;
 	manager_event(EVENT_FLAG_CALL, "LegRecordStop",
 		"Channel: %s\r\nId: %s\r\nPolicy: %s\r\nStatus: %s\r\nReason: %s\r\nSeconds: %.2f\r\nFiles: %s\r\n",
-		f->channel, f->id, f->policy, f->status <= LEGREC_STATUS_DISCARDED ? status[f->status] : "UNKNOWN",
+		f->channel, f->id, f->policy, S_OR(status, "UNKNOWN"),
 		f->reason, f->seconds, f->files);
 }

@@ -252,7 +252,7 @@ static legrec_consent_decision ask_consent(struct ast_channel *chan, struct legr
 	return decision;
 }
 
-int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_played_before, const char **status)
+int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_played_before, legrec_start *status)
 {
 	legrec_call_info ci;
 	struct call_copy copy;
@@ -262,11 +262,11 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 	legrec_plan plan;
 	legrec_result r;
 
-	*status = "FAILED";
+	*status = LEGREC_START_FAILED;
 	if ((lc = legrec_chan_find(chan))) {
 		ao2_ref(lc, -1);
 		ast_log(LOG_WARNING, "%s: already recorded by LegRecord; ignoring\n", ast_channel_name(chan));
-		*status = "RECORDING";
+		*status = LEGREC_START_RECORDING;
 		return 0;
 	}
 	copy_call(chan, &copy, &ci);
@@ -276,7 +276,7 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 	ast_rwlock_unlock(&legrec_core_lock);
 	if (r == LEGREC_ERR_EXEMPT) {
 		ast_verb(2, "%s: not recorded: policy %s never records this party\n", ast_channel_name(chan), policy);
-		*status = "EXEMPT";
+		*status = LEGREC_START_EXEMPT;
 		return 0;
 	}
 	if (r != LEGREC_OK) {
@@ -328,7 +328,7 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 	}
 	pbx_builtin_setvar_helper(chan, "LEGREC_ID", lc->id);
 	legrec_ami_start_event(chan, lc);
-	*status = "RECORDING";
+	*status = LEGREC_START_RECORDING;
 
 	/* The core's plan already weighed the `n` option and the law. */
 	if (!ast_strlen_zero(plan.notice)) {
@@ -345,8 +345,8 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 		legrec_consent_decision decision = ask_consent(chan, lc, &plan);
 
 		if (decision == LEGREC_CONSENT_DECLINED || decision == LEGREC_CONSENT_DECLINED_STOPPED) {
-			*status = "DECLINED";
-			legrec_ami_consent_event(chan, lc, "DECLINED");
+			*status = LEGREC_START_DECLINED;
+			legrec_ami_consent_event(chan, lc, legrec_start_name(LEGREC_START_DECLINED));
 		}
 		/* Nothing more is kept: take the hook off now, not at hangup. */
 		if (decision == LEGREC_CONSENT_DECLINED_STOPPED) {

@@ -56,7 +56,7 @@ struct legrec_fs_chan {
  * that need a consent keypress are refused. */
 switch_status_t legrec_fs_start(switch_core_session_t *session, const char *policy, int own_thread,
 	const char **status);
-switch_status_t legrec_fs_control(switch_core_session_t *session, const char *what, const char *by, const char **err);
+switch_status_t legrec_fs_control(switch_core_session_t *session, legrec_action what, const char *by, const char **err);
 void legrec_fs_on_bridge(switch_event_t *event);
 
 /* legrec_fs_live.c: the uuids of the sessions with a legrec media bug. */

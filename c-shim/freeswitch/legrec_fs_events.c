@@ -59,7 +59,7 @@ void legrec_fs_fire(const char *subclass, switch_core_session_t *session, struct
 /* From a core worker thread, once the files are final. */
 void legrec_fs_on_finished(void *userdata, const legrec_finished *f)
 {
-	static const char *status[] = { "RECORDING", "COMPLETE", "FAILED", "DECLINED", "DISCARDED" };
+	const char *status = legrec_status_name(f->status);
 	switch_event_t *event;
 
 	if (switch_event_create_subclass(&event, SWITCH_EVENT_CUSTOM, "legrec::stop") != SWITCH_STATUS_SUCCESS) {
@@ -69,7 +69,7 @@ void legrec_fs_on_finished(void *userdata, const legrec_finished *f)
 	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Policy", f->policy);
 	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Channel", f->channel);
 	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Status",
-		f->status <= LEGREC_STATUS_DISCARDED ? status[f->status] : "UNKNOWN");
+		status ? status : "UNKNOWN");
 	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Reason", f->reason);
 	switch_event_add_header(event, SWITCH_STACK_BOTTOM, "Legrec-Seconds", "%.2f", f->seconds);
 	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Files", f->files);

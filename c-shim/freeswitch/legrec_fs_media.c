@@ -164,10 +164,10 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	legrec_result r;
 	char pbx[64];
 
-	*status = "FAILED";
+	*status = legrec_start_name(LEGREC_START_FAILED);
 	if (switch_channel_get_private(channel, LEGREC_PRIVATE)) {
 		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING, "already recorded by legrec\n");
-		*status = "RECORDING";
+		*status = legrec_start_name(LEGREC_START_RECORDING);
 		return SWITCH_STATUS_SUCCESS;
 	}
 	fill_call(channel, &ci, pbx, sizeof(pbx));
@@ -178,7 +178,7 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	r = legrec_fs_core ? legrec_recording_start(legrec_fs_core, policy, &ci, &rec) : LEGREC_ERR_SHUTTING_DOWN;
 	switch_thread_rwlock_unlock(legrec_fs_core_lock);
 	if (r == LEGREC_ERR_EXEMPT) {
-		*status = "EXEMPT";
+		*status = legrec_start_name(LEGREC_START_EXEMPT);
 		return SWITCH_STATUS_SUCCESS;
 	}
 	if (r != LEGREC_OK) {
@@ -214,13 +214,13 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	}
 	switch_channel_set_private(channel, LEGREC_PRIVATE, lc);
 	switch_channel_set_variable(channel, "legrec_id", lc->id);
-	*status = "RECORDING";
+	*status = legrec_start_name(LEGREC_START_RECORDING);
 	switch_channel_set_variable(channel, "legrec_status", *status);
 	{
 		char files[2048] = "";
 
 		legrec_recording_files(rec, files, sizeof(files));
-		legrec_fs_fire("legrec::start", session, lc, "RECORDING", files);
+		legrec_fs_fire("legrec::start", session, lc, *status, files);
 	}
 
 	/* The core's plan already weighed the law. */
@@ -240,8 +240,8 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 		switch_channel_answer(channel);
 		decision = ask_consent(session, lc, &plan);
 		if (decision == LEGREC_CONSENT_DECLINED || decision == LEGREC_CONSENT_DECLINED_STOPPED) {
-			*status = "DECLINED";
-			legrec_fs_fire("legrec::consent", session, lc, "DECLINED", "");
+			*status = legrec_start_name(LEGREC_START_DECLINED);
+			legrec_fs_fire("legrec::consent", session, lc, *status, "");
 		}
 		/* Nothing more is kept: take the bug off now, not at hangup. */
 		if (decision == LEGREC_CONSENT_DECLINED_STOPPED && lc->rec && lc->bug) {
@@ -251,7 +251,7 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	return SWITCH_STATUS_SUCCESS;
 }
 
-switch_status_t legrec_fs_control(switch_core_session_t *session, const char *what, const char *by, const char **err)
+switch_status_t legrec_fs_control(switch_core_session_t *session, legrec_action what, const char *by, const char **err)
 {
 	switch_channel_t *channel = switch_core_session_get_channel(session);
 	struct legrec_fs_chan *lc = switch_channel_get_private(channel, LEGREC_PRIVATE);
@@ -262,20 +262,14 @@ switch_status_t legrec_fs_control(switch_core_session_t *session, const char *wh
 		*err = "the session is not being recorded by legrec";
 		return SWITCH_STATUS_FALSE;
 	}
-	if (!strcmp(what, "stop")) {
-		/* The bug's CLOSE frees the handle; the worker finalizes. */
-		legrec_recording_stop(lc->rec);
+	r = legrec_recording_act(lc->rec, what, by);
+	if (what == LEGREC_ACTION_STOP) {
+		/* Stopped already or now: the bug's CLOSE frees the handle, the
+		 * worker finalizes. */
 		if (lc->bug) {
 			switch_core_media_bug_remove(session, &lc->bug);
 		}
 		return SWITCH_STATUS_SUCCESS;
-	} else if (!strcmp(what, "mask") || !strcmp(what, "unmask")) {
-		r = legrec_recording_mask(lc->rec, !strcmp(what, "mask"), by);
-	} else if (!strcmp(what, "pause") || !strcmp(what, "resume")) {
-		r = legrec_recording_pause(lc->rec, !strcmp(what, "pause"), by);
-	} else {
-		*err = "unknown action";
-		return SWITCH_STATUS_FALSE;
 	}
 	if (r != LEGREC_OK) {
 		legrec_result_message(r, msg, sizeof(msg), NULL);

@@ -56,7 +56,7 @@ static void on_bridge_event(switch_event_t *event)
 
 SWITCH_STANDARD_APP(legrec_app)
 {
-	const char *status = "FAILED";
+	const char *status = legrec_start_name(LEGREC_START_FAILED);
 
 	if (zstr(data)) {
 		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING, "usage: legrec <policy>\n");
@@ -67,20 +67,20 @@ SWITCH_STANDARD_APP(legrec_app)
 	switch_channel_set_variable(switch_core_session_get_channel(session), "legrec_status", status);
 }
 
-static void control_app(switch_core_session_t *session, const char *what)
+static void control_app(switch_core_session_t *session, legrec_action what)
 {
 	const char *err = NULL;
 
 	if (legrec_fs_control(session, what, "dialplan", &err) != SWITCH_STATUS_SUCCESS) {
-		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING, "legrec %s: %s\n", what, err);
+		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING, "legrec %s: %s\n", legrec_action_name(what), err);
 	}
 }
 
-SWITCH_STANDARD_APP(legrec_stop_app) { control_app(session, "stop"); }
-SWITCH_STANDARD_APP(legrec_mask_app) { control_app(session, "mask"); }
-SWITCH_STANDARD_APP(legrec_unmask_app) { control_app(session, "unmask"); }
-SWITCH_STANDARD_APP(legrec_pause_app) { control_app(session, "pause"); }
-SWITCH_STANDARD_APP(legrec_resume_app) { control_app(session, "resume"); }
+SWITCH_STANDARD_APP(legrec_stop_app) { control_app(session, LEGREC_ACTION_STOP); }
+SWITCH_STANDARD_APP(legrec_mask_app) { control_app(session, LEGREC_ACTION_MASK); }
+SWITCH_STANDARD_APP(legrec_unmask_app) { control_app(session, LEGREC_ACTION_UNMASK); }
+SWITCH_STANDARD_APP(legrec_pause_app) { control_app(session, LEGREC_ACTION_PAUSE); }
+SWITCH_STANDARD_APP(legrec_resume_app) { control_app(session, LEGREC_ACTION_RESUME); }
 
 /* ------------------------------------------------------------------- API */
 
@@ -154,7 +154,7 @@ SWITCH_STANDARD_API(legrec_api)
 		switch_status_t st;
 
 		if (!strcmp(argv[0], "start")) {
-			const char *status = "FAILED";
+			const char *status = legrec_start_name(LEGREC_START_FAILED);
 
 			if (argc < 3) {
 				stream->write_function(stream, "-USAGE: %s\n", LEGREC_API_SYNTAX);
@@ -165,7 +165,14 @@ SWITCH_STANDARD_API(legrec_api)
 				stream->write_function(stream, st == SWITCH_STATUS_SUCCESS ? "+OK %s\n" : "-ERR %s\n", status);
 			}
 		} else {
-			st = legrec_fs_control(target, argv[0], "api", &err);
+			legrec_action action;
+
+			if (legrec_action_parse(argv[0], &action) != LEGREC_OK) {
+				err = "unknown action";
+				st = SWITCH_STATUS_FALSE;
+			} else {
+				st = legrec_fs_control(target, action, "api", &err);
+			}
 			stream->write_function(stream, st == SWITCH_STATUS_SUCCESS ? "+OK\n" : "-ERR %s\n", err);
 		}
 		switch_core_session_rwunlock(target);

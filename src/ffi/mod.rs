@@ -20,12 +20,14 @@ mod config;
 mod core;
 mod error;
 pub mod log;
+mod names;
 mod recording;
 mod stats;
 
 pub use self::config::*;
 pub use self::core::*;
 pub use self::error::*;
+pub use self::names::*;
 pub use self::recording::*;
 
 // Ties every prototype of include/legrec.h to the function above of the

@@ -171,7 +171,28 @@ static void misuse(legrec_core *core, const char *spool) {
   CHECK(legrec_recording_plan(rec, &plan) == LEGREC_OK && strcmp(plan.notice, "legrec-notice") == 0 &&
             plan.notice_to == LEGREC_PARTY_CALLER,
         "plan");
-  CHECK(legrec_recording_stop(rec) == LEGREC_OK, "stop");
+  /* The words both shims use. */
+  legrec_action action = LEGREC_ACTION_STOP;
+  CHECK(legrec_action_parse("mask", &action) == LEGREC_OK && action == LEGREC_ACTION_MASK,
+        "parse mask");
+  CHECK(legrec_action_parse("Mask!", &action) == LEGREC_ERR_INVALID_PARAMETER &&
+            action == LEGREC_ACTION_MASK,
+        "another word is refused, out untouched");
+  CHECK(legrec_action_parse(NULL, &action) == LEGREC_ERR_NULL_PARAMETER, "parse NULL");
+  CHECK(strcmp(legrec_action_name(LEGREC_ACTION_RESUME), "resume") == 0, "action name");
+  CHECK(legrec_action_name((legrec_action)99) == NULL, "no name for another number");
+  CHECK(strcmp(legrec_status_name(LEGREC_STATUS_DISCARDED), "DISCARDED") == 0, "status name");
+  CHECK(legrec_status_name((legrec_status)99) == NULL, "no status 99");
+  CHECK(strcmp(legrec_start_name(LEGREC_START_EXEMPT), "EXEMPT") == 0, "start name");
+  CHECK(legrec_recording_act(rec, LEGREC_ACTION_MASK, "harness") == LEGREC_OK, "act mask");
+  CHECK(legrec_recording_act(rec, LEGREC_ACTION_MASK, "harness") == LEGREC_ERR_STATE,
+        "act mask twice");
+  CHECK(legrec_recording_act(rec, LEGREC_ACTION_UNMASK, NULL) == LEGREC_OK, "act unmask");
+  CHECK(legrec_recording_act(rec, (legrec_action)42, NULL) == LEGREC_ERR_INVALID_PARAMETER,
+        "act another number");
+  CHECK(legrec_recording_act(NULL, LEGREC_ACTION_PAUSE, NULL) == LEGREC_ERR_NULL_PARAMETER,
+        "act NULL");
+  CHECK(legrec_recording_act(rec, LEGREC_ACTION_STOP, NULL) == LEGREC_OK, "stop");
   CHECK(legrec_recording_stop(rec) == LEGREC_ERR_STOPPED, "double stop");
   CHECK(legrec_recording_push(rec, LEGREC_LEG_IN, s, FRAME, 8000) == LEGREC_ERR_STOPPED,
         "push after stop");
