@@ -156,6 +156,8 @@ typedef struct legrec_finished {
   legrec_status status;
   const char *reason;
   double seconds;
+  /* The queue member who answered ("" when no queue connected anyone). */
+  const char *agent;
 } legrec_finished;
 
 /*
@@ -388,6 +390,42 @@ legrec_result legrec_recording_mask(legrec_recording *recording, bool on, const 
  * not recorded and the time is cut out; the interval is kept in the sidecar.
  */
 legrec_result legrec_recording_pause(legrec_recording *recording, bool on, const char *by);
+
+/* A party the recorded channel is bridged with.  `channel` is required
+ * (it names the party when it leaves); any other field may be NULL.
+ * Strings are copied. */
+typedef struct legrec_peer {
+  const char *channel;
+  const char *number;
+  const char *name;
+  /* The queue member and its interface, when a queue connected this party
+   * (app_queue's MEMBERNAME / MEMBERINTERFACE, mod_callcenter's agent). */
+  const char *member;
+  const char *interface;
+} legrec_peer;
+
+/*
+ * `peer` joined the recorded channel's bridge (a queue answer, a bridge, a
+ * pickup, a transfer), now: the core notes when, in recording time, for
+ * the sidecar's `peers`.  Reporting a party that is already there again
+ * changes nothing.  Errors: LEGREC_ERR_NULL_PARAMETER (`peer` or its
+ * `channel`), LEGREC_ERR_INVALID_PARAMETER (a string that is not UTF-8).
+ */
+legrec_result legrec_recording_peer_join(legrec_recording *recording, const legrec_peer *peer);
+
+/*
+ * The party `channel` left the bridge, now.
+ * Errors: LEGREC_ERR_NULL_PARAMETER, LEGREC_ERR_STATE (not there).
+ */
+legrec_result legrec_recording_peer_leave(legrec_recording *recording, const char *channel);
+
+/*
+ * Copy the agent who answered (the member of the first party a queue
+ * connected) into `buf`, "" while there is none: for the dialplan's
+ * LEGREC_AGENT / legrec_agent.  Errors: LEGREC_ERR_BUFFER_TOO_SMALL (cut
+ * to fit, NUL-terminated).
+ */
+legrec_result legrec_recording_agent(const legrec_recording *recording, char *buf, size_t len);
 
 /* Which side of the call: the recorded channel (the caller, for a queue
  * call) or the party bridged to it (the agent). */

@@ -34,6 +34,25 @@ pub struct LegFile {
     pub flac_md5: String,
 }
 
+/// A party the recorded channel was bridged with, and when: a queue
+/// answer, a plain bridge, a pickup, each side of a transfer.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Peer {
+    pub channel: String,
+    pub number: String,
+    pub name: String,
+    /// The queue member (app_queue's MEMBERNAME, mod_callcenter's agent)
+    /// when a queue connected this party.
+    pub member: Option<String>,
+    /// The member's interface (app_queue's MEMBERINTERFACE).
+    pub interface: Option<String>,
+    pub joined_at: String,
+    /// Seconds into the recording (pauses cut out), like masks and pauses.
+    pub joined: f64,
+    pub left_at: Option<String>,
+    pub left: Option<f64>,
+}
+
 /// A mask or pause interval.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Interval {
@@ -107,6 +126,12 @@ pub struct Sidecar {
     pub caller: Party,
     pub callee: String,
     pub queue: String,
+    /// The queue member who answered (the first peer a queue connected).
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// Everyone the recorded channel was bridged with, in order.
+    #[serde(default)]
+    pub peers: Vec<Peer>,
     pub started_at: String,
     pub ended_at: Option<String>,
     pub legs: Vec<LegFile>,

@@ -13,7 +13,8 @@
  *   legrec_cli.c      -> legrec_control.c
  *   legrec_ami.c      -> legrec_control.c
  *   legrec_control.c  -> legrec_hook.c
- *   legrec_hook.c     -> legrec_events.c
+ *   legrec_hook.c     -> legrec_peers.c, legrec_events.c
+ *   legrec_peers.c    -> (none)
  *   legrec_events.c   -> (none)
  *   legrec_conf.c     -> (none)
  *   legrec_log.c      -> (none)
@@ -32,6 +33,10 @@
 #include "asterisk/lock.h"
 
 #include "legrec.h"
+
+/* Parties followed at once in one bridge (a conference has more: the
+ * first ones are recorded as peers). */
+#define LEGREC_MAX_PEERS 8
 
 /* The recorder, while the module is loaded.  Read under legrec_core_lock. */
 extern legrec_core *legrec_the_core;
@@ -55,7 +60,17 @@ struct legrec_chan {
   /* What the last reference must undo. */
   int hook_ready;
   int module_ref;
+  /* The bridge's other channels as last seen (legrec_peers.c; only the
+   * recorded channel's bridge thread touches them). */
+  char peers[LEGREC_MAX_PEERS][AST_CHANNEL_NAME];
+  int npeers;
 };
+
+struct ast_bridge_channel;
+
+/* legrec_peers.c: who joined and left the recorded channel's bridge. */
+void legrec_peers_poll(struct ast_bridge_channel *bridge_channel, struct legrec_chan *lc);
+void legrec_peers_left(struct legrec_chan *lc);
 
 /* legrec_hook.c: start/stop recording a channel. */
 int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_played_before,

@@ -31,7 +31,7 @@ void legrec_on_finished(void *userdata, const legrec_finished *f)
 
 	(void)userdata;
 	manager_event(EVENT_FLAG_CALL, "LegRecordStop",
-		"Channel: %s\r\nId: %s\r\nPolicy: %s\r\nStatus: %s\r\nReason: %s\r\nSeconds: %.2f\r\nFiles: %s\r\n",
+		"Channel: %s\r\nId: %s\r\nPolicy: %s\r\nStatus: %s\r\nReason: %s\r\nSeconds: %.2f\r\nAgent: %s\r\nFiles: %s\r\n",
 		f->channel, f->id, f->policy, S_OR(status, "UNKNOWN"),
-		f->reason, f->seconds, f->files);
+		f->reason, f->seconds, S_OR(f->agent, ""), f->files);
 }

@@ -96,19 +96,13 @@ struct legrec_chan *legrec_chan_find(struct ast_channel *chan)
 	return lc;
 }
 
-/* Play the notice to the other party of the bridge, once.  Returns 0 while
- * still owed (no peer yet), -1 once done or no longer wanted. */
-static int notify_peer(struct ast_bridge_channel *bridge_channel, void *hook_pvt)
+/* Play the notice to the other party of the bridge, once it is there. */
+static void notify_peer(struct ast_bridge_channel *bridge_channel, struct legrec_chan *lc)
 {
 	struct ast_bridge_channel *peer;
-	struct legrec_chan *lc;
-	int done = 0;
 
-	(void)hook_pvt;
-	lc = legrec_chan_find(bridge_channel->chan);
-	if (!lc || !lc->notice_to_peer) {
-		ao2_cleanup(lc);
-		return -1;
+	if (!lc->notice_to_peer) {
+		return;
 	}
 	ast_bridge_lock(bridge_channel->bridge);
 	peer = ast_bridge_channel_peer(bridge_channel);
@@ -120,37 +114,81 @@ static int notify_peer(struct ast_bridge_channel *bridge_channel, void *hook_pvt
 			!ast_bridge_channel_queue_playfile(peer, NULL, lc->notice, NULL));
 		ast_verb(3, "%s: recording notice '%s' queued to %s\n", ast_channel_name(bridge_channel->chan),
 			 lc->notice, ast_channel_name(peer->chan));
-		done = 1;
 	}
 	ast_bridge_unlock(bridge_channel->bridge);
-	ao2_ref(lc, -1);
-	return done ? -1 : 0;
 }
 
-/* Runs in the recorded channel's bridge thread when it joins a bridge.  The
- * other party may join after us: then look again every 100 ms until it is
- * there (the interval hook goes with this bridge). */
+/* Every 100 ms in the recorded channel's bridge thread while it is in a
+ * bridge: the notice owed to the other party, and who is there.  -1 (hook
+ * removed) once the recording is gone. */
+static int watch_bridge(struct ast_bridge_channel *bridge_channel, void *hook_pvt)
+{
+	struct legrec_chan *lc = legrec_chan_find(bridge_channel->chan);
+
+	(void)hook_pvt;
+	if (!lc) {
+		return -1;
+	}
+	notify_peer(bridge_channel, lc);
+	legrec_peers_poll(bridge_channel, lc);
+	ao2_ref(lc, -1);
+	return 0;
+}
+
+/* The recorded channel joins a bridge: look now, then every 100 ms (the
+ * interval hook goes with this bridge). */
 static int on_bridge_join(struct ast_bridge_channel *bridge_channel, void *hook_pvt)
 {
-	if (notify_peer(bridge_channel, hook_pvt) == 0) {
-		ast_bridge_interval_hook(bridge_channel->features, 0, 100, notify_peer, NULL, NULL,
+	if (watch_bridge(bridge_channel, hook_pvt) == 0) {
+		ast_bridge_interval_hook(bridge_channel->features, 0, 100, watch_bridge, NULL, NULL,
 			AST_BRIDGE_HOOK_REMOVE_ON_PULL);
 	}
 	return 0;
 }
 
-static void add_join_hook(struct ast_channel *chan)
+/* It leaves (hangup, transfer, moved to another bridge): whoever was there
+ * is no longer with it. */
+static int on_bridge_leave(struct ast_bridge_channel *bridge_channel, void *hook_pvt)
+{
+	struct legrec_chan *lc = legrec_chan_find(bridge_channel->chan);
+
+	(void)hook_pvt;
+	if (lc) {
+		legrec_peers_left(lc);
+		ao2_ref(lc, -1);
+	}
+	return 0;
+}
+
+/* The hooks stay on the channel after its recording stops, until the
+ * channel goes: each holds the module so its code cannot be unloaded
+ * under it. */
+static void release_module(void *hook_pvt)
+{
+	(void)hook_pvt;
+	ast_module_unref(AST_MODULE_SELF);
+}
+
+static void add_bridge_hooks(struct ast_channel *chan)
 {
 	struct ast_bridge_features *features = ast_bridge_features_new();
 
 	if (!features) {
 		return;
 	}
-	if (!ast_bridge_join_hook(features, on_bridge_join, NULL, NULL, 0)) {
-		ast_channel_lock(chan);
-		ast_channel_feature_hooks_append(chan, features);
-		ast_channel_unlock(chan);
+	ast_module_ref(AST_MODULE_SELF);
+	if (ast_bridge_join_hook(features, on_bridge_join, NULL, release_module, 0)) {
+		ast_module_unref(AST_MODULE_SELF);
+		ast_bridge_features_destroy(features);
+		return;
 	}
+	ast_module_ref(AST_MODULE_SELF);
+	if (ast_bridge_leave_hook(features, on_bridge_leave, NULL, release_module, 0)) {
+		ast_module_unref(AST_MODULE_SELF);
+	}
+	ast_channel_lock(chan);
+	ast_channel_feature_hooks_append(chan, features);
+	ast_channel_unlock(chan);
 	ast_bridge_features_destroy(features);
 }
 
@@ -327,6 +365,7 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 		return -1;
 	}
 	pbx_builtin_setvar_helper(chan, "LEGREC_ID", lc->id);
+	add_bridge_hooks(chan);
 	legrec_ami_start_event(chan, lc);
 	*status = LEGREC_START_RECORDING;
 
@@ -336,9 +375,6 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 			ast_verb(2, "%s: the recording notice is required by a party's jurisdiction\n", ast_channel_name(chan));
 		}
 		lc->notice_to_peer = plan.notice_to == LEGREC_PARTY_BOTH;
-		if (lc->notice_to_peer) {
-			add_join_hook(chan);
-		}
 		play_notice(chan, lc);
 	}
 	if (plan.consent != LEGREC_CONSENT_NOTIFY) {

@@ -51,6 +51,24 @@ pub fn run(what: &str, spool: &Path, out: &mut dyn std::io::Write) -> Result<(),
     );
     w(out, "callee", &sc.callee);
     w(out, "queue", &sc.queue);
+    w(out, "agent", sc.agent.as_deref().unwrap_or("-"));
+    for p in &sc.peers {
+        let who = [
+            p.member.as_deref(),
+            Some(p.name.as_str()),
+            Some(p.number.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|s| !s.is_empty())
+        .unwrap_or("");
+        let left = p.left.map_or("-".to_string(), |l| format!("{l:.2} s"));
+        w(
+            out,
+            "peer",
+            &format!("{} {who} ({:.2} s .. {left})", p.channel, p.joined).replace("  ", " "),
+        );
+    }
     w(out, "started", &sc.started_at);
     w(out, "ended", sc.ended_at.as_deref().unwrap_or("-"));
     for leg in &sc.legs {

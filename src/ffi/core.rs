@@ -50,6 +50,7 @@ fn notify_finished(host: HostFinished, rec: &Recording, outcome: &Outcome) {
     let channel = c_string(&rec.call.channel);
     let files = c_string(&files.join(","));
     let reason = c_string(&outcome.reason);
+    let agent = c_string(&rec.agent().unwrap_or_default());
     let finished = legrec_finished {
         id: id.as_ptr(),
         policy: policy.as_ptr(),
@@ -58,6 +59,7 @@ fn notify_finished(host: HostFinished, rec: &Recording, outcome: &Outcome) {
         status: status_code(outcome.status),
         reason: reason.as_ptr(),
         seconds: outcome.seconds,
+        agent: agent.as_ptr(),
     };
     // SAFETY: the host's callback, called as the header documents; what it is handed lives for the call.
     unsafe { cb(host.userdata as *mut c_void, &finished) };

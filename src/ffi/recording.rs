@@ -11,6 +11,7 @@ use crate::policy::config::ConsentMode;
 use crate::policy::config::NoticeTo;
 use crate::policy::consent::{self, Decision, Then};
 use crate::policy::plan::CallSide;
+use crate::recorder::peers::PeerInfo;
 use crate::recorder::session::{CallInfo, NoticeError, PushError, Recording};
 use crate::recorder::StartError;
 
@@ -178,6 +179,80 @@ pub unsafe extern "C" fn legrec_recording_pause(
     guarded!({
         let h = try_ref!(recording as RecordingHandle);
         toggle(&h.rec, on, by, Recording::set_paused, ["paused", "resumed"])
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_peer_join(
+    recording: *mut legrec_recording,
+    peer: *const legrec_peer,
+) -> legrec_result {
+    guarded!({
+        let h = try_ref!(recording as RecordingHandle);
+        check_null!(peer);
+        // SAFETY: checked non-NULL above; the caller's struct, valid for the call (header).
+        let p = unsafe { &*peer };
+        let channel = p.channel;
+        check_null!(channel);
+        let text = |s: *const c_char| {
+            // SAFETY: the header requires NUL-terminated strings (or NULL) that live for the call.
+            unsafe { opt_str(s) }.map(|o| o.unwrap_or("").to_string())
+        };
+        let (Ok(channel), Ok(number), Ok(name), Ok(member), Ok(interface)) = (
+            text(p.channel),
+            text(p.number),
+            text(p.name),
+            text(p.member),
+            text(p.interface),
+        ) else {
+            return LEGREC_ERR_INVALID_PARAMETER;
+        };
+        h.rec.peer_join(PeerInfo {
+            channel,
+            number,
+            name,
+            member,
+            interface,
+        });
+        LEGREC_OK
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_peer_leave(
+    recording: *mut legrec_recording,
+    channel: *const c_char,
+) -> legrec_result {
+    guarded!({
+        let h = try_ref!(recording as RecordingHandle);
+        check_null!(channel);
+        // SAFETY: the header requires a NUL-terminated string that lives for the call.
+        let Ok(channel) = (unsafe { req_str(channel) }) else {
+            return LEGREC_ERR_INVALID_PARAMETER;
+        };
+        if h.rec.peer_leave(channel) {
+            LEGREC_OK
+        } else {
+            LEGREC_ERR_STATE
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_agent(
+    recording: *const legrec_recording,
+    buf: *mut c_char,
+    len: usize,
+) -> legrec_result {
+    guarded!({
+        let h = try_ref!(recording as RecordingHandle);
+        check_null!(buf);
+        let agent = h.rec.agent().unwrap_or_default();
+        // SAFETY: the buffer holds `len` writable bytes (header); copy_out handles 0.
+        match unsafe { copy_out(&agent, buf, len) } {
+            (_, true) => LEGREC_OK,
+            (_, false) => LEGREC_ERR_BUFFER_TOO_SMALL,
+        }
     })
 }
 

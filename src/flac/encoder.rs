@@ -124,7 +124,17 @@ pub struct FlacWriter {
     unwritten: Vec<u8>,
     unwritten_samples: u64,
     unwritten_since: Option<Instant>,
+    /// The Vorbis comments as written at the start, and tags learnt
+    /// during the call (the agent who answered) that `finish` adds in the
+    /// padding reserved after them.
+    tags: Vec<(String, String)>,
+    late_tags: Vec<(String, String)>,
 }
+
+/// Room kept after the Vorbis comments for tags known only at the end.
+const LATE_TAG_ROOM: usize = 512;
+/// Where the Vorbis comment block's header is: after STREAMINFO.
+const COMMENTS_OFFSET: u64 = STREAMINFO_OFFSET + STREAMINFO_LEN as u64;
 
 fn bad_spec(why: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, format!("FLAC settings: {why}"))
@@ -168,6 +178,8 @@ impl FlacWriter {
             unwritten: Vec::new(),
             unwritten_samples: 0,
             unwritten_since: None,
+            tags: spec.tags.clone(),
+            late_tags: Vec::new(),
         })
     }
 
@@ -285,8 +297,15 @@ impl FlacWriter {
         });
     }
 
-    /// Encode the last, shorter block, then rewrite STREAMINFO and the seek
-    /// table.  Returns the file, synced.
+    /// A tag learnt during the call, written by `finish` into the room kept
+    /// after the comments (tags that do not fit are left out).
+    pub fn add_tag(&mut self, name: &str, value: &str) {
+        self.late_tags.push((name.to_string(), value.to_string()));
+    }
+
+    /// Encode the last, shorter block, then rewrite STREAMINFO, the
+    /// comments (with the late tags) and the seek table.  Returns the file,
+    /// synced.
     pub fn finish(mut self) -> io::Result<File> {
         self.encode_pending()?;
         self.flush()?;
@@ -304,6 +323,16 @@ impl FlacWriter {
         streaminfo[STREAMINFO_MD5].copy_from_slice(&digest);
         self.file.seek(SeekFrom::Start(STREAMINFO_OFFSET))?;
         self.file.write_all(&streaminfo)?;
+        if !self.late_tags.is_empty() {
+            let mut all = std::mem::take(&mut self.tags);
+            let before = comments_and_padding(&all, 0).len();
+            all.append(&mut self.late_tags);
+            let blocks = comments_and_padding(&all, before);
+            if blocks.len() == before {
+                self.file.seek(SeekFrom::Start(COMMENTS_OFFSET))?;
+                self.file.write_all(&blocks)?;
+            }
+        }
         if !self.points.is_empty() {
             self.file.seek(SeekFrom::Start(
                 self.audio_offset - (SEEK_POINTS * 18) as u64,
@@ -356,24 +385,48 @@ fn header(spec: &FlacSpec, blocksize: u16) -> Vec<u8> {
     out.extend_from_slice(&[0; 6]); // frame sizes unknown
     out.extend_from_slice(&stream_format(spec.sample_rate, spec.channels, 0).to_be_bytes());
     out.extend_from_slice(&[0; 16]); // MD5 unknown
-    let mut comments = Vec::new();
-    comments.extend_from_slice(&(VENDOR.len() as u32).to_le_bytes());
-    comments.extend_from_slice(VENDOR.as_bytes());
-    comments.extend_from_slice(&(spec.tags.len() as u32).to_le_bytes());
-    for (name, value) in &spec.tags {
+    out.extend_from_slice(&comments_and_padding(&spec.tags, 0));
+    out.extend_from_slice(&block_header(true, 3, SEEK_POINTS * 18));
+    out.extend_from_slice(&seek_table(&[]));
+    out
+}
+
+/// The Vorbis comment block's body.
+fn comments(tags: &[(String, String)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&(VENDOR.len() as u32).to_le_bytes());
+    body.extend_from_slice(VENDOR.as_bytes());
+    body.extend_from_slice(&(tags.len() as u32).to_le_bytes());
+    for (name, value) in tags {
         // Vorbis field names are printable ASCII without '='.
         let name: String = name
             .chars()
             .filter(|c| (' '..='}').contains(c) && *c != '=')
             .collect();
         let entry = format!("{name}={value}");
-        comments.extend_from_slice(&(entry.len() as u32).to_le_bytes());
-        comments.extend_from_slice(entry.as_bytes());
+        body.extend_from_slice(&(entry.len() as u32).to_le_bytes());
+        body.extend_from_slice(entry.as_bytes());
     }
-    out.extend_from_slice(&block_header(false, 4, comments.len()));
-    out.extend_from_slice(&comments);
-    out.extend_from_slice(&block_header(true, 3, SEEK_POINTS * 18));
-    out.extend_from_slice(&seek_table(&[]));
+    body
+}
+
+/// The comment block and a padding block after it: `LATE_TAG_ROOM` of
+/// padding when `total` is 0 (at the start), else padding that makes both
+/// `total` bytes long, or nothing when the comments no longer fit.
+fn comments_and_padding(tags: &[(String, String)], total: usize) -> Vec<u8> {
+    let body = comments(tags);
+    let pad = match total {
+        0 => LATE_TAG_ROOM,
+        t => match t.checked_sub(body.len() + 8) {
+            Some(p) => p,
+            None => return Vec::new(),
+        },
+    };
+    let mut out = Vec::with_capacity(body.len() + pad + 8);
+    out.extend_from_slice(&block_header(false, 4, body.len()));
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&block_header(false, 1, pad));
+    out.resize(out.len() + pad, 0);
     out
 }
 
@@ -512,6 +565,43 @@ mod tests {
         assert!(text.contains("point 9: sample_number=725760,"), "{text}");
         let info = decode_to_vec(&path).unwrap().0;
         assert_eq!(info.info.total_samples, 800_000);
+    }
+
+    /// A tag learnt at the end (the agent) lands in the reserved room; one
+    /// too long for it is left out and the file stays valid.
+    #[test]
+    fn late_tags_are_written_into_the_room_after_the_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let samples = signal(8000 * 3, 5);
+        for (name, value, kept) in [
+            ("ok", "Alice Smith (PJSIP/agent1)".to_string(), true),
+            ("long", "x".repeat(LATE_TAG_ROOM), false),
+        ] {
+            let path = dir.path().join(format!("{name}.flac"));
+            let mut w = FlacWriter::new(File::create(&path).unwrap(), &spec(1, 5)).unwrap();
+            w.write(&samples).unwrap();
+            w.add_tag("LEGREC_AGENT", &value);
+            w.finish().unwrap();
+            let out = std::process::Command::new("metaflac")
+                .arg("--export-tags-to=-")
+                .arg(&path)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("LEGREC_LEG=in"), "{text}");
+            assert_eq!(
+                text.contains(&format!("LEGREC_AGENT={value}")),
+                kept,
+                "{text}"
+            );
+            let t = std::process::Command::new("flac")
+                .args(["-t", "-s"])
+                .arg(&path)
+                .status()
+                .unwrap();
+            assert!(t.success());
+            assert_eq!(decode_to_vec(&path).unwrap().1[0], samples);
+        }
     }
 
     /// A stream is cut where the PBX died: what was written decodes.

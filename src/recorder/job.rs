@@ -255,13 +255,18 @@ impl Job {
     fn close_files(&mut self) -> Vec<LegFile> {
         let rate = self.rec.policy.sample_rate;
         let paths = self.rec.paths.clone();
+        let agent = self.rec.agent();
         let mut legs = Vec::new();
         for file in paths.audio(self.rec.policy.legs) {
             let leg = LEG_NAMES.iter().position(|l| *l == file.name);
-            let writer = match leg {
+            let mut writer = match leg {
                 Some(i) => self.tracks[i].out.flac.take(),
                 None => self.stereo.take(),
             };
+            // Known only now: whoever answered the call.
+            if let (Some(w), Some(a)) = (writer.as_mut(), agent.as_deref()) {
+                w.add_tag("LEGREC_AGENT", a);
+            }
             let (sha256, flac_md5) = self.close_one(&file.path, writer);
             let [ti, to] = &self.tracks;
             let (samples, dropped, filled, resampled) = match leg {

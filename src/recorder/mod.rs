@@ -2,6 +2,7 @@
 
 pub mod failpoint;
 pub mod job;
+pub mod peers;
 mod report;
 pub mod resample;
 pub mod ring;

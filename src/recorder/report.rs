@@ -23,6 +23,8 @@ pub fn initial_sidecar(rec: &Recording) -> Sidecar {
         },
         callee: c.callee.clone(),
         queue: c.queue.clone(),
+        agent: None,
+        peers: Vec::new(),
         started_at: humantime::format_rfc3339_millis(rec.started_at).to_string(),
         ended_at: None,
         legs: Vec::new(),
@@ -78,6 +80,8 @@ pub fn final_sidecar(rec: &Recording, legs: Vec<LegFile>, status: Status, reason
     s.pauses = log.pauses.clone();
     s.masks = log.masks.clone();
     s.notice = log.notices.clone();
+    s.peers = log.peers.peers.clone();
+    s.agent = log.peers.agent().map(str::to_string);
     drop(log);
     let interval = rec.policy.beep_interval;
     s.beeps = (interval > 0).then(|| Beeps {

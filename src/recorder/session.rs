@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::peers::{PeerInfo, PeerLog};
 use super::ring::LegProducer;
 use crate::policy::config::Policy;
 use crate::policy::consent::{self, Decision, Then};
@@ -86,6 +87,7 @@ pub struct ControlLog {
     pub masks: Vec<Interval>,
     pub pauses: Vec<Interval>,
     pub notices: Vec<NoticeRecord>,
+    pub peers: PeerLog,
     /// A notice playing now, per side (`CallSide as usize`).
     playing: [Option<Playing>; 2],
     paused_since: Option<Instant>,
@@ -340,6 +342,7 @@ impl Recording {
             let now = Instant::now();
             let offset = self.offset_locked(&log, now);
             close_open(&mut log.masks, offset, "stop");
+            log.peers.close_all(&rfc3339(SystemTime::now()), offset);
             if let Some(since) = log.paused_since.take() {
                 log.paused_total += now - since;
                 close_open(&mut log.pauses, offset, "stop");
@@ -448,6 +451,29 @@ impl Recording {
             self.set_paused(false, "notice");
         }
         Ok(())
+    }
+
+    /// A party joined the recorded channel's bridge; false when it was
+    /// there already.
+    pub fn peer_join(&self, who: PeerInfo) -> bool {
+        let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        let offset = self.offset_locked(&log, Instant::now());
+        log.peers
+            .join(who, rfc3339(SystemTime::now()), round_ms(offset))
+    }
+
+    /// A party left; false when it was not there.
+    pub fn peer_leave(&self, channel: &str) -> bool {
+        let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        let offset = self.offset_locked(&log, Instant::now());
+        log.peers
+            .leave(channel, rfc3339(SystemTime::now()), round_ms(offset))
+    }
+
+    /// The queue member who answered, once one has.
+    pub fn agent(&self) -> Option<String> {
+        let log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        log.peers.agent().map(str::to_string)
     }
 
     /// The recording is paused and `by` paused it.

@@ -1,0 +1,109 @@
+//! Who the recorded channel talked to, and when: the spans the shims
+//! report as parties join and leave its bridge, and the agent who answered.
+
+use crate::sidecar::Peer;
+
+/// A party as the PBX describes it when it joins.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeerInfo {
+    pub channel: String,
+    pub number: String,
+    pub name: String,
+    pub member: String,
+    pub interface: String,
+}
+
+/// The peers so far, kept with the recording's other control history.
+#[derive(Default)]
+pub struct PeerLog {
+    pub peers: Vec<Peer>,
+}
+
+impl PeerLog {
+    /// `who` joined at `offset`.  Joining again while still joined (the
+    /// PBX repeating itself) changes nothing.
+    pub fn join(&mut self, who: PeerInfo, at: String, offset: f64) -> bool {
+        if self.open(&who.channel).is_some() {
+            return false;
+        }
+        let some = |s: String| (!s.is_empty()).then_some(s);
+        self.peers.push(Peer {
+            channel: who.channel,
+            number: who.number,
+            name: who.name,
+            member: some(who.member),
+            interface: some(who.interface),
+            joined_at: at,
+            joined: offset,
+            left_at: None,
+            left: None,
+        });
+        true
+    }
+
+    /// `channel` left at `offset`; false when it was not joined.
+    pub fn leave(&mut self, channel: &str, at: String, offset: f64) -> bool {
+        match self.open(channel) {
+            Some(i) => {
+                self.peers[i].left_at = Some(at);
+                self.peers[i].left = Some(offset);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The recording ended: whoever is still there leaves with it.
+    pub fn close_all(&mut self, at: &str, offset: f64) {
+        for p in self.peers.iter_mut().filter(|p| p.left.is_none()) {
+            p.left_at = Some(at.to_string());
+            p.left = Some(offset);
+        }
+    }
+
+    /// The agent who answered: the member name of the first peer a queue
+    /// connected (a transfer later does not change who answered).
+    pub fn agent(&self) -> Option<&str> {
+        self.peers.iter().find_map(|p| p.member.as_deref())
+    }
+
+    fn open(&self, channel: &str) -> Option<usize> {
+        self.peers
+            .iter()
+            .rposition(|p| p.channel == channel && p.left.is_none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(channel: &str, member: &str) -> PeerInfo {
+        PeerInfo {
+            channel: channel.into(),
+            member: member.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_transfer_is_two_spans_and_the_first_agent_answered() {
+        let mut log = PeerLog::default();
+        assert!(log.join(who("PJSIP/a1-1", "Alice"), "t0".into(), 4.0));
+        assert!(!log.join(who("PJSIP/a1-1", "Alice"), "t0".into(), 5.0));
+        assert!(log.join(who("PJSIP/a2-2", "Bob"), "t1".into(), 30.0));
+        assert!(log.leave("PJSIP/a1-1", "t2".into(), 31.0));
+        assert!(!log.leave("PJSIP/a1-1", "t2".into(), 32.0));
+        log.close_all("t3", 60.0);
+        let spans: Vec<_> = log.peers.iter().map(|p| (p.joined, p.left)).collect();
+        assert_eq!(spans, [(4.0, Some(31.0)), (30.0, Some(60.0))]);
+        assert_eq!(log.agent(), Some("Alice"));
+        // Back again after leaving: a new span.
+        let mut log = PeerLog::default();
+        log.join(who("X", ""), "t".into(), 1.0);
+        log.leave("X", "t".into(), 2.0);
+        log.join(who("X", ""), "t".into(), 3.0);
+        assert_eq!(log.peers.len(), 2);
+        assert_eq!(log.agent(), None);
+    }
+}
