@@ -420,6 +420,16 @@ legrec_result legrec_recording_peer_join(legrec_recording *recording, const legr
 legrec_result legrec_recording_peer_leave(legrec_recording *recording, const char *channel);
 
 /*
+ * A queue connected `member` (its `interface` may be NULL) to the recorded
+ * channel, for a PBX that says so apart from the bridge (mod_callcenter's
+ * bridge-agent-start): the party bridged now without a member is it, or
+ * else the next to join.  Saying it again changes nothing.
+ * Errors: LEGREC_ERR_NULL_PARAMETER (`member`).
+ */
+legrec_result legrec_recording_peer_member(legrec_recording *recording, const char *member,
+                                           const char *interface);
+
+/*
  * Copy the agent who answered (the member of the first party a queue
  * connected) into `buf`, "" while there is none: for the dialplan's
  * LEGREC_AGENT / legrec_agent.  Errors: LEGREC_ERR_BUFFER_TOO_SMALL (cut

@@ -44,6 +44,12 @@ const DIALPLAN: &str = r#"
     <action application="playback" data="silence_stream://12000"/>
     <action application="hangup"/>
   </condition></extension>
+  <extension name="hooked"><condition field="destination_number" expression="^hooked$">
+    <action application="answer"/>
+    <action application="legrec" data="hooked"/>
+    <action application="playback" data="silence_stream://1500"/>
+    <action application="hangup"/>
+  </condition></extension>
   <extension name="nosound"><condition field="destination_number" expression="^nosound$">
     <action application="answer"/>
     <action application="legrec" data="nosound"/>
@@ -178,11 +184,24 @@ fn a_callcenter_queue_call_records_caller_and_agent_on_aligned_legs() {
     assert_eq!(sc.notice[0].party, "caller");
     let (ok, text) = legrec_verify(&sb.recordings());
     assert!(ok, "{text}");
+    // Who talked: mod_callcenter's agent, joined and left in recording time.
+    assert_eq!(sc.agent.as_deref(), Some("agent1"), "{:#?}", sc.peers);
+    let p = sc
+        .peers
+        .iter()
+        .find(|p| p.member.is_some())
+        .expect("the agent's leg");
+    let left = p.left.expect("the agent left");
+    assert!(
+        p.joined > 2.0 && left > p.joined + 1.5,
+        "after the notice, for the agent's tone: {p:?}"
+    );
 
     let start = events.wait("legrec::start", Duration::from_secs(5));
     assert!(start.contains(&format!("Legrec-Id: {}", sc.id)), "{start}");
     let stop = events.wait("legrec::stop", Duration::from_secs(5));
     assert!(stop.contains("Legrec-Status: COMPLETE"), "{stop}");
+    assert!(stop.contains("Legrec-Agent: agent1"), "{stop}");
     // Core log lines reach FreeSWITCH's log, with the session's uuid.
     let log = sb.log();
     let line = log
@@ -459,4 +478,45 @@ fn unloading_the_module_finalizes_an_agent_only_declined_recording_and_freeswitc
     sb.api("hupall");
     std::thread::sleep(Duration::from_millis(500));
     assert!(sb.api("status").contains("UP"), "FreeSWITCH died at hangup");
+}
+
+#[test]
+#[cfg_attr(
+    not(has_freeswitch),
+    ignore = "FreeSWITCH not found by scripts/find-freeswitch: skipped"
+)]
+fn on_finish_runs_the_policys_command_with_the_final_sidecar() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut sb = Sandbox::new(DIALPLAN);
+    let ran = sb.path().join("ran.txt");
+    let hook = sb.path().join("on-finish.sh");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\ntest -f \"$1\" && echo \"$1 $LEGREC_STATUS\" >> {}\n",
+            ran.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let conf = sb.conf().join("legrec.conf.xml");
+    let policy = format!(
+        "<policy name=\"hooked\"><param name=\"notice\" value=\"\"/><param name=\"on_finish\" value=\"{}\"/></policy>\n  </policies>",
+        hook.display()
+    );
+    let text = std::fs::read_to_string(&conf)
+        .unwrap()
+        .replace("  </policies>", &policy);
+    std::fs::write(&conf, text).unwrap();
+    sb.start();
+    let out = sb.api("originate loopback/hooked/default &playback(silence_stream://3000)");
+    assert!(out.starts_with("+OK"), "{out}");
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
+    sb.wait_for("the on_finish command", Duration::from_secs(10), || {
+        ran.exists()
+    });
+    assert_eq!(
+        std::fs::read_to_string(&ran).unwrap().trim(),
+        format!("{} complete", sidecars[0].display())
+    );
 }

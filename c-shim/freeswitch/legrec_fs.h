@@ -9,8 +9,9 @@
  * files further down, so nothing calls back up (tests/shim_layers.rs keeps
  * this list true):
  *
- *   mod_legrec.c        -> legrec_fs_media.c, legrec_fs_events.c, legrec_fs_live.c,
- *                          legrec_fs_config.c
+ *   mod_legrec.c        -> legrec_fs_media.c, legrec_fs_peers.c, legrec_fs_events.c,
+ *                          legrec_fs_live.c, legrec_fs_config.c
+ *   legrec_fs_peers.c   -> (none)
  *   legrec_fs_media.c   -> legrec_fs_events.c, legrec_fs_live.c
  *   legrec_fs_events.c  -> (none)
  *   legrec_fs_live.c    -> (none)
@@ -31,6 +32,8 @@ extern legrec_core *legrec_fs_core;
 extern switch_thread_rwlock_t *legrec_fs_core_lock;
 
 #define LEGREC_PRIVATE "legrec"
+/* Parties followed at once per recorded session. */
+#define LEGREC_FS_MAX_PEERS 8
 /* The media bug's function name, as `uuid_debug_media` shows it. */
 #define LEGREC_BUG_FUNCTION "legrec"
 
@@ -47,7 +50,16 @@ struct legrec_fs_chan {
 	uint32_t read_rate, write_rate;
 	/* The session's uuid, in the list of live recordings while the bug is on. */
 	char uuid[SWITCH_UUID_FORMATTED_LENGTH + 1];
+	/* The parties bridged with it now (legrec_fs_peers.c, event thread). */
+	char peer_uuid[LEGREC_FS_MAX_PEERS][SWITCH_UUID_FORMATTED_LENGTH + 1];
+	char peer_name[LEGREC_FS_MAX_PEERS][256];
+	int npeers;
 };
+
+/* legrec_fs_peers.c: CHANNEL_BRIDGE (`bridged`) and CHANNEL_UNBRIDGE. */
+void legrec_fs_peers_event(switch_event_t *event, int bridged);
+/* legrec_fs_peers.c: mod_callcenter's callcenter::info. */
+void legrec_fs_peers_queue_event(switch_event_t *event);
 
 /* legrec_fs_media.c */
 /* `own_thread`: called from the session's own thread (the dialplan

@@ -72,6 +72,7 @@ void legrec_fs_on_finished(void *userdata, const legrec_finished *f)
 		status ? status : "UNKNOWN");
 	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Reason", f->reason);
 	switch_event_add_header(event, SWITCH_STACK_BOTTOM, "Legrec-Seconds", "%.2f", f->seconds);
+	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Agent", f->agent ? f->agent : "");
 	switch_event_add_header_string(event, SWITCH_STACK_BOTTOM, "Legrec-Files", f->files);
 	switch_event_fire(&event);
 }

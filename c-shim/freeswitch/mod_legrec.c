@@ -15,7 +15,7 @@ SWITCH_MODULE_DEFINITION(mod_legrec, mod_legrec_load, mod_legrec_shutdown, NULL)
 
 legrec_core *legrec_fs_core;
 switch_thread_rwlock_t *legrec_fs_core_lock;
-static switch_event_node_t *bridge_node;
+static switch_event_node_t *bridge_node, *unbridge_node, *queue_node;
 
 #define LEGREC_API_SYNTAX \
 	"legrec start <uuid> <policy> | stop|mask|unmask|pause|resume <uuid> | status | policies | reload"
@@ -50,6 +50,17 @@ void legrec_fs_on_log(void *userdata, const legrec_log_record *r)
 static void on_bridge_event(switch_event_t *event)
 {
 	legrec_fs_on_bridge(event);
+	legrec_fs_peers_event(event, 1);
+}
+
+static void on_unbridge_event(switch_event_t *event)
+{
+	legrec_fs_peers_event(event, 0);
+}
+
+static void on_queue_event(switch_event_t *event)
+{
+	legrec_fs_peers_queue_event(event);
 }
 
 /* ---------------------------------------------------------- applications */
@@ -222,6 +233,20 @@ SWITCH_MODULE_LOAD_FUNCTION(mod_legrec_load)
 		legrec_fs_events_free();
 		goto fail;
 	}
+	if (switch_event_bind_removable(modname, SWITCH_EVENT_CHANNEL_UNBRIDGE, SWITCH_EVENT_SUBCLASS_ANY,
+			on_unbridge_event, NULL, &unbridge_node) != SWITCH_STATUS_SUCCESS) {
+		switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_ERROR,
+			"legrec: cannot bind to CHANNEL_UNBRIDGE events (the sidecar's peers need them); mod_legrec not loaded\n");
+		switch_event_unbind(&bridge_node);
+		legrec_fs_events_free();
+		goto fail;
+	}
+	/* Only with mod_callcenter: nothing to bind to without it is fine. */
+	if (switch_event_bind_removable(modname, SWITCH_EVENT_CUSTOM, "callcenter::info", on_queue_event, NULL,
+			&queue_node) != SWITCH_STATUS_SUCCESS) {
+		switch_log_printf(SWITCH_CHANNEL_LOG, SWITCH_LOG_WARNING,
+			"legrec: cannot bind to callcenter::info events: mod_callcenter agents will not be named\n");
+	}
 
 	*module_interface = switch_loadable_module_create_module_interface(pool, modname);
 	SWITCH_ADD_APP(app, "legrec", "Record the call to per-leg FLAC under a legrec policy",
@@ -262,6 +287,8 @@ SWITCH_MODULE_SHUTDOWN_FUNCTION(mod_legrec_shutdown)
 			removed, removed == 1 ? "" : "s");
 	}
 	switch_event_unbind(&bridge_node);
+	switch_event_unbind(&unbridge_node);
+	switch_event_unbind(&queue_node);
 	legrec_fs_events_free();
 	switch_thread_rwlock_wrlock(legrec_fs_core_lock);
 	core = legrec_fs_core;

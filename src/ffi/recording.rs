@@ -239,6 +239,26 @@ pub unsafe extern "C" fn legrec_recording_peer_leave(
 }
 
 #[no_mangle]
+pub unsafe extern "C" fn legrec_recording_peer_member(
+    recording: *mut legrec_recording,
+    member: *const c_char,
+    interface: *const c_char,
+) -> legrec_result {
+    guarded!({
+        let h = try_ref!(recording as RecordingHandle);
+        check_null!(member);
+        // SAFETY: the header requires NUL-terminated strings (or NULL where optional) that live for the call.
+        let (Ok(member), Ok(interface)) =
+            (unsafe { req_str(member) }, unsafe { opt_str(interface) })
+        else {
+            return LEGREC_ERR_INVALID_PARAMETER;
+        };
+        h.rec.peer_member(member, interface.unwrap_or(""));
+        LEGREC_OK
+    })
+}
+
+#[no_mangle]
 pub unsafe extern "C" fn legrec_recording_agent(
     recording: *const legrec_recording,
     buf: *mut c_char,

@@ -17,6 +17,8 @@ pub struct PeerInfo {
 #[derive(Default)]
 pub struct PeerLog {
     pub peers: Vec<Peer>,
+    /// A queue said who it connected before the bridge said who joined.
+    pending: Option<(String, String)>,
 }
 
 impl PeerLog {
@@ -25,6 +27,12 @@ impl PeerLog {
     pub fn join(&mut self, who: PeerInfo, at: String, offset: f64) -> bool {
         if self.open(&who.channel).is_some() {
             return false;
+        }
+        let mut who = who;
+        if who.member.is_empty() {
+            if let Some((member, interface)) = self.pending.take() {
+                (who.member, who.interface) = (member, interface);
+            }
         }
         let some = |s: String| (!s.is_empty()).then_some(s);
         self.peers.push(Peer {
@@ -50,6 +58,35 @@ impl PeerLog {
                 true
             }
             None => false,
+        }
+    }
+
+    /// A queue connected `member` (a PBX that says so apart from the
+    /// bridge: mod_callcenter's bridge-agent-start): the party there now
+    /// without a member is it, or else the next to join.
+    pub fn queue_member(&mut self, member: String, interface: String) {
+        let open = |p: &&mut Peer| p.left.is_none();
+        if self
+            .peers
+            .iter_mut()
+            .filter(open)
+            .any(|p| p.member.as_deref() == Some(member.as_str()))
+        {
+            return;
+        }
+        let some = |s: String| (!s.is_empty()).then_some(s);
+        match self
+            .peers
+            .iter_mut()
+            .rev()
+            .filter(open)
+            .find(|p| p.member.is_none())
+        {
+            Some(p) => {
+                p.member = some(member);
+                p.interface = some(interface);
+            }
+            None => self.pending = Some((member, interface)),
         }
     }
 
@@ -105,5 +142,19 @@ mod tests {
         log.join(who("X", ""), "t".into(), 3.0);
         assert_eq!(log.peers.len(), 2);
         assert_eq!(log.agent(), None);
+    }
+
+    #[test]
+    fn a_queue_may_name_its_member_before_or_after_the_bridge() {
+        let mut log = PeerLog::default();
+        log.join(who("loopback/phone-a", ""), "t".into(), 4.0);
+        log.queue_member("agent1".into(), String::new());
+        log.queue_member("agent1".into(), String::new());
+        assert_eq!(log.agent(), Some("agent1"));
+        let mut log = PeerLog::default();
+        log.queue_member("agent1".into(), "loopback/agent".into());
+        log.join(who("loopback/phone-a", ""), "t".into(), 4.0);
+        assert_eq!(log.peers[0].interface.as_deref(), Some("loopback/agent"));
+        assert_eq!(log.agent(), Some("agent1"));
     }
 }

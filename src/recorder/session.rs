@@ -470,6 +470,13 @@ impl Recording {
             .leave(channel, rfc3339(SystemTime::now()), round_ms(offset))
     }
 
+    /// A queue connected `member` (see `PeerLog::queue_member`).
+    pub fn peer_member(&self, member: &str, interface: &str) {
+        let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        log.peers
+            .queue_member(member.to_string(), interface.to_string());
+    }
+
     /// The queue member who answered, once one has.
     pub fn agent(&self) -> Option<String> {
         let log = self.control.lock().unwrap_or_else(|e| e.into_inner());
