@@ -356,6 +356,9 @@ typedef struct legrec_plan {
    * requires it although the policy (or the dialplan) would not: worth a
    * line on the console. */
   bool notice_required_by_law;
+  /* The policy has agent keys: report every DTMF digit of both sides with
+   * legrec_recording_key(), and drop those it holds. */
+  bool keys;
 } legrec_plan;
 
 legrec_result legrec_recording_plan(const legrec_recording *recording, legrec_plan *out);
@@ -493,6 +496,28 @@ typedef enum legrec_consent_decision {
  */
 legrec_result legrec_recording_consent(legrec_recording *recording, char digit,
                                        legrec_consent_decision *out);
+
+/* What a DTMF digit was to the policy's agent keys. */
+typedef enum legrec_key_result {
+  /* Not a key: pass it on. */
+  LEGREC_KEY_PASS = 0,
+  /* The start of a key: keep it from the other party. */
+  LEGREC_KEY_HELD = 1,
+  /* A whole key: it acted (mask, pause, on-demand recording); keep it from
+   * the other party. */
+  LEGREC_KEY_ACTED = 2,
+} legrec_key_result;
+
+/*
+ * A DTMF digit ('0'-'9', '*', '#') on `side`: the recorded channel's own
+ * (LEGREC_SIDE_CALLER) or from the party bridged with it
+ * (LEGREC_SIDE_AGENT).  `ended` is false for the digit's begin, so the PBX
+ * can hold it back from the start, true once it ended: a key acts then.
+ * Each key use goes into the sidecar with its side and time.
+ * Errors: LEGREC_ERR_NULL_PARAMETER, LEGREC_ERR_INVALID_PARAMETER.
+ */
+legrec_result legrec_recording_key(legrec_recording *recording, legrec_side side, char digit,
+                                   bool ended, legrec_key_result *out);
 
 /*
  * Media-thread path, like legrec_recording_push(): when the policy has a

@@ -53,6 +53,22 @@ pub struct Peer {
     pub left: Option<f64>,
 }
 
+/// An agent key pressed: which, what it did, on whose side, when.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct KeyPress {
+    pub key: String,
+    /// `mask`, `unmask`, `pause`, `resume`, `record` or `stop-recording`.
+    pub action: String,
+    /// `caller` or `agent`.
+    pub side: String,
+    pub at: String,
+    pub offset: f64,
+}
+
+fn always() -> String {
+    "always".into()
+}
+
 /// A mask or pause interval.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Interval {
@@ -138,6 +154,13 @@ pub struct Sidecar {
     pub pauses: Vec<Interval>,
     pub masks: Vec<Interval>,
     pub notice: Vec<NoticeRecord>,
+    /// `always`, or `on-demand`: only what an agent asked for is kept (the
+    /// rest is in `pauses`, by `on-demand`).
+    #[serde(default = "always")]
+    pub start: String,
+    /// Agent keys pressed.
+    #[serde(default)]
+    pub keys: Vec<KeyPress>,
     pub consent: Consent,
     #[serde(default)]
     pub beeps: Option<Beeps>,

@@ -13,8 +13,9 @@
  *   legrec_cli.c      -> legrec_control.c
  *   legrec_ami.c      -> legrec_control.c
  *   legrec_control.c  -> legrec_hook.c
- *   legrec_hook.c     -> legrec_peers.c, legrec_events.c
+ *   legrec_hook.c     -> legrec_peers.c, legrec_keys.c, legrec_events.c
  *   legrec_peers.c    -> (none)
+ *   legrec_keys.c     -> (none)
  *   legrec_events.c   -> (none)
  *   legrec_conf.c     -> (none)
  *   legrec_log.c      -> (none)
@@ -64,6 +65,8 @@ struct legrec_chan {
    * recorded channel's bridge thread touches them). */
   char peers[LEGREC_MAX_PEERS][AST_CHANNEL_NAME];
   int npeers;
+  /* The agent keys' framehook (legrec_keys.c), or -1. */
+  int keys_hook;
 };
 
 struct ast_bridge_channel;
@@ -71,6 +74,10 @@ struct ast_bridge_channel;
 /* legrec_peers.c: who joined and left the recorded channel's bridge. */
 void legrec_peers_poll(struct ast_bridge_channel *bridge_channel, struct legrec_chan *lc);
 void legrec_peers_left(struct legrec_chan *lc);
+
+/* legrec_keys.c: watch the channel's DTMF for the policy's agent keys; the
+ * framehook id, or -1. */
+int legrec_keys_attach(struct ast_channel *chan, struct legrec_chan *lc);
 
 /* legrec_hook.c: start/stop recording a channel. */
 int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_played_before,

@@ -18,6 +18,7 @@
 #include "asterisk/datastore.h"
 #include "asterisk/file.h"
 #include "asterisk/format.h"
+#include "asterisk/framehook.h"
 #include "asterisk/frame.h"
 #include "asterisk/logger.h"
 #include "asterisk/module.h"
@@ -334,6 +335,7 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 		return -1;
 	}
 	lc->rec = rec;
+	lc->keys_hook = -1;
 	ds = ast_datastore_alloc(&legrec_datastore, NULL);
 	if (!ds || ast_audiohook_init(&lc->hook, AST_AUDIOHOOK_TYPE_MANIPULATE, LEGREC_SOURCE,
 			AST_AUDIOHOOK_MANIPULATE_ALL_RATES)) {
@@ -366,6 +368,7 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 	}
 	pbx_builtin_setvar_helper(chan, "LEGREC_ID", lc->id);
 	add_bridge_hooks(chan);
+	lc->keys_hook = plan.keys ? legrec_keys_attach(chan, lc) : -1;
 	legrec_ami_start_event(chan, lc);
 	*status = LEGREC_START_RECORDING;
 
@@ -408,6 +411,10 @@ int legrec_chan_stop(struct ast_channel *chan)
 	}
 	lc = ds->data;
 	ast_audiohook_remove(chan, &lc->hook);
+	if (lc->keys_hook >= 0) {
+		ast_framehook_detach(chan, lc->keys_hook);
+		lc->keys_hook = -1;
+	}
 	legrec_recording_stop(lc->rec);
 	ast_channel_datastore_remove(chan, ds);
 	ast_channel_unlock(chan);

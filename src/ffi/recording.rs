@@ -10,6 +10,7 @@ use super::stats::stats;
 use crate::policy::config::ConsentMode;
 use crate::policy::config::NoticeTo;
 use crate::policy::consent::{self, Decision, Then};
+use crate::policy::keys::Pressed;
 use crate::policy::plan::CallSide;
 use crate::recorder::peers::PeerInfo;
 use crate::recorder::session::{CallInfo, NoticeError, PushError, Recording};
@@ -276,6 +277,31 @@ pub unsafe extern "C" fn legrec_recording_agent(
     })
 }
 
+#[no_mangle]
+pub unsafe extern "C" fn legrec_recording_key(
+    recording: *mut legrec_recording,
+    side_: legrec_side,
+    digit: c_char,
+    ended: bool,
+    out: *mut legrec_key_result,
+) -> legrec_result {
+    guarded!({
+        let h = try_ref!(recording as RecordingHandle);
+        check_null!(out);
+        let (Some(side), d @ (b'0'..=b'9' | b'*' | b'#')) = (side(side_), digit as u8) else {
+            return LEGREC_ERR_INVALID_PARAMETER;
+        };
+        let r = match h.rec.key(side, d as char, ended) {
+            Pressed::Pass => LEGREC_KEY_PASS,
+            Pressed::Held => LEGREC_KEY_HELD,
+            Pressed::Key(_) => LEGREC_KEY_ACTED,
+        };
+        // SAFETY: `out` was checked non-NULL above and points to a writable value the caller owns (header).
+        unsafe { *out = r };
+        LEGREC_OK
+    })
+}
+
 fn side(side: legrec_side) -> Option<CallSide> {
     match side {
         LEGREC_SIDE_CALLER => Some(CallSide::Caller),
@@ -351,6 +377,7 @@ pub unsafe extern "C" fn legrec_recording_plan(
                 consent_timeout_ms: p.consent_timeout * 1000,
                 consent_prompt: h.consent_prompt.as_ptr(),
                 notice_required_by_law: plan.notice_required_by_law,
+                keys: !h.rec.keys.is_empty(),
             }
         };
         LEGREC_OK

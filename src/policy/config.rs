@@ -160,6 +160,16 @@ enum_names!(ConsentMode { Notify => "notify", OptOut => "opt-out", OptIn => "opt
 enum_names!(LegsLayout { Split => "split", Stereo => "stereo", Both => "both" });
 enum_names!(DeclinedAction { Drop => "drop", AgentOnly => "agent-only" });
 enum_names!(JurisdictionMode { Off => "off", Auto => "auto" });
+enum_names!(StartMode { Always => "always", OnDemand => "on-demand" });
+
+/// When a recording keeps audio: from the start, or only once an agent
+/// presses `record_key` (and until the key again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StartMode {
+    Always,
+    OnDemand,
+}
 
 /// A Unix permission mode written in octal, as admins write it (`0640`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,9 +266,20 @@ pub struct Policy {
     pub notify_secret: String,
     /// Seconds after which an undelivered webhook is given up.
     pub notify_give_up_after: u32,
+    /// `always`, or `on-demand`: nothing kept until `record_key`.
+    pub start: StartMode,
+    /// DTMF codes for the agent keys ("" = none).
+    pub mask_key: String,
+    pub pause_key: String,
+    pub record_key: String,
 }
 
 impl Policy {
+    /// Its agent keys.
+    pub fn keys(&self) -> super::keys::Keys {
+        super::keys::Keys::new(&self.mask_key, &self.pause_key, &self.record_key)
+    }
+
     /// Its notification keys, for `policy::notify`.
     pub fn notify(&self) -> super::notify::Asks<'_> {
         super::notify::Asks {
@@ -317,6 +338,10 @@ impl Default for Policy {
             notify_url: String::new(),
             notify_secret: String::new(),
             notify_give_up_after: 86_400,
+            start: StartMode::Always,
+            mask_key: String::new(),
+            pause_key: String::new(),
+            record_key: String::new(),
         }
     }
 }
@@ -499,6 +524,16 @@ fn check_policy(p: &Policy) -> Result<(), (&'static str, String)> {
         return Err((
             "notice",
             "must be a sound name of at most 255 characters without '&', '|', ',' or control characters".into(),
+        ));
+    }
+    let consent_digit = (p.consent != ConsentMode::Notify)
+        .then(|| p.consent_digit.chars().next())
+        .flatten();
+    p.keys().check(consent_digit)?;
+    if p.start == StartMode::OnDemand && p.record_key.is_empty() {
+        return Err((
+            "start",
+            "on-demand needs record_key: the key that starts and stops recording".into(),
         ));
     }
     super::notify::check(p.notify())

@@ -5,7 +5,8 @@
 //! - `consent`: what a key press in the consent window means, and what the
 //!   recording does then;
 //! - `outcome`: the final status, and what a refusal keeps;
-//! - `notify`: the command and the webhook told when a recording is final.
+//! - `notify`: the command and the webhook told when a recording is final;
+//! - `keys`: the agent keys (mask, pause, on-demand recording).
 //!
 //! Nothing here touches audio, files or the PBX: the recorder applies
 //! these decisions, the shims carry them out.
@@ -14,6 +15,7 @@ pub mod config;
 pub mod consent;
 pub mod ini;
 pub mod jurisdiction;
+pub mod keys;
 pub mod notify;
 pub mod outcome;
 pub mod plan;

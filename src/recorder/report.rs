@@ -31,6 +31,8 @@ pub fn initial_sidecar(rec: &Recording) -> Sidecar {
         pauses: Vec::new(),
         masks: Vec::new(),
         notice: Vec::new(),
+        start: rec.policy.start.as_str().to_string(),
+        keys: Vec::new(),
         consent: consent_record(rec),
         beeps: None,
         retention_days: rec.policy.retention_days,
@@ -81,6 +83,7 @@ pub fn final_sidecar(rec: &Recording, legs: Vec<LegFile>, status: Status, reason
     s.masks = log.masks.clone();
     s.notice = log.notices.clone();
     s.peers = log.peers.peers.clone();
+    s.keys = log.keys.clone();
     s.agent = log.peers.agent().map(str::to_string);
     drop(log);
     let interval = rec.policy.beep_interval;

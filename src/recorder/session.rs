@@ -12,9 +12,11 @@ use std::time::{Duration, Instant, SystemTime};
 use super::peers::{PeerInfo, PeerLog};
 use super::ring::LegProducer;
 use crate::policy::config::Policy;
+use crate::policy::config::StartMode;
 use crate::policy::consent::{self, Decision, Then};
+use crate::policy::keys::{KeyAction, Keys, Matcher, Pressed};
 use crate::policy::plan::{CallPlan, CallSide};
-use crate::sidecar::{Interval, NoticeRecord};
+use crate::sidecar::{Interval, KeyPress, NoticeRecord};
 use crate::spool::layout::RecordingPaths;
 
 /// Call metadata, copied from the PBX at start.
@@ -88,6 +90,9 @@ pub struct ControlLog {
     pub pauses: Vec<Interval>,
     pub notices: Vec<NoticeRecord>,
     pub peers: PeerLog,
+    pub keys: Vec<KeyPress>,
+    /// Each side's digits so far (`CallSide as usize`).
+    typed: [Matcher; 2],
     /// A notice playing now, per side (`CallSide as usize`).
     playing: [Option<Playing>; 2],
     paused_since: Option<Instant>,
@@ -140,6 +145,8 @@ pub struct Recording {
     pub call: CallInfo,
     pub paths: RecordingPaths,
     pub plan: CallPlan,
+    /// The policy's agent keys.
+    pub keys: Keys,
     pub consent: Mutex<ConsentLog>,
     pub started_at: SystemTime,
     pub started: Instant,
@@ -176,7 +183,9 @@ impl Recording {
             digit_at: None,
             reason: String::new(),
         };
-        Recording {
+        let keys = policy.keys();
+        let rec = Recording {
+            keys,
             id,
             policy,
             call,
@@ -193,7 +202,12 @@ impl Recording {
             control: Mutex::new(ControlLog::default()),
             outcome: Mutex::new(None),
             finished: Condvar::new(),
+        };
+        if rec.policy.start == StartMode::OnDemand {
+            // Nothing is kept until an agent asks for it.
+            rec.set_paused(true, "on-demand");
         }
+        rec
     }
 
     /// The media-thread path.  No allocation, no lock, no system call.
@@ -481,6 +495,60 @@ impl Recording {
     pub fn agent(&self) -> Option<String> {
         let log = self.control.lock().unwrap_or_else(|e| e.into_inner());
         log.peers.agent().map(str::to_string)
+    }
+
+    /// An agent key's digit on `side`: `ended` is false for a DTMF begin
+    /// (asked before the digit ends, so that the PBX can hold it back
+    /// too), true when it ended, which is when a key acts.
+    pub fn key(&self, side: CallSide, digit: char, ended: bool) -> Pressed {
+        if self.keys.is_empty() || self.is_stopped() {
+            return Pressed::Pass;
+        }
+        let now = Instant::now();
+        let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        if !ended {
+            return log.typed[side as usize].peek(&self.keys, digit, now);
+        }
+        let pressed = log.typed[side as usize].press(&self.keys, digit, now);
+        drop(log);
+        if let Pressed::Key(action) = pressed {
+            self.apply_key(side, action);
+        }
+        pressed
+    }
+
+    fn apply_key(&self, side: CallSide, action: KeyAction) {
+        let by = format!("dtmf:{}", side.as_str());
+        let done = match action {
+            KeyAction::Mask if self.is_masked() => self.set_masked(false, &by).then_some("unmask"),
+            KeyAction::Mask => self.set_masked(true, &by).then_some("mask"),
+            KeyAction::Pause | KeyAction::Record if self.is_paused() => {
+                let word = if action == KeyAction::Record {
+                    "record"
+                } else {
+                    "resume"
+                };
+                self.set_paused(false, &by).then_some(word)
+            }
+            KeyAction::Pause => self.set_paused(true, &by).then_some("pause"),
+            KeyAction::Record => self.set_paused(true, &by).then_some("stop-recording"),
+        };
+        let code = self
+            .keys
+            .codes
+            .iter()
+            .find(|(_, a)| *a == action)
+            .map(|(c, _)| c.clone())
+            .unwrap_or_default();
+        let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        let offset = round_ms(self.offset_locked(&log, Instant::now()));
+        log.keys.push(KeyPress {
+            key: code,
+            action: done.unwrap_or(action.as_str()).to_string(),
+            side: side.as_str().to_string(),
+            at: rfc3339(SystemTime::now()),
+            offset,
+        });
     }
 
     /// The recording is paused and `by` paused it.
