@@ -1,13 +1,14 @@
 //! Agent keys on a real Asterisk, pressed with Asterisk's own DTMF (the
-//! agent's SendDTMF through the bridge): a mask key whose span is silent in
-//! both legs, on-demand recording that keeps only what was asked for, and
-//! key digits that never reach the other party.
+//! agent's SendDTMF through the bridge) and as RFC 2833 events from sipp
+//! (the caller's side): a mask key whose span is silent in both legs,
+//! on-demand recording that keeps only what was asked for, a privacy pause,
+//! and key digits that never reach the other party.
 
 mod common;
 
 use std::time::Duration;
 
-use common::asterisk::{rms, tone_share, Sandbox};
+use common::asterisk::{rms, sipp_call, tone_share, Sandbox};
 use common::*;
 
 const RATE: f64 = 8000.0;
@@ -22,6 +23,10 @@ pause_key = *8
 notice =
 start = on-demand
 record_key = *9
+
+[callerkey]
+notice =
+pause_key = 1
 ";
 
 /// The caller's side listens for digits (Read) to show none came through;
@@ -32,6 +37,12 @@ exten => listen,1,Answer()
  same => n,Read(HEARD,,4,,,20)
  same => n,Wait(20)
 exten => h,1,Set(GLOBAL(HEARD)=got:${HEARD})
+
+[legrec-sip]
+exten => callerkey,1,Answer()
+ same => n,LegRecord(callerkey)
+ same => n,Wait(20)
+ same => n,Hangup()
 
 [keys-test]
 exten => mcaller,1,Answer()
@@ -167,5 +178,36 @@ fn on_demand_keeps_only_what_the_agent_asked_for() {
     assert!(
         toned >= 6,
         "{toned} quarter seconds of the agent in {len:.2} s"
+    );
+}
+
+#[test]
+fn a_key_pressed_on_the_callers_phone_pauses_and_says_so() {
+    let sb = sandbox();
+    // sipp sends A-law audio, the key 1 as RFC 2833 events 3 s in, then
+    // audio again until it hangs up at 11 s.
+    sipp_call(&sb, "callerkey", Some(3000));
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(30));
+    let sc = read_sidecar(&sidecars[0]);
+    let keys: Vec<(&str, &str, &str)> = sc
+        .keys
+        .iter()
+        .map(|k| (k.key.as_str(), k.action.as_str(), k.side.as_str()))
+        .collect();
+    assert_eq!(keys, [("1", "pause", "caller")], "{:#?}", sc.keys);
+    assert_eq!(sc.pauses.len(), 1);
+    assert_eq!(sc.pauses[0].by, "dtmf:caller");
+    let p = sc.pauses[0].start_offset;
+    assert!((2.0..5.0).contains(&p), "paused at {p}");
+    // The time after the key is cut out: about 3 s of an 11 s call kept.
+    let li = flac_decode(&leg_path(&sidecars[0], &sc, "in"));
+    let len = li.len() as f64 / RATE;
+    assert!(
+        (p - 0.5..p + 0.5).contains(&len),
+        "{len:.2} s kept, paused at {p:.2}"
+    );
+    assert!(
+        rms(window(&li, 0.5, p - 0.5)) > 300.0,
+        "the caller before the key"
     );
 }
