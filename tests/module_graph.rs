@@ -7,8 +7,12 @@
 //! whatever it checks against).  A module's edges go to the deepest module
 //! that exists; a parent declaring its children (`mod x;`) is not an edge.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+use common::graph::find_cycle;
 
 fn module_name(path: &Path) -> String {
     let rel = path.strip_prefix("src").unwrap().with_extension("");
@@ -111,36 +115,6 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
         g.insert(m, deps);
     }
     g
-}
-
-fn find_cycle(g: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
-    fn visit(
-        g: &BTreeMap<String, BTreeSet<String>>,
-        m: &str,
-        path: &mut Vec<String>,
-        done: &mut BTreeSet<String>,
-    ) -> Option<Vec<String>> {
-        if let Some(i) = path.iter().position(|p| p == m) {
-            let mut cycle = path[i..].to_vec();
-            cycle.push(m.to_string());
-            return Some(cycle);
-        }
-        if done.contains(m) {
-            return None;
-        }
-        path.push(m.to_string());
-        for d in g.get(m).into_iter().flatten() {
-            if let Some(c) = visit(g, d, path, done) {
-                return Some(c);
-            }
-        }
-        path.pop();
-        done.insert(m.to_string());
-        None
-    }
-    let mut done = BTreeSet::new();
-    g.keys()
-        .find_map(|m| visit(g, m, &mut Vec::new(), &mut done))
 }
 
 #[test]

@@ -4,8 +4,12 @@
 //! the sources have.  Read from the sources: a call added on one side only
 //! fails here.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+use common::graph::find_cycle;
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
@@ -112,40 +116,9 @@ fn documented(header: &str) -> Graph {
     graph
 }
 
-/// A cycle in `g`, if there is one, as the files around it.
-fn cycle(g: &Graph) -> Option<Vec<String>> {
-    fn visit(
-        g: &Graph,
-        n: &str,
-        path: &mut Vec<String>,
-        done: &mut BTreeSet<String>,
-    ) -> Option<Vec<String>> {
-        if let Some(at) = path.iter().position(|p| p == n) {
-            let mut c = path[at..].to_vec();
-            c.push(n.to_string());
-            return Some(c);
-        }
-        if done.contains(n) {
-            return None;
-        }
-        path.push(n.to_string());
-        for m in g.get(n).into_iter().flatten() {
-            if let Some(c) = visit(g, m, path, done) {
-                return Some(c);
-            }
-        }
-        path.pop();
-        done.insert(n.to_string());
-        None
-    }
-    let mut done = BTreeSet::new();
-    g.keys()
-        .find_map(|n| visit(g, n, &mut Vec::new(), &mut done))
-}
-
 fn check(dir: &str, header: &str) {
     let graph = calls(&sources(dir));
-    if let Some(c) = cycle(&graph) {
+    if let Some(c) = find_cycle(&graph) {
         panic!(
             "{dir}: the files call around in a cycle: {}",
             c.join(" -> ")
