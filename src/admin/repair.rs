@@ -119,6 +119,7 @@ fn repair_held(marker: &Path, by: &str) -> Result<(PathBuf, f64), String> {
         name,
         path,
         channels,
+        ..
     } in paths.audio(LegsLayout::Both)
     {
         let file = path

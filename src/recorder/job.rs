@@ -22,7 +22,6 @@ use crate::policy::outcome;
 use crate::sidecar::{LegFile, Sidecar};
 use crate::spool::digest::hash_file;
 use crate::spool::files::write_atomic;
-use crate::spool::layout::LEG_NAMES;
 use crate::Status;
 
 /// A worker's state for one recording.
@@ -258,7 +257,7 @@ impl Job {
         let agent = self.rec.agent();
         let mut legs = Vec::new();
         for file in paths.audio(self.rec.policy.legs) {
-            let leg = LEG_NAMES.iter().position(|l| *l == file.name);
+            let leg = file.leg;
             let mut writer = match leg {
                 Some(i) => self.tracks[i].out.flac.take(),
                 None => self.stereo.take(),

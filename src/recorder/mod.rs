@@ -239,7 +239,7 @@ impl Core {
             let (mut legs, mut stereo) = ([None, None], None);
             for file in paths.audio(policy.legs) {
                 let writer = open(file.path, file.channels, &mut created)?;
-                match layout::LEG_NAMES.iter().position(|l| *l == file.name) {
+                match file.leg {
                     Some(i) => legs[i] = Some(writer),
                     None => stereo = Some(writer),
                 }

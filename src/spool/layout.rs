@@ -39,6 +39,8 @@ const LEG_OUT: &str = "-out.flac";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AudioFile {
     pub name: &'static str,
+    /// Which leg (`LEG_NAMES` index) a split file holds; None for stereo.
+    pub leg: Option<usize>,
     pub path: PathBuf,
     pub channels: u32,
 }
@@ -124,9 +126,10 @@ impl RecordingPaths {
     pub fn audio(&self, layout: LegsLayout) -> Vec<AudioFile> {
         let mut files = Vec::new();
         if layout.split() {
-            for name in LEG_NAMES {
+            for (i, name) in LEG_NAMES.into_iter().enumerate() {
                 files.push(AudioFile {
                     name,
+                    leg: Some(i),
                     path: self.leg(name),
                     channels: 1,
                 });
@@ -135,6 +138,7 @@ impl RecordingPaths {
         if layout.stereo() {
             files.push(AudioFile {
                 name: "stereo",
+                leg: None,
                 path: self.stereo(),
                 channels: 2,
             });
