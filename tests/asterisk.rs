@@ -102,12 +102,6 @@ fn seconds_between(a: &str, b: &str) -> f64 {
     t(b).duration_since(t(a)).unwrap().as_secs_f64()
 }
 
-fn window(x: &[i16], from_s: f64, to_s: f64) -> &[i16] {
-    let a = ((from_s * RATE) as usize).min(x.len());
-    let b = ((to_s * RATE) as usize).min(x.len());
-    &x[a..b]
-}
-
 #[test]
 fn queue_call_records_caller_and_agent_on_separate_aligned_legs() {
     let sb = sandbox();

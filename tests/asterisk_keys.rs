@@ -93,11 +93,6 @@ fn agent_share(x: &[i16], from: f64, to: f64) -> f64 {
     toned as f64 / quarters.len().max(1) as f64
 }
 
-fn window(x: &[i16], from: f64, to: f64) -> &[i16] {
-    let a = ((from * RATE) as usize).min(x.len());
-    &x[a..((to * RATE) as usize).min(x.len())]
-}
-
 /// What the caller's Read collected, once it ended.
 fn heard(sb: &Sandbox) -> Option<String> {
     sb.cli("dialplan show globals")

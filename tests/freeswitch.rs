@@ -123,11 +123,6 @@ fn parked_uuid(sb: &Sandbox) -> String {
     uuid
 }
 
-fn window(x: &[i16], from_s: f64, to_s: f64) -> &[i16] {
-    let a = ((from_s * RATE) as usize).min(x.len());
-    &x[a..((to_s * RATE) as usize).min(x.len())]
-}
-
 #[test]
 #[cfg_attr(
     not(has_freeswitch),

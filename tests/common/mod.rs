@@ -244,3 +244,11 @@ impl Drop for Tmpfs {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
+
+/// The samples of an 8 kHz recording from `from_s` to `to_s` seconds,
+/// clamped to its length.
+pub fn window(x: &[i16], from_s: f64, to_s: f64) -> &[i16] {
+    let a = ((from_s * 8000.0) as usize).min(x.len());
+    let b = ((to_s * 8000.0) as usize).min(x.len());
+    &x[a..b]
+}
