@@ -31,6 +31,51 @@ pub struct RawLine {
     pub line: u32,
 }
 
+impl RawSection {
+    /// The section as typed settings `T`; an error names the line, the key
+    /// and (unless the key itself is unknown) the value.
+    pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
+        for l in &self.lines {
+            if let Some(first) = seen.insert(&l.key, l.line) {
+                return Err(ConfigError {
+                    section: self.name.clone(),
+                    key: Some(l.key.clone()),
+                    value: None,
+                    line: l.line,
+                    message: format!("set twice (first at line {first})"),
+                });
+            }
+        }
+        let entries: Vec<Entry> = self
+            .lines
+            .iter()
+            .map(|l| Entry {
+                key: &l.key,
+                value: &l.value,
+            })
+            .collect();
+        T::deserialize(EntriesDeserializer::new(&entries)).map_err(|e| self.locate(e))
+    }
+
+    /// Where in this section a value error is.
+    pub fn locate(&self, e: ValueError) -> ConfigError {
+        let entry = e
+            .key
+            .as_deref()
+            .and_then(|k| self.lines.iter().find(|l| l.key == k));
+        ConfigError {
+            section: self.name.clone(),
+            key: e.key.clone(),
+            value: entry
+                .filter(|_| !e.message.starts_with("unknown key"))
+                .map(|l| l.value.clone()),
+            line: entry.map_or(0, |l| l.line),
+            message: e.message,
+        }
+    }
+}
+
 impl RawConfig {
     /// The section named `section`, created empty if new.
     pub fn declare(&mut self, section: &str) -> &mut RawSection {
@@ -355,6 +400,11 @@ pub struct Settings {
     pub jurisdictions: std::sync::Arc<super::jurisdiction::Table>,
 }
 
+/// Sections of legrec.conf that belong to the tools beside the PBX
+/// (`legrec ship`, `legrec serve`): the module leaves them alone, and so no
+/// policy can be named after them.
+pub const TOOL_SECTIONS: [&str; 2] = ["storage", "web"];
+
 /// A policy name is used as a directory name: letters, digits, `-` and `_`
 /// only, so no dialplan or config text can ever steer a path.
 pub fn valid_policy_name(name: &str) -> bool {
@@ -370,62 +420,26 @@ impl Settings {
         let mut general = General::default();
         let mut policies = BTreeMap::new();
         for section in &raw.sections {
-            let err_at = |key: Option<&str>, line: u32, message: String| ConfigError {
-                section: section.name.clone(),
-                key: key.map(str::to_string),
-                value: None,
-                line,
-                message,
-            };
-            let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
-            for l in &section.lines {
-                if let Some(first) = seen.insert(&l.key, l.line) {
-                    return Err(err_at(
-                        Some(&l.key),
-                        l.line,
-                        format!("set twice (first at line {first})"),
-                    ));
-                }
+            if TOOL_SECTIONS.contains(&section.name.as_str()) {
+                continue;
             }
-            let entries: Vec<Entry> = section
-                .lines
-                .iter()
-                .map(|l| Entry {
-                    key: &l.key,
-                    value: &l.value,
-                })
-                .collect();
-            let located = |e: ValueError| {
-                let entry = e
-                    .key
-                    .as_deref()
-                    .and_then(|k| section.lines.iter().find(|l| l.key == k));
-                let mut err = err_at(
-                    e.key.as_deref(),
-                    entry.map_or(0, |l| l.line),
-                    e.message.clone(),
-                );
-                if !e.message.starts_with("unknown key") {
-                    err.value = entry.map(|l| l.value.clone());
-                }
-                err
-            };
+            let located = |e: ValueError| section.locate(e);
             if section.name == "general" {
-                general =
-                    General::deserialize(EntriesDeserializer::new(&entries)).map_err(located)?;
+                general = section.read()?;
                 check_general(&general).map_err(|(k, m)| located(key_error(k, m)))?;
             } else {
-                let first_line = section.lines.first().map_or(0, |l| l.line);
                 if !valid_policy_name(&section.name) {
-                    return Err(err_at(
-                        None,
-                        first_line,
-                        "a policy name may use only letters, digits, '-' and '_' (at most 64)"
-                            .into(),
-                    ));
+                    return Err(ConfigError {
+                        section: section.name.clone(),
+                        key: None,
+                        value: None,
+                        line: section.lines.first().map_or(0, |l| l.line),
+                        message:
+                            "a policy name may use only letters, digits, '-' and '_' (at most 64)"
+                                .into(),
+                    });
                 }
-                let mut policy =
-                    Policy::deserialize(EntriesDeserializer::new(&entries)).map_err(located)?;
+                let mut policy: Policy = section.read()?;
                 policy.name = section.name.clone();
                 check_policy(&policy).map_err(|(k, m)| located(key_error(k, m)))?;
                 policies.insert(policy.name.clone(), policy);
@@ -598,5 +612,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `[storage]` and `[web]` are for `legrec ship` and `legrec serve`:
+    /// the module reads past whatever they hold, and no policy takes their
+    /// name.
+    #[test]
+    fn tool_sections_are_left_to_the_tools() {
+        let mut raw = RawConfig::default();
+        raw.set("storage", "url", "s3://bucket/prefix", 3);
+        raw.set("storage", "no_such_key_for_the_module", "x", 4);
+        raw.set("web", "listen", "127.0.0.1:8088", 6);
+        raw.set("p", "legs", "split", 8);
+        let s = Settings::from_raw(&raw).expect("tool sections are accepted");
+        assert_eq!(s.policies.keys().collect::<Vec<_>>(), ["p"]);
     }
 }
