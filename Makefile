@@ -15,6 +15,7 @@ BUILD      ?= build
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 LEGREC_LIB ?= $(TARGET_DIR)/release/liblegrec.a
 LEGREC_BIN ?= $(TARGET_DIR)/release/legrec
+FLEET_BIN  ?= $(TARGET_DIR)/release/legrec-fleet
 NATIVE_LIBS = -lFLAC -lpthread -ldl -lm
 include c-shim/hardening.mk
 
@@ -38,12 +39,17 @@ AST_MODULE_SO ?= $(BUILD)/app_legrec.so
 PROMPT_NAMES := $(shell grep -v '^\#' sounds/notices.txt | cut -f1)
 PROMPTS = $(foreach n,$(PROMPT_NAMES),$(BUILD)/sounds/$(n).wav $(BUILD)/sounds/$(n).wav16)
 
-.PHONY: all rust asterisk freeswitch sounds install install-asterisk deb test clean
+.PHONY: all rust fleet asterisk freeswitch sounds install install-asterisk deb test clean
 
-all: rust asterisk freeswitch sounds
+all: rust fleet asterisk freeswitch sounds
 
 rust:
 	$(CARGO) build --release --locked
+
+# legrec ship / index / search (fleet/): apart from the core the module
+# links, so building the module never builds their libraries.
+fleet:
+	$(CARGO) build --release --locked -p legrec-fleet
 
 asterisk:
 	@if [ -f $(AST_HEADER) ]; then $(MAKE) --no-print-directory $(AST_MODULE_SO); \
@@ -79,6 +85,7 @@ $(BUILD)/sounds/%.wav $(BUILD)/sounds/%.wav16: sounds/notices.txt
 
 install: all install-asterisk
 	install -D -m 0755 $(LEGREC_BIN) $(DESTDIR)$(BINDIR)/legrec
+	install -D -m 0755 $(FLEET_BIN) $(DESTDIR)$(BINDIR)/legrec-fleet
 	@if [ -n "$(FS_PREFIX)" ] && [ -f $(BUILD)/mod_legrec.so ]; then \
 		PKG_CONFIG_PATH=$(FS_PREFIX)/lib/pkgconfig $(MAKE) --no-print-directory -C c-shim/freeswitch install BUILD=$(abspath $(BUILD)); \
 		install -D -m 0644 samples/freeswitch/legrec.conf.xml $(DESTDIR)$(FS_PREFIX)/etc/freeswitch/autoload_configs/legrec.conf.xml.sample; \

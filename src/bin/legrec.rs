@@ -16,10 +16,22 @@ const USAGE: &str = "usage:
                                  delete recordings past their policy's
                                  retention_days, noted in the audit log;
                                  --config reads spool_dir from legrec.conf
+  legrec ship|index|search ...   the tools beside the PBX (legrec-fleet):
+                                 `legrec ship --help` says more
   legrec --version";
+
+/// Commands of legrec-fleet, the tools that work over the network: kept
+/// apart so the PBX's module never carries their libraries.
+const FLEET_COMMANDS: &[&str] = &["ship", "index", "search", "serve", "user"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args
+        .first()
+        .is_some_and(|a| FLEET_COMMANDS.contains(&a.as_str()))
+    {
+        return fleet(&args);
+    }
     let spool = args
         .iter()
         .position(|a| a == "--spool")
@@ -94,6 +106,24 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs legrec-fleet, installed beside this program, with the same
+/// arguments (as git and cargo run their subcommands).
+fn fleet(args: &[String]) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("legrec-fleet")))
+        .filter(|p| p.is_file());
+    let program = beside.unwrap_or_else(|| PathBuf::from("legrec-fleet"));
+    let err = std::process::Command::new(&program).args(args).exec();
+    eprintln!(
+        "legrec {}: cannot run {} ({err}); it is built by `make fleet` and installed with legrec",
+        args[0],
+        program.display()
+    );
+    ExitCode::from(2)
 }
 
 /// spool_dir of a legrec.conf, checked as the PBX checks the whole file.

@@ -232,6 +232,17 @@ pub fn given_up(spool: &Path) -> PathBuf {
     notify_queue(spool).join("given-up")
 }
 
+/// What `legrec ship` keeps of each recording it shipped (beside the
+/// audit chain, which has the last word).
+pub fn ship_dir(spool: &Path) -> PathBuf {
+    spool.join(".ship")
+}
+
+/// The shipping state of recording `id`.
+pub fn ship_state(spool: &Path, id: &str) -> PathBuf {
+    ship_dir(spool).join(format!("{id}.shipped"))
+}
+
 /// The audit log of the spool `path` lies in (a spool, a policy or day
 /// folder, or a file in one), if there is one yet.
 pub fn find_audit_log(path: &Path) -> Option<PathBuf> {

@@ -1,0 +1,44 @@
+//! `legrec index`: bring the index up to date with this PBX's spool;
+//! `legrec index rebuild` forgets this PBX's rows first and reads them
+//! again, from the spool or (`--from-bucket`) from the sidecars shipped.
+
+use super::Args;
+use crate::index::Index;
+use crate::spool_index::index_spool;
+
+pub async fn run(args: &Args) -> Result<(), String> {
+    args.only(&["config"])?;
+    let config = args.config()?;
+    let index = Index::open(&config.index).await?;
+    let rebuild = match args.words.get(1).map(String::as_str) {
+        None => false,
+        Some("rebuild") => true,
+        Some(w) => {
+            return Err(format!(
+                "legrec index {w}: say `legrec index` or `legrec index rebuild`"
+            ))
+        }
+    };
+    if rebuild {
+        let n = index.clear(&config.pbx_name).await?;
+        println!("forgot {n} recording(s) of {}", config.pbx_name);
+    }
+    let tally = index_spool(&index, &config.spool, &config.pbx_name).await;
+    for f in &tally.failed {
+        eprintln!("legrec index: {f}");
+    }
+    println!(
+        "indexed {} recording(s) of {} from {}",
+        tally.indexed,
+        config.pbx_name,
+        config.spool.display()
+    );
+    if tally.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} sidecar(s) could not be indexed",
+            tally.failed.len()
+        ))
+    }
+}

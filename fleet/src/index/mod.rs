@@ -1,0 +1,362 @@
+//! The index: every recording's facts in one SQL database, SQLite beside
+//! the spool by default, PostgreSQL for a fleet (one database, many PBXs).
+//! sqlx's `Any` driver runs the same statements on both; the URL decides.
+
+pub mod facts;
+pub mod schema;
+pub mod search;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+pub use facts::{Facts, FileFact};
+pub use search::{Query, Sort, Summary};
+
+/// A recording as the index holds it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Record {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub files: Vec<FileFact>,
+    /// The sidecar as written by the PBX.
+    pub sidecar: serde_json::Value,
+}
+
+pub struct Index {
+    pool: AnyPool,
+    postgres: bool,
+}
+
+fn sql_err(what: &str) -> impl Fn(sqlx::Error) -> String + '_ {
+    move |e| format!("index: {what}: {e}")
+}
+
+impl Index {
+    /// Opens (and for SQLite creates) the database at `url` and its tables.
+    pub async fn open(url: &str) -> Result<Index, String> {
+        sqlx::any::install_default_drivers();
+        let postgres = url.starts_with("postgres");
+        let url = if postgres {
+            url.to_string()
+        } else {
+            let path = url.trim_start_matches("sqlite://");
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("index {url}: {e}"))?;
+            }
+            format!("{url}?mode=rwc")
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if postgres { 8 } else { 4 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if !postgres {
+                        // Readers (search, the browser) beside one writer
+                        // (the shipper), and a writer that waits rather
+                        // than fails while another holds the lock.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| format!("index {}: {e}", redact(&url)))?;
+        let index = Index { pool, postgres };
+        index.create_tables().await?;
+        Ok(index)
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres
+    }
+
+    async fn create_tables(&self) -> Result<(), String> {
+        let mut conn = self.pool.acquire().await.map_err(sql_err("connect"))?;
+        // Two PBXs' shippers starting at once must not both create
+        // PostgreSQL's tables (CREATE ... IF NOT EXISTS races there).
+        if self.postgres {
+            sqlx::query("SELECT pg_advisory_lock(7305201)")
+                .execute(&mut *conn)
+                .await
+                .map_err(sql_err("lock"))?;
+        }
+        let mut result = Ok(());
+        for stmt in schema::TABLES {
+            if let Err(e) = sqlx::query(stmt).execute(&mut *conn).await {
+                result = Err(format!("index: creating tables: {e}"));
+                break;
+            }
+        }
+        if result.is_ok() {
+            let have: Option<i64> = sqlx::query("SELECT version FROM legrec_schema")
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(sql_err("schema version"))?
+                .map(|r| r.get(0));
+            result = match have {
+                None => sqlx::query("INSERT INTO legrec_schema (version) VALUES ($1)")
+                    .bind(schema::VERSION)
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ())
+                    .map_err(sql_err("schema version")),
+                Some(v) if v == schema::VERSION => Ok(()),
+                Some(v) => Err(format!(
+                    "index: schema version {v}; this legrec knows {}",
+                    schema::VERSION
+                )),
+            };
+        }
+        if self.postgres {
+            let _ = sqlx::query("SELECT pg_advisory_unlock(7305201)")
+                .execute(&mut *conn)
+                .await;
+        }
+        result
+    }
+
+    /// Adds or replaces a recording, its files and its peers, in one
+    /// transaction: a search never sees half of one.
+    pub async fn put(&self, f: &Facts) -> Result<(), String> {
+        let s = &f.sidecar;
+        let mut tx = self.pool.begin().await.map_err(sql_err("begin"))?;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        sqlx::query(
+            "INSERT INTO recordings (pbx, id, policy, queue, caller, caller_name, callee, agent, \
+             started_ms, started_at, ended_at, duration, status, consent, consent_mode, law, \
+             law_reason, masks, pauses, location, sidecar, sidecar_sha256, indexed_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19, $20, $21, $22, $23) \
+             ON CONFLICT (pbx, id) DO UPDATE SET policy = excluded.policy, queue = excluded.queue, \
+             caller = excluded.caller, caller_name = excluded.caller_name, callee = excluded.callee, \
+             agent = excluded.agent, started_ms = excluded.started_ms, started_at = excluded.started_at, \
+             ended_at = excluded.ended_at, duration = excluded.duration, status = excluded.status, \
+             consent = excluded.consent, consent_mode = excluded.consent_mode, law = excluded.law, \
+             law_reason = excluded.law_reason, masks = excluded.masks, pauses = excluded.pauses, \
+             location = excluded.location, sidecar = excluded.sidecar, \
+             sidecar_sha256 = excluded.sidecar_sha256, indexed_ms = excluded.indexed_ms",
+        )
+        .bind(&f.pbx)
+        .bind(&s.id)
+        .bind(&s.policy)
+        .bind(&s.queue)
+        .bind(&s.caller.number)
+        .bind(&s.caller.name)
+        .bind(&s.callee)
+        .bind(s.agent.clone())
+        .bind(f.started_ms)
+        .bind(&s.started_at)
+        .bind(s.ended_at.clone())
+        .bind(f.duration)
+        .bind(&s.status)
+        .bind(&s.consent.decision)
+        .bind(&s.consent.mode)
+        .bind(f.law.as_ref().map(|l| l.0.clone()))
+        .bind(f.law.as_ref().map(|l| l.1.clone()))
+        .bind(s.masks.len() as i64)
+        .bind(s.pauses.len() as i64)
+        .bind(&f.location)
+        .bind(&f.sidecar_json)
+        .bind(f.sidecar_sha256())
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(sql_err("put"))?;
+        for table in ["recording_files", "recording_peers"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE pbx = $1 AND id = $2"))
+                .bind(&f.pbx)
+                .bind(&s.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(sql_err("put"))?;
+        }
+        for file in &f.files {
+            sqlx::query(
+                "INSERT INTO recording_files (pbx, id, name, file, sha256, object) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&f.pbx)
+            .bind(&s.id)
+            .bind(&file.name)
+            .bind(&file.file)
+            .bind(&file.sha256)
+            .bind(file.object.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(sql_err("put"))?;
+        }
+        for (seq, p) in f.peers().iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO recording_peers (pbx, id, seq, channel, number, name, member, \
+                 interface, joined_s, left_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&f.pbx)
+            .bind(&s.id)
+            .bind(seq as i64)
+            .bind(&p.channel)
+            .bind(&p.number)
+            .bind(&p.name)
+            .bind(p.member.clone())
+            .bind(p.interface.clone())
+            .bind(p.joined)
+            .bind(p.left)
+            .execute(&mut *tx)
+            .await
+            .map_err(sql_err("put"))?;
+        }
+        tx.commit().await.map_err(sql_err("commit"))
+    }
+
+    /// Forgets a recording (pruned everywhere).
+    pub async fn remove(&self, pbx: &str, id: &str) -> Result<(), String> {
+        let mut tx = self.pool.begin().await.map_err(sql_err("begin"))?;
+        for table in ["recording_files", "recording_peers", "recordings"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE pbx = $1 AND id = $2"))
+                .bind(pbx)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(sql_err("remove"))?;
+        }
+        tx.commit().await.map_err(sql_err("commit"))
+    }
+
+    /// Forgets every recording of `pbx` (before a rebuild).
+    pub async fn clear(&self, pbx: &str) -> Result<u64, String> {
+        let mut tx = self.pool.begin().await.map_err(sql_err("begin"))?;
+        let mut n = 0;
+        for table in ["recording_files", "recording_peers", "recordings"] {
+            n = sqlx::query(&format!("DELETE FROM {table} WHERE pbx = $1"))
+                .bind(pbx)
+                .execute(&mut *tx)
+                .await
+                .map_err(sql_err("clear"))?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(sql_err("commit"))?;
+        Ok(n)
+    }
+
+    pub async fn search(&self, q: &Query) -> Result<Vec<Summary>, String> {
+        let sql = q.to_sql();
+        let mut query = sqlx::query(&sql.text);
+        for v in sql.values {
+            query = match v {
+                search::Value::Text(s) => query.bind(s),
+                search::Value::Int(i) => query.bind(i),
+                search::Value::Real(r) => query.bind(r),
+            };
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(sql_err("search"))?;
+        rows.iter().map(summary).collect()
+    }
+
+    /// The recording `id` (of whichever PBX made it).
+    pub async fn get(&self, id: &str) -> Result<Option<Record>, String> {
+        let row = sqlx::query(&format!(
+            "SELECT {}, sidecar FROM recordings WHERE id = $1 ORDER BY pbx LIMIT 1",
+            search::SUMMARY_COLUMNS
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(sql_err("get"))?;
+        let Some(row) = row else { return Ok(None) };
+        let summary = summary(&row)?;
+        let sidecar: String = row.try_get("sidecar").map_err(sql_err("get"))?;
+        let files = sqlx::query(
+            "SELECT name, file, sha256, object FROM recording_files \
+             WHERE pbx = $1 AND id = $2 ORDER BY name",
+        )
+        .bind(&summary.pbx)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(sql_err("get"))?
+        .iter()
+        .map(|r| {
+            Ok(FileFact {
+                name: r.try_get("name")?,
+                file: r.try_get("file")?,
+                sha256: r.try_get("sha256")?,
+                object: r.try_get("object")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(sql_err("get"))?;
+        Ok(Some(Record {
+            summary,
+            files,
+            sidecar: serde_json::from_str(&sidecar).unwrap_or(serde_json::Value::Null),
+        }))
+    }
+
+    /// How many recordings of `pbx` (all PBXs: None) the index holds.
+    pub async fn count(&self, pbx: Option<&str>) -> Result<i64, String> {
+        let row = match pbx {
+            Some(p) => {
+                sqlx::query("SELECT COUNT(*) FROM recordings WHERE pbx = $1")
+                    .bind(p)
+                    .fetch_one(&self.pool)
+                    .await
+            }
+            None => {
+                sqlx::query("SELECT COUNT(*) FROM recordings")
+                    .fetch_one(&self.pool)
+                    .await
+            }
+        }
+        .map_err(sql_err("count"))?;
+        row.try_get::<i64, _>(0).map_err(sql_err("count"))
+    }
+}
+
+fn summary(r: &AnyRow) -> Result<Summary, String> {
+    (|| -> Result<Summary, sqlx::Error> {
+        Ok(Summary {
+            id: r.try_get("id")?,
+            pbx: r.try_get("pbx")?,
+            policy: r.try_get("policy")?,
+            queue: r.try_get("queue")?,
+            caller: r.try_get("caller")?,
+            caller_name: r.try_get("caller_name")?,
+            callee: r.try_get("callee")?,
+            agent: r.try_get("agent")?,
+            started_at: r.try_get("started_at")?,
+            duration: r.try_get("duration")?,
+            status: r.try_get("status")?,
+            consent: r.try_get("consent")?,
+            law: r.try_get("law")?,
+            masks: r.try_get("masks")?,
+            pauses: r.try_get("pauses")?,
+            location: r.try_get("location")?,
+        })
+    })()
+    .map_err(sql_err("row"))
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}

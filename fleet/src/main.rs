@@ -1,0 +1,66 @@
+//! legrec-fleet: the `legrec ship`, `legrec index` and `legrec search`
+//! commands (`legrec` runs this program for them).
+
+use std::process::ExitCode;
+
+use legrec_fleet::cli::{self, Args};
+
+const USAGE: &str = "usage:
+  legrec ship [--config FILE] [--once] [--recheck]
+                                 ship finished recordings to [storage] url,
+                                 verify them there, index them; --once ships
+                                 what is finished and exits; --recheck reads
+                                 back every shipped object still kept here
+  legrec index [rebuild [--from-bucket]] [--config FILE]
+                                 bring the index up to date with the spool;
+                                 rebuild: forget and read again (from the
+                                 sidecars in the bucket with --from-bucket)
+  legrec search [--config FILE] [--caller N] [--callee N] [--queue Q]
+                [--agent A] [--pbx P] [--from T] [--to T] [--status S]
+                [--consent D] [--min-duration S] [--max-duration S]
+                [--sort started|duration|caller|queue] [--asc]
+                [--limit N] [--offset N] [--json]
+                                 recordings from the index, newest first
+  FILE defaults to /etc/asterisk/legrec.conf; T is 2026-12-01 or RFC 3339";
+
+const FLAGS: &[&str] = &["once", "recheck", "from-bucket", "json", "asc"];
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args = match Args::parse(&argv, FLAGS) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("legrec: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(command) = args.words.first().cloned() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("legrec {command}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match command.as_str() {
+            "index" => cli::index::run(&args).await,
+            "search" => cli::search::run(&args).await,
+            _ => Err(format!("unknown command '{command}'\n{USAGE}")),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("legrec {command}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! What the shipper knows of one recording, in `<spool>/.ship/<id>.shipped`:
+//! written once every object is verified in the bucket, then marked
+//! `audited` once the chain says "shipped".  A recording without it is
+//! (re)shipped; the object keys are fixed by the recording, so shipping
+//! again after a crash overwrites the same objects and never adds one.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use legrec::spool::{files, layout};
+use serde::{Deserialize, Serialize};
+
+use crate::index::Facts;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Shipped {
+    pub bucket: String,
+    /// File name (`in`, `out`, `stereo`, `sidecar`) to object key.
+    pub objects: BTreeMap<String, String>,
+    pub verified_at: String,
+    /// The audit chain has the "shipped" entry.
+    pub audited: bool,
+    /// The local files were removed (keep_local_days).
+    #[serde(default)]
+    pub local_removed: bool,
+}
+
+pub fn read(spool: &Path, id: &str) -> Option<Shipped> {
+    let bytes = std::fs::read(layout::ship_state(spool, id)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+pub fn write(spool: &Path, id: &str, s: &Shipped) -> std::io::Result<()> {
+    files::create_dirs(&layout::ship_dir(spool), 0o750)?;
+    let bytes = serde_json::to_vec_pretty(s).expect("state serializes");
+    files::write_atomic(&layout::ship_state(spool, id), &bytes, 0o640)
+}
+
+/// Gives `facts` the object keys and location of a shipped recording.
+pub fn apply(spool: &Path, facts: &mut Facts) {
+    let Some(s) = read(spool, &facts.sidecar.id) else {
+        return;
+    };
+    for f in &mut facts.files {
+        f.object = s.objects.get(&f.name).cloned();
+    }
+    facts.location = format!("s3://{}", s.bucket);
+}

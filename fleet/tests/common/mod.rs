@@ -1,0 +1,255 @@
+//! What the fleet tests share: recordings made by the real core, a private
+//! PostgreSQL and a SeaweedFS started by the project's scripts (and always
+//! stopped), and the `legrec-fleet` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
+
+use legrec::policy::config::{RawConfig, Settings};
+use legrec::recorder::peers::PeerInfo;
+use legrec::recorder::session::CallInfo;
+use legrec::recorder::Core;
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The first of 16 ports of this test process's own (tests of one binary
+/// run in threads, several binaries at once): up to 4 servers a process.
+pub fn ports() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let slot = NEXT.fetch_add(1, Ordering::Relaxed);
+    20000 + ((std::process::id() % 500) as u16) * 64 + (slot % 4) * 16
+}
+
+pub fn fleet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_legrec-fleet"))
+        .args(args)
+        .output()
+        .expect("legrec-fleet runs")
+}
+
+/// `legrec-fleet ARGS`, which must succeed; its stdout.
+pub fn fleet_ok(args: &[&str]) -> String {
+    let out = fleet(args);
+    assert!(
+        out.status.success(),
+        "legrec-fleet {args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A call to record.
+#[derive(Clone)]
+pub struct Call {
+    pub caller: &'static str,
+    pub callee: &'static str,
+    pub queue: &'static str,
+    pub agent: Option<&'static str>,
+    pub seconds: f64,
+}
+
+impl Call {
+    pub fn new(caller: &'static str, queue: &'static str, agent: Option<&'static str>) -> Call {
+        Call {
+            caller,
+            callee: "600",
+            queue,
+            agent,
+            seconds: 0.4,
+        }
+    }
+}
+
+/// Records `calls` into `spool` with the real core (policy `p`, split legs
+/// and stereo), each a tone per leg; returns the sidecars, in call order.
+pub fn record(spool: &Path, calls: &[Call]) -> Vec<PathBuf> {
+    let mut raw = RawConfig::default();
+    raw.set("general", "spool_dir", spool.to_str().unwrap(), 1);
+    raw.set("general", "workers", "1", 2);
+    raw.set("p", "legs", "both", 3);
+    let core = Core::new(Settings::from_raw(&raw).unwrap(), None).unwrap();
+    let mut out = Vec::new();
+    for (i, c) in calls.iter().enumerate() {
+        let rec = core
+            .start(
+                "p",
+                CallInfo {
+                    pbx: "test".into(),
+                    channel: format!("PJSIP/{}-{i:08x}", c.caller),
+                    uniqueid: format!("1700000000.{i}"),
+                    caller_number: c.caller.into(),
+                    caller_name: format!("Caller {}", c.caller),
+                    callee: c.callee.into(),
+                    queue: c.queue.into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        if let Some(agent) = c.agent {
+            rec.peer_join(PeerInfo {
+                channel: format!("PJSIP/{agent}-{i:08x}"),
+                number: "100".into(),
+                name: agent.into(),
+                member: agent.into(),
+                interface: format!("PJSIP/{agent}"),
+            });
+        }
+        let frames = (c.seconds * 50.0) as usize;
+        for f in 0..frames {
+            let tone: Vec<i16> = (0..160)
+                .map(|n| {
+                    let t = (f * 160 + n) as f64 / 8000.0;
+                    (6000.0 * (2.0 * std::f64::consts::PI * (400.0 + 100.0 * i as f64) * t).sin())
+                        as i16
+                })
+                .collect();
+            rec.push(0, &tone, 8000).unwrap();
+            rec.push(1, &tone, 8000).unwrap();
+        }
+        rec.stop();
+        let outcome = rec.wait_outcome(Duration::from_secs(20)).expect("finished");
+        out.push(
+            outcome
+                .files
+                .iter()
+                .find(|f| f.extension().is_some_and(|e| e == "json"))
+                .expect("a sidecar")
+                .clone(),
+        );
+    }
+    out
+}
+
+/// legrec.conf for a spool, with `storage` lines under `[storage]`.
+pub fn write_conf(dir: &Path, spool: &Path, storage: &str) -> PathBuf {
+    let path = dir.join("legrec.conf");
+    std::fs::write(
+        &path,
+        format!(
+            "[general]\nspool_dir = {}\n\n[storage]\n{storage}\n\n[p]\nlegs = both\n",
+            spool.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn script(name: &str, args: &[&str]) -> String {
+    let out = Command::new(repo().join("scripts").join(name))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "scripts/{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A private PostgreSQL cluster (scripts/postgres), stopped when dropped.
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    pub url: String,
+}
+
+impl Postgres {
+    pub fn start() -> Postgres {
+        let dir = tempfile::tempdir().unwrap();
+        let port = ports();
+        let data = dir.path().join("pg");
+        let url = script(
+            "postgres",
+            &["start", data.to_str().unwrap(), &port.to_string()],
+        );
+        Postgres { dir, url }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("pg");
+        let _ = Command::new(repo().join("scripts/postgres"))
+            .args(["stop", data.to_str().unwrap()])
+            .status();
+    }
+}
+
+/// A SeaweedFS with its S3 gateway (scripts/seaweedfs), stopped when
+/// dropped.
+pub struct Seaweed {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub endpoint: String,
+}
+
+pub const ACCESS: &str = "legrec";
+pub const SECRET: &str = "legrec-secret";
+
+impl Seaweed {
+    pub fn start() -> Seaweed {
+        let dir = tempfile::tempdir().unwrap();
+        let port = ports();
+        let endpoint = script(
+            "seaweedfs",
+            &["start", dir.path().to_str().unwrap(), &port.to_string()],
+        );
+        Seaweed {
+            dir,
+            port,
+            endpoint,
+        }
+    }
+    pub fn stop(&self) {
+        script("seaweedfs", &["stop", self.dir.path().to_str().unwrap()]);
+    }
+    /// Starts it again on the same data (S3 answers again within ~30 s).
+    pub fn restart(&self) {
+        script(
+            "seaweedfs",
+            &[
+                "start",
+                self.dir.path().to_str().unwrap(),
+                &self.port.to_string(),
+            ],
+        );
+    }
+    /// `[storage]` lines for this store's bucket `bucket`.
+    pub fn storage(&self, bucket: &str, prefix: &str) -> String {
+        format!(
+            "url = s3://{bucket}/{prefix}\nendpoint = {}\naccess_key = {ACCESS}\nsecret_key = {SECRET}\n",
+            self.endpoint
+        )
+    }
+    /// An S3 client for checking what is in the bucket, as a tool nobody
+    /// here wrote sees it.
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                ACCESS, SECRET, None, None, "test",
+            ))
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+}
+
+impl Drop for Seaweed {
+    fn drop(&mut self) {
+        let _ = Command::new(repo().join("scripts/seaweedfs"))
+            .args(["stop", self.dir.path().to_str().unwrap()])
+            .status();
+    }
+}
