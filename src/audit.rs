@@ -33,7 +33,9 @@ pub struct FileHash {
 pub struct Entry {
     pub seq: u64,
     pub at: String,
-    /// `recorded`, `declined`, `failed`, `interrupted` or `pruned`.
+    /// `recorded`, `declined`, `failed`, `interrupted` or `pruned` (by the
+    /// PBX and `legrec prune`); `shipped` (verified in the bucket) and
+    /// `removed-local` (the spool's copy removed after that) by `legrec ship`.
     pub event: String,
     pub id: String,
     pub policy: String,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use legrec_fleet::cli::{self, Args};
 
 const USAGE: &str = "usage:
-  legrec ship [--config FILE] [--once] [--recheck]
+  legrec ship [--config FILE] [--once] [--recheck] [--interval 10s]
                                  ship finished recordings to [storage] url,
                                  verify them there, index them; --once ships
                                  what is finished and exits; --recheck reads
@@ -34,6 +34,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // To stderr, which systemd's journal keeps; RUST_LOG=debug for more.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_target(false)
+        .init();
     let Some(command) = args.words.first().cloned() else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match command.as_str() {
+            "ship" => cli::ship::run(&args).await,
             "index" => cli::index::run(&args).await,
             "search" => cli::search::run(&args).await,
             _ => Err(format!("unknown command '{command}'\n{USAGE}")),

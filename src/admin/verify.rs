@@ -181,13 +181,16 @@ pub fn check_audit(
     };
     let spool = log.parent().unwrap_or(Path::new("."));
     let mut problems = Vec::new();
+    // Files deleted by legrec prune, or removed from the spool by the
+    // shipper once verified in the bucket, are meant to be gone.
+    let gone = |e: &audit::Entry| e.event == "pruned" || e.event == "removed-local";
     let pruned: std::collections::HashSet<&str> = entries
         .iter()
-        .filter(|e| e.event == "pruned")
+        .filter(|e| gone(e))
         .map(|e| e.id.as_str())
         .collect();
     for (i, e) in entries.iter().enumerate() {
-        if e.event == "pruned" || pruned.contains(e.id.as_str()) {
+        if gone(e) || pruned.contains(e.id.as_str()) {
             continue;
         }
         for f in &e.files {

@@ -20,6 +20,16 @@ pub async fn run(args: &Args) -> Result<(), String> {
         }
     };
     if rebuild {
+        if args.flag("from-bucket") {
+            let bucket = config
+                .bucket
+                .as_ref()
+                .ok_or("--from-bucket needs [storage] url")?;
+            let store = crate::shipper::store::Store::connect(bucket);
+            let n = crate::shipper::rebuild::from_bucket(&store, &index, &config.pbx_name).await?;
+            println!("indexed {n} recording(s) from s3://{}", bucket.bucket);
+            return Ok(());
+        }
         let n = index.clear(&config.pbx_name).await?;
         println!("forgot {n} recording(s) of {}", config.pbx_name);
     }

@@ -3,6 +3,7 @@
 
 pub mod index;
 pub mod search;
+pub mod ship;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

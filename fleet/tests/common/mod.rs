@@ -55,6 +55,8 @@ pub struct Call {
     pub queue: &'static str,
     pub agent: Option<&'static str>,
     pub seconds: f64,
+    /// Noise instead of a tone: FLAC cannot shrink it, so files are large.
+    pub noise: bool,
 }
 
 impl Call {
@@ -65,6 +67,7 @@ impl Call {
             queue,
             agent,
             seconds: 0.4,
+            noise: false,
         }
     }
 }
@@ -104,16 +107,28 @@ pub fn record(spool: &Path, calls: &[Call]) -> Vec<PathBuf> {
             });
         }
         let frames = (c.seconds * 50.0) as usize;
+        let mut seed = 0x2545_f491_u32 ^ i as u32;
         for f in 0..frames {
-            let tone: Vec<i16> = (0..160)
+            let frame: Vec<i16> = (0..160)
                 .map(|n| {
+                    if c.noise {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 17;
+                        seed ^= seed << 5;
+                        return (seed >> 16) as i16;
+                    }
                     let t = (f * 160 + n) as f64 / 8000.0;
                     (6000.0 * (2.0 * std::f64::consts::PI * (400.0 + 100.0 * i as f64) * t).sin())
                         as i16
                 })
                 .collect();
-            rec.push(0, &tone, 8000).unwrap();
-            rec.push(1, &tone, 8000).unwrap();
+            rec.push(0, &frame, 8000).unwrap();
+            rec.push(1, &frame, 8000).unwrap();
+            // Faster than real time, not faster than the encoder drains
+            // the legs' rings.
+            if f % 5 == 4 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
         }
         rec.stop();
         let outcome = rec.wait_outcome(Duration::from_secs(20)).expect("finished");

@@ -1,0 +1,241 @@
+//! `legrec ship`: passes over the spool until stopped.  A pass checks the
+//! bucket, ships every finished recording not yet shipped (`concurrency`
+//! at a time), and removes local copies past `keep_local_days` once their
+//! objects read back intact.  While the store is down, refuses us or has
+//! no bucket, passes back off (1 s doubling to 5 min) and the error is
+//! logged once, not once a pass.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures::stream::{self, StreamExt};
+use legrec::spool::layout;
+
+use super::recording::Ship;
+use super::store::{Store, StoreError, Trouble};
+use super::{local, lock, recover, state, uploads};
+use crate::config::Config;
+use crate::index::Index;
+
+/// What one pass did.
+#[derive(Debug, Default)]
+pub struct Pass {
+    pub shipped: usize,
+    pub failed: Vec<String>,
+    pub removed_local: usize,
+    pub rechecked: Vec<String>,
+}
+
+pub struct Options {
+    pub once: bool,
+    pub recheck: bool,
+    /// Between passes when all went well.
+    pub interval: Duration,
+}
+
+pub async fn run(config: &Config, opts: Options) -> Result<(), String> {
+    let bucket = config.bucket.as_ref().ok_or(
+        "no [storage] url: nothing to ship to (`legrec index` indexes the spool without one)",
+    )?;
+    let _lock = lock::take(&config.spool)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    watch_signals(stop.clone());
+    let store = Store::connect(bucket);
+    let index = open_index(config, &opts, &stop).await?;
+    recover::audited(&config.spool).map_err(|e| format!("audit log: {e}"))?;
+    let ship = Ship {
+        spool: &config.spool,
+        store: &store,
+        index: &index,
+        pbx: &config.pbx_name,
+        part_size: config.multipart_bytes,
+    };
+    let mut done: HashSet<String> = HashSet::new();
+    let mut cleaned = false;
+    let mut backoff = Backoff::default();
+    let mut last_trouble: Option<String> = None;
+    while !stop.load(Ordering::Relaxed) {
+        let result = pass(&ship, config, &opts, &mut done, &mut cleaned, &stop).await;
+        let wait = match result {
+            Ok(p) => {
+                if last_trouble.take().is_some() {
+                    log::info!("s3://{}: the store answers again", store.bucket);
+                }
+                backoff = Backoff::default();
+                report(&p);
+                if opts.once {
+                    return match p.failed.len() {
+                        0 => Ok(()),
+                        n => Err(format!("{n} recording(s) not shipped")),
+                    };
+                }
+                opts.interval
+            }
+            Err(e) => {
+                // Said once: a store down for a night must not fill the log.
+                if last_trouble.as_deref() != Some(e.message.as_str()) {
+                    log::error!(
+                        "{}; shipping waits and retries (nothing is removed)",
+                        advice(&e)
+                    );
+                    last_trouble = Some(e.message.clone());
+                }
+                if opts.once {
+                    return Err(advice(&e));
+                }
+                backoff.next()
+            }
+        };
+        sleep_unless_stopped(wait, &stop).await;
+    }
+    log::info!("stopped");
+    Ok(())
+}
+
+async fn open_index(config: &Config, opts: &Options, stop: &AtomicBool) -> Result<Index, String> {
+    let mut backoff = Backoff::default();
+    loop {
+        match Index::open(&config.index).await {
+            Ok(i) => return Ok(i),
+            Err(e) if opts.once || stop.load(Ordering::Relaxed) => return Err(e),
+            Err(e) => {
+                log::error!("{e}; retrying");
+                sleep_unless_stopped(backoff.next(), stop).await;
+            }
+        }
+    }
+}
+
+fn advice(e: &StoreError) -> String {
+    let hint = match e.trouble {
+        Trouble::Denied => " (check [storage] access_key and secret_key)",
+        Trouble::NoBucket => " (create the bucket, or correct [storage] url)",
+        Trouble::Down => " (is the store running? [storage] endpoint)",
+        _ => "",
+    };
+    format!("{}{hint}", e.message)
+}
+
+fn report(p: &Pass) {
+    for f in &p.failed {
+        log::error!("{f}");
+    }
+    if p.shipped + p.removed_local + p.rechecked.len() > 0 || !p.failed.is_empty() {
+        log::info!(
+            "shipped {} recording(s), {} not, {} local cop(ies) removed, {} object(s) put again",
+            p.shipped,
+            p.failed.len(),
+            p.removed_local,
+            p.rechecked.len()
+        );
+    }
+}
+
+async fn pass(
+    ship: &Ship<'_>,
+    config: &Config,
+    opts: &Options,
+    done: &mut HashSet<String>,
+    cleaned: &mut bool,
+    stop: &AtomicBool,
+) -> Result<Pass, StoreError> {
+    ship.store.check().await?;
+    if !*cleaned {
+        let n = uploads::clean(ship.store, ship.spool).await?;
+        if n > 0 {
+            log::info!("aborted {n} upload(s) in parts left unfinished");
+        }
+        *cleaned = true;
+    }
+    let mut p = Pass::default();
+    let todo: Vec<PathBuf> = layout::sidecars(ship.spool)
+        .into_iter()
+        .filter(|s| !done.contains(&id_of(s)))
+        .collect();
+    let results: Vec<(PathBuf, Result<bool, StoreError>)> = stream::iter(todo)
+        .map(|sidecar| async move {
+            if stop.load(Ordering::Relaxed) {
+                return (sidecar, Ok(false));
+            }
+            let r = ship.one(&sidecar).await;
+            (sidecar, r)
+        })
+        .buffer_unordered(config.concurrency)
+        .collect()
+        .await;
+    let mut down = None;
+    for (sidecar, r) in results {
+        match r {
+            Ok(now) => {
+                p.shipped += usize::from(now);
+                if state::read(ship.spool, &id_of(&sidecar)).is_some_and(|s| s.audited) {
+                    done.insert(id_of(&sidecar));
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.trouble,
+                    Trouble::Down | Trouble::Denied | Trouble::NoBucket
+                ) =>
+            {
+                down = Some(e)
+            }
+            Err(e) => p.failed.push(format!("{}: {e}", sidecar.display())),
+        }
+    }
+    if let Some(e) = down {
+        return Err(e);
+    }
+    if opts.recheck {
+        for sidecar in layout::sidecars(ship.spool) {
+            p.rechecked.extend(ship.recheck(&sidecar).await?);
+        }
+    }
+    if let Some(days) = config.keep_local_days {
+        p.removed_local = local::remove_expired(ship, days, SystemTime::now()).await?;
+    }
+    Ok(p)
+}
+
+fn id_of(sidecar: &Path) -> String {
+    layout::RecordingPaths::of_file(sidecar)
+        .map(|r| r.id)
+        .unwrap_or_default()
+}
+
+/// 1 s, 2 s, 4 s ... 5 min.
+#[derive(Default)]
+struct Backoff(u32);
+
+impl Backoff {
+    fn next(&mut self) -> Duration {
+        let d = Duration::from_secs(1u64 << self.0.min(9)).min(Duration::from_secs(300));
+        self.0 += 1;
+        d
+    }
+}
+
+async fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
+    let until = tokio::time::Instant::now() + d;
+    while !stop.load(Ordering::Relaxed) && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(100).min(d)).await;
+    }
+}
+
+/// SIGTERM (systemd) and SIGINT stop the run after the uploads under way.
+fn watch_signals(stop: Arc<AtomicBool>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    for kind in [SignalKind::terminate(), SignalKind::interrupt()] {
+        let stop = stop.clone();
+        if let Ok(mut s) = signal(kind) {
+            tokio::spawn(async move {
+                s.recv().await;
+                log::info!("stopping after the uploads under way");
+                stop.store(true, Ordering::Relaxed);
+            });
+        }
+    }
+}
