@@ -39,7 +39,7 @@ AST_MODULE_SO ?= $(BUILD)/app_legrec.so
 PROMPT_NAMES := $(shell grep -v '^\#' sounds/notices.txt | cut -f1)
 PROMPTS = $(foreach n,$(PROMPT_NAMES),$(BUILD)/sounds/$(n).wav $(BUILD)/sounds/$(n).wav16)
 
-.PHONY: all rust fleet asterisk freeswitch sounds install install-asterisk deb test clean
+.PHONY: all rust fleet asterisk freeswitch sounds install install-asterisk deb deb-fleet test clean
 
 all: rust fleet asterisk freeswitch sounds
 
@@ -104,6 +104,11 @@ install-asterisk:
 deb: rust asterisk sounds
 	@[ -f $(AST_MODULE_SO) ] || { echo "make deb: app_legrec.so was not built" >&2; exit 1; }
 	scripts/make-deb $(AST_MODULE_SO) $(LEGREC_BIN) $(BUILD)
+
+# legrec ship / index / search and the legrec-ship unit, apart from the
+# module's package (which is built for one Asterisk).
+deb-fleet: fleet
+	scripts/make-deb-fleet $(FLEET_BIN) $(BUILD)
 
 test:
 	scripts/test
