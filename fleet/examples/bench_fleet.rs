@@ -87,7 +87,8 @@ async fn search(url: &str, rows: i64) {
             t0.elapsed().as_secs_f64()
         );
     }
-    let kinds: [(&str, Box<dyn Fn(u64) -> Query>); 2] = [
+    type MakeQuery = Box<dyn Fn(u64) -> Query>;
+    let kinds: [(&str, MakeQuery); 2] = [
         (
             "caller",
             Box::new(|i| Query {
