@@ -21,6 +21,10 @@ const USAGE: &str = "usage:
                 [--sort started|duration|caller|queue] [--asc]
                 [--limit N] [--offset N] [--json]
                                  recordings from the index, newest first
+  legrec prune --config FILE [--now RFC3339]
+                                 (with [storage] url) delete recordings past
+                                 their retention_days from the bucket, the
+                                 spool and the index, noted in the chain
   FILE defaults to /etc/asterisk/legrec.conf; T is 2026-12-01 or RFC 3339";
 
 const FLAGS: &[&str] = &["once", "recheck", "from-bucket", "json", "asc"];
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
             "ship" => cli::ship::run(&args).await,
             "index" => cli::index::run(&args).await,
             "search" => cli::search::run(&args).await,
+            "prune" => cli::prune::run(&args).await,
             _ => Err(format!("unknown command '{command}'\n{USAGE}")),
         }
     });

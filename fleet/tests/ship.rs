@@ -442,3 +442,47 @@ fn the_index_rebuilds_from_the_bucket_and_local_copies_go_after_verification() {
     assert_eq!(v[0]["pbx"], "pbx-a", "the PBX is in the objects' metadata");
     drop(s.tmp);
 }
+
+#[test]
+fn prune_deletes_past_retention_from_the_bucket_the_spool_and_the_index() {
+    let sw = Seaweed::start();
+    make_bucket(&sw, "recordings");
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    record_with(&spool, &calls()[..2], &[("retention_days", "2")]);
+    let conf = write_conf(
+        tmp.path(),
+        &spool,
+        &format!("{}pbx_name = pbx-a\n", sw.storage("recordings", "site-a")),
+    );
+    let conf = conf.to_str().unwrap();
+    fleet_ok(&["ship", "--config", conf, "--once"]);
+    // One more, never shipped: pruned from the spool alone.
+    record_with(&spool, &calls()[2..], &[("retention_days", "2")]);
+    fleet_ok(&["index", "--config", conf]);
+    assert_eq!(objects(&sw, "recordings").len(), 8);
+    let now = |days: u64| {
+        humantime::format_rfc3339_seconds(
+            std::time::SystemTime::now() + Duration::from_secs(days * 86_400),
+        )
+        .to_string()
+    };
+    let out = fleet_ok(&["prune", "--config", conf, "--now", &now(1)]);
+    assert!(out.contains("0 recording(s) pruned"), "{out}");
+    let out = fleet_ok(&["prune", "--config", conf, "--now", &now(3)]);
+    assert!(out.contains("3 recording(s) pruned"), "{out}");
+    assert!(objects(&sw, "recordings").is_empty());
+    assert!(legrec::spool::layout::sidecars(&spool).is_empty());
+    let pruned = chain(&spool, "pruned");
+    assert_eq!(pruned.len(), 3);
+    assert_eq!(
+        pruned
+            .iter()
+            .filter(|e| e.note.contains("deleted from s3://recordings: site-a/p/"))
+            .count(),
+        2
+    );
+    let found = fleet_ok(&["search", "--config", conf, "--json"]);
+    assert_eq!(found.trim(), "[]", "the index forgot them");
+    assert_eq!(verify(&spool).0, 0, "{}", verify(&spool).1);
+}

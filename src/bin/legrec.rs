@@ -15,7 +15,9 @@ const USAGE: &str = "usage:
   legrec prune SPOOL|--config FILE [--now RFC3339]
                                  delete recordings past their policy's
                                  retention_days, noted in the audit log;
-                                 --config reads spool_dir from legrec.conf
+                                 --config reads spool_dir from legrec.conf;
+                                 with a [storage] url, shipped recordings
+                                 are deleted from the bucket too
   legrec ship|index|search ...   the tools beside the PBX (legrec-fleet):
                                  `legrec ship --help` says more
   legrec --version";
@@ -89,6 +91,9 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        // Shipped recordings are pruned from the bucket too, by the tool
+        // that knows it.
+        ["prune", "--config", file, ..] if has_bucket(Path::new(file)) => fleet(&args),
         ["prune", "--config", file, rest @ ..] => match spool_of(Path::new(file)) {
             Ok(spool) => prune(&spool, rest),
             Err(e) => {
@@ -124,6 +129,15 @@ fn fleet(args: &[String]) -> ExitCode {
         program.display()
     );
     ExitCode::from(2)
+}
+
+/// Does legrec.conf ship to a bucket (`[storage] url`)?
+fn has_bucket(conf: &Path) -> bool {
+    legrec::policy::ini::read(conf).is_ok_and(|raw| {
+        raw.sections
+            .iter()
+            .any(|s| s.name == "storage" && s.lines.iter().any(|l| l.key == "url"))
+    })
 }
 
 /// spool_dir of a legrec.conf, checked as the PBX checks the whole file.

@@ -2,6 +2,7 @@
 //! their shared options.
 
 pub mod index;
+pub mod prune;
 pub mod search;
 pub mod ship;
 

@@ -4,6 +4,7 @@
 
 mod local;
 mod lock;
+pub mod prune;
 pub mod rebuild;
 pub mod recording;
 mod recover;

@@ -96,6 +96,9 @@ impl Ship<'_> {
                         .to_string(),
                     audited: false,
                     local_removed: false,
+                    policy: facts.sidecar.policy.clone(),
+                    keep_until: legrec::admin::prune::keep_until(&facts.sidecar)
+                        .map(|t| humantime::format_rfc3339_seconds(t).to_string()),
                 };
                 state::write(self.spool, &id, &s).map_err(|e| {
                     other(format!("{}: {e}", layout::ship_dir(self.spool).display()))

@@ -23,6 +23,12 @@ pub struct Shipped {
     /// The local files were removed (keep_local_days).
     #[serde(default)]
     pub local_removed: bool,
+    #[serde(default)]
+    pub policy: String,
+    /// When `legrec prune` deletes it everywhere (retention_days after it
+    /// ended); None: kept for ever.
+    #[serde(default)]
+    pub keep_until: Option<String>,
 }
 
 pub fn read(spool: &Path, id: &str) -> Option<Shipped> {

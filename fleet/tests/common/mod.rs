@@ -75,10 +75,18 @@ impl Call {
 /// Records `calls` into `spool` with the real core (policy `p`, split legs
 /// and stereo), each a tone per leg; returns the sidecars, in call order.
 pub fn record(spool: &Path, calls: &[Call]) -> Vec<PathBuf> {
+    record_with(spool, calls, &[])
+}
+
+/// `record` under policy `p` with these more `(key, value)` settings.
+pub fn record_with(spool: &Path, calls: &[Call], policy: &[(&str, &str)]) -> Vec<PathBuf> {
     let mut raw = RawConfig::default();
     raw.set("general", "spool_dir", spool.to_str().unwrap(), 1);
     raw.set("general", "workers", "1", 2);
     raw.set("p", "legs", "both", 3);
+    for (k, v) in policy {
+        raw.set("p", k, v, 4);
+    }
     let core = Core::new(Settings::from_raw(&raw).unwrap(), None).unwrap();
     let mut out = Vec::new();
     for (i, c) in calls.iter().enumerate() {
