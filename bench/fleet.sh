@@ -27,7 +27,8 @@ t0=$(date +%s.%N)
 $ex record "$n" "$w/spool"
 echo "recorded in $(echo "$(date +%s.%N) - $t0" | bc) s: $(find "$w/spool/p" -type f | wc -l) files, $(du -sh "$w/spool/p" | cut -f1)"
 
-endpoint=$(scripts/seaweedfs start "$w/weed" "$port")
+# Each bucket is a collection with volumes of its own.
+endpoint=$(LEGREC_WEED_VOLUMES=200 scripts/seaweedfs start "$w/weed" "$port")
 export AWS_ACCESS_KEY_ID=legrec AWS_SECRET_ACCESS_KEY=legrec-secret AWS_DEFAULT_REGION=us-east-1
 aws="$tools/bin/aws --endpoint-url $endpoint"
 

@@ -59,6 +59,12 @@ impl Index {
                         sqlx::query("PRAGMA busy_timeout = 10000")
                             .execute(&mut *conn)
                             .await?;
+                        // In WAL mode a commit then waits for no sync; a
+                        // power cut may lose the last ones, which `legrec
+                        // index` reads again from the spool or the bucket.
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })

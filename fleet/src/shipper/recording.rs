@@ -4,6 +4,7 @@
 //! Every step can be repeated after a crash with the same result: object
 //! keys are the files' paths under the spool.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use legrec::audit;
@@ -21,6 +22,13 @@ pub struct Ship<'a> {
     pub index: &'a Index,
     pub pbx: &'a str,
     pub part_size: u64,
+}
+
+/// A recording verified in the bucket and indexed, not yet chained.
+pub struct Verified {
+    pub id: String,
+    entry: audit::Entry,
+    state: Shipped,
 }
 
 /// One file to put: where it is, its key, the hash it must have.
@@ -66,47 +74,48 @@ impl Ship<'_> {
             .collect()
     }
 
-    /// Ships the recording whose sidecar is `sidecar`, unless it was.
-    /// Returns whether it shipped now.
-    pub async fn one(&self, sidecar: &Path) -> Result<bool, StoreError> {
+    /// Ships the recording whose sidecar is `sidecar` unless it was: its
+    /// files put and read back (at once), then indexed.  Returns what the
+    /// chain is to say, for `chain` to write with others; None when there
+    /// is nothing to do.  `chained` are the ids the chain already says
+    /// were shipped (a crash after chaining, before the state was noted).
+    pub async fn one(
+        &self,
+        sidecar: &Path,
+        chained: &HashSet<String>,
+    ) -> Result<Option<Verified>, StoreError> {
         let bytes =
             std::fs::read(sidecar).map_err(|e| other(format!("{}: {e}", sidecar.display())))?;
         let mut facts = Facts::of(self.pbx, &bytes, "spool")
             .map_err(|e| other(format!("{}: {e}", sidecar.display())))?;
         let id = facts.sidecar.id.clone();
-        let known = state::read(self.spool, &id);
-        if known.as_ref().is_some_and(|s| s.audited) {
-            return Ok(false);
+        if state::read(self.spool, &id).is_some_and(|s| s.audited) {
+            return Ok(None);
         }
         let items = self.items(sidecar, &facts);
-        let shipped = match known {
-            // Verified before a crash: only the index and the chain remain.
-            Some(s) => s,
-            None => {
-                for item in &items {
-                    self.put_verified(&id, item).await?;
-                }
-                let s = Shipped {
-                    bucket: self.store.bucket.clone(),
-                    objects: items
-                        .iter()
-                        .map(|i| (i.name.clone(), i.key.clone()))
-                        .collect(),
-                    verified_at: humantime::format_rfc3339_millis(std::time::SystemTime::now())
-                        .to_string(),
-                    audited: false,
-                    local_removed: false,
-                    policy: facts.sidecar.policy.clone(),
-                    keep_until: legrec::admin::prune::keep_until(&facts.sidecar)
-                        .map(|t| humantime::format_rfc3339_seconds(t).to_string()),
-                };
-                state::write(self.spool, &id, &s).map_err(|e| {
-                    other(format!("{}: {e}", layout::ship_dir(self.spool).display()))
-                })?;
-                s
-            }
+        let shipped = Shipped {
+            bucket: self.store.bucket.clone(),
+            objects: items
+                .iter()
+                .map(|i| (i.name.clone(), i.key.clone()))
+                .collect(),
+            verified_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+            audited: true,
+            local_removed: false,
+            policy: facts.sidecar.policy.clone(),
+            keep_until: legrec::admin::prune::keep_until(&facts.sidecar)
+                .map(|t| humantime::format_rfc3339_seconds(t).to_string()),
         };
-        state::apply(self.spool, &mut facts);
+        if chained.contains(&id) {
+            state::write(self.spool, &id, &shipped).map_err(|e| self.state_error(e))?;
+            return Ok(None);
+        }
+        futures::future::try_join_all(items.iter().map(|i| self.put_verified(&id, i))).await?;
+        uploads::finished(self.spool, &id);
+        for f in &mut facts.files {
+            f.object = shipped.objects.get(&f.name).cloned();
+        }
+        facts.location = format!("s3://{}", shipped.bucket);
         self.index.put(&facts).await.map_err(|e| StoreError {
             trouble: Trouble::Down,
             message: e,
@@ -128,22 +137,31 @@ impl Ship<'_> {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        audit::append(
-            &layout::audit_log(self.spool),
-            audit::Entry::new("shipped", &id, &facts.sidecar.policy, files, &note),
-            0o640,
-        )
-        .map_err(|e| other(format!("audit log: {e}")))?;
-        state::write(
-            self.spool,
-            &id,
-            &Shipped {
-                audited: true,
-                ..shipped
-            },
-        )
-        .map_err(|e| other(format!("{}: {e}", layout::ship_dir(self.spool).display())))?;
-        Ok(true)
+        Ok(Some(Verified {
+            entry: audit::Entry::new("shipped", &id, &facts.sidecar.policy, files, &note),
+            id,
+            state: shipped,
+        }))
+    }
+
+    /// Chains "shipped" for `batch` (one write, one sync), then notes each
+    /// done.  Returns how many.
+    pub fn chain(&self, batch: Vec<Verified>) -> Result<usize, StoreError> {
+        let n = batch.len();
+        let (entries, rest): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|v| (v.entry, (v.id, v.state)))
+            .unzip();
+        audit::append_all(&layout::audit_log(self.spool), entries, 0o640)
+            .map_err(|e| other(format!("audit log: {e}")))?;
+        for (id, s) in rest {
+            state::write(self.spool, &id, &s).map_err(|e| self.state_error(e))?;
+        }
+        Ok(n)
+    }
+
+    fn state_error(&self, e: std::io::Error) -> StoreError {
+        other(format!("{}: {e}", layout::ship_dir(self.spool).display()))
     }
 
     /// Puts one file and reads it back until the bucket holds exactly what
@@ -155,7 +173,6 @@ impl Ship<'_> {
             self.store
                 .put_file(&item.key, &item.path, self.pbx, self.part_size, &journal)
                 .await?;
-            uploads::finished(self.spool, id);
             let remote = self.store.sha256(&item.key).await?;
             if remote == item.sha256 {
                 return Ok(());
@@ -213,6 +230,7 @@ impl Ship<'_> {
                 item.path.display()
             );
             self.put_verified(&id, &item).await?;
+            uploads::finished(self.spool, &id);
             audit::append(
                 &layout::audit_log(self.spool),
                 audit::Entry::new(

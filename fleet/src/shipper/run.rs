@@ -45,7 +45,7 @@ pub async fn run(config: &Config, opts: Options) -> Result<(), String> {
     watch_signals(stop.clone());
     let store = Store::connect(bucket);
     let index = open_index(config, &opts, &stop).await?;
-    recover::audited(&config.spool).map_err(|e| format!("audit log: {e}"))?;
+    let chained = recover::chained(&config.spool);
     let ship = Ship {
         spool: &config.spool,
         store: &store,
@@ -58,7 +58,16 @@ pub async fn run(config: &Config, opts: Options) -> Result<(), String> {
     let mut backoff = Backoff::default();
     let mut last_trouble: Option<String> = None;
     while !stop.load(Ordering::Relaxed) {
-        let result = pass(&ship, config, &opts, &mut done, &mut cleaned, &stop).await;
+        let result = pass(
+            &ship,
+            config,
+            &opts,
+            &chained,
+            &mut done,
+            &mut cleaned,
+            &stop,
+        )
+        .await;
         let wait = match result {
             Ok(p) => {
                 if last_trouble.take().is_some() {
@@ -138,6 +147,7 @@ async fn pass(
     ship: &Ship<'_>,
     config: &Config,
     opts: &Options,
+    chained: &HashSet<String>,
     done: &mut HashSet<String>,
     cleaned: &mut bool,
     stop: &AtomicBool,
@@ -155,35 +165,44 @@ async fn pass(
         .into_iter()
         .filter(|s| !done.contains(&id_of(s)))
         .collect();
-    let results: Vec<(PathBuf, Result<bool, StoreError>)> = stream::iter(todo)
+    // Chained in batches of whatever finished meanwhile: one sync of the
+    // chain for many recordings.
+    let mut finished = stream::iter(todo)
         .map(|sidecar| async move {
             if stop.load(Ordering::Relaxed) {
-                return (sidecar, Ok(false));
+                return (sidecar, Ok(None));
             }
-            let r = ship.one(&sidecar).await;
+            let r = ship.one(&sidecar, chained).await;
             (sidecar, r)
         })
         .buffer_unordered(config.concurrency)
-        .collect()
-        .await;
+        .ready_chunks(256);
     let mut down = None;
-    for (sidecar, r) in results {
-        match r {
-            Ok(now) => {
-                p.shipped += usize::from(now);
-                if state::read(ship.spool, &id_of(&sidecar)).is_some_and(|s| s.audited) {
-                    done.insert(id_of(&sidecar));
+    while let Some(chunk) = finished.next().await {
+        let mut batch = Vec::new();
+        for (sidecar, r) in chunk {
+            match r {
+                Ok(Some(v)) => batch.push(v),
+                Ok(None) => {
+                    if state::read(ship.spool, &id_of(&sidecar)).is_some_and(|s| s.audited) {
+                        done.insert(id_of(&sidecar));
+                    }
                 }
+                Err(e)
+                    if matches!(
+                        e.trouble,
+                        Trouble::Down | Trouble::Denied | Trouble::NoBucket
+                    ) =>
+                {
+                    down = Some(e)
+                }
+                Err(e) => p.failed.push(format!("{}: {e}", sidecar.display())),
             }
-            Err(e)
-                if matches!(
-                    e.trouble,
-                    Trouble::Down | Trouble::Denied | Trouble::NoBucket
-                ) =>
-            {
-                down = Some(e)
-            }
-            Err(e) => p.failed.push(format!("{}: {e}", sidecar.display())),
+        }
+        let ids: Vec<String> = batch.iter().map(|v| v.id.clone()).collect();
+        if !batch.is_empty() {
+            p.shipped += ship.chain(batch)?;
+            done.extend(ids);
         }
     }
     if let Some(e) = down {

@@ -1,7 +1,7 @@
 //! What the shipper knows of one recording, in `<spool>/.ship/<id>.shipped`:
-//! written once every object is verified in the bucket, then marked
-//! `audited` once the chain says "shipped".  A recording without it is
-//! (re)shipped; the object keys are fixed by the recording, so shipping
+//! written once every object is verified in the bucket and the chain says
+//! "shipped" (`audited`; older states may lack it).  A recording without
+//! it is (re)shipped; the object keys are fixed by the recording, so shipping
 //! again after a crash overwrites the same objects and never adds one.
 
 use std::collections::BTreeMap;
@@ -36,10 +36,16 @@ pub fn read(spool: &Path, id: &str) -> Option<Shipped> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// Written whole (a new file renamed over the old) but not synced: the
+/// chain, synced, has the last word, and a state lost with the power is
+/// written again from it (`Ship::one`'s `chained`).
 pub fn write(spool: &Path, id: &str, s: &Shipped) -> std::io::Result<()> {
     files::create_dirs(&layout::ship_dir(spool), 0o750)?;
     let bytes = serde_json::to_vec_pretty(s).expect("state serializes");
-    files::write_atomic(&layout::ship_state(spool, id), &bytes, 0o640)
+    let path = layout::ship_state(spool, id);
+    let tmp = path.with_extension("shipped.tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, &path)
 }
 
 /// Gives `facts` the object keys and location of a shipped recording.
