@@ -92,8 +92,12 @@ fn sqlite_beside_the_spool_answers_every_filter() {
     assert!(out.contains("indexed 4 recording(s) of pbx-a"), "{out}");
     assert!(spool.join("index.sqlite").is_file());
     check_filters(conf, "pbx-a");
-    // Indexing again changes nothing; a rebuild gives the same answers.
-    fleet_ok(&["index", "--config", conf]);
+    // Indexing again writes nothing; a rebuild gives the same answers.
+    let out = fleet_ok(&["index", "--config", conf]);
+    assert!(
+        out.contains("indexed 0 recording(s) of pbx-a") && out.contains("(4 unchanged)"),
+        "{out}"
+    );
     let out = fleet_ok(&["index", "rebuild", "--config", conf]);
     assert!(out.contains("forgot 4 recording(s) of pbx-a"), "{out}");
     check_filters(conf, "pbx-a");

@@ -30,6 +30,8 @@ fn the_package_holds_the_tools_and_a_unit_systemd_accepts() {
     for f in [
         "./usr/bin/legrec-fleet",
         "./lib/systemd/system/legrec-ship.service",
+        "./lib/systemd/system/legrec-index.timer",
+        "./lib/systemd/system/legrec-index.service",
         "./usr/share/doc/legrec-fleet/copyright",
     ] {
         assert!(files.contains(f), "{f} missing from:\n{files}");

@@ -38,10 +38,11 @@ pub async fn run(args: &Args) -> Result<(), String> {
         eprintln!("legrec index: {f}");
     }
     println!(
-        "indexed {} recording(s) of {} from {}",
+        "indexed {} recording(s) of {} from {} ({} unchanged)",
         tally.indexed,
         config.pbx_name,
-        config.spool.display()
+        config.spool.display(),
+        tally.unchanged
     );
     if tally.failed.is_empty() {
         Ok(())

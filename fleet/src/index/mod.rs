@@ -311,6 +311,29 @@ impl Index {
         }))
     }
 
+    /// Each recording of `pbx` the index holds, with its sidecar's SHA-256
+    /// and where its files are: what `legrec index` need not write again.
+    pub async fn known(
+        &self,
+        pbx: &str,
+    ) -> Result<std::collections::HashMap<String, (String, String)>, String> {
+        let rows =
+            sqlx::query("SELECT id, sidecar_sha256, location FROM recordings WHERE pbx = $1")
+                .bind(pbx)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(sql_err("known"))?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id")?,
+                    (r.try_get("sidecar_sha256")?, r.try_get("location")?),
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(sql_err("known"))
+    }
+
     /// How many recordings of `pbx` (all PBXs: None) the index holds.
     pub async fn count(&self, pbx: Option<&str>) -> Result<i64, String> {
         let row = match pbx {
