@@ -287,16 +287,25 @@ impl Store {
         Ok(())
     }
 
-    /// The SHA-256 (hex) of the object `key` as the store returns it.
-    pub async fn sha256(&self, key: &str) -> Result<String, StoreError> {
-        let out = self
-            .client
+    async fn get_object(
+        &self,
+        what: &str,
+        key: &str,
+        range: Option<String>,
+    ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, StoreError> {
+        self.client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            .set_range(range)
             .send()
             .await
-            .map_err(|e| classify(&format!("read back {key}"), e))?;
+            .map_err(|e| classify(&format!("{what} {key}"), e))
+    }
+
+    /// The SHA-256 (hex) of the object `key` as the store returns it.
+    pub async fn sha256(&self, key: &str) -> Result<String, StoreError> {
+        let out = self.get_object("read back", key, None).await?;
         let mut body = out.body.into_async_read();
         let mut hash = Sha256::new();
         let mut buf = vec![0u8; 256 * 1024];
@@ -320,15 +329,7 @@ impl Store {
         key: &str,
         range: Option<String>,
     ) -> Result<(ByteStream, Option<String>, i64), StoreError> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .set_range(range)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("get {key}"), e))?;
+        let out = self.get_object("get", key, range).await?;
         let content_range = out.content_range().map(str::to_string);
         let len = out.content_length().unwrap_or(0);
         Ok((out.body, content_range, len))
@@ -336,14 +337,7 @@ impl Store {
 
     /// The PBX that shipped `key` (its metadata), and its bytes.
     pub async fn get_all(&self, key: &str) -> Result<(Option<String>, Vec<u8>), StoreError> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("get {key}"), e))?;
+        let out = self.get_object("get", key, None).await?;
         let pbx = out.metadata().and_then(|m| m.get("legrec-pbx")).cloned();
         let bytes = out.body.collect().await.map_err(|e| StoreError {
             trouble: Trouble::Down,
