@@ -52,8 +52,8 @@ static switch_bool_t on_bug(switch_media_bug_t *bug, void *user_data, switch_abc
 	case SWITCH_ABC_TYPE_CLOSE: {
 		/* Hangup, stop or unload: the handle goes; a core worker
 		 * finalizes the files and raises legrec::stop.  No frame comes
-		 * after CLOSE (FreeSWITCH unlinks the bug first), but event and
-		 * API threads may be in a core call: taken under the lock. */
+		 * after CLOSE (FreeSWITCH unlinks the bug first), but event, API
+		 * and DTMF threads may be in a core call: taken under the lock. */
 		legrec_recording *rec;
 
 		switch_mutex_lock(lc->lock);
@@ -61,6 +61,7 @@ static switch_bool_t on_bug(switch_media_bug_t *bug, void *user_data, switch_abc
 		lc->rec = NULL;
 		lc->bug = NULL;
 		switch_mutex_unlock(lc->lock);
+		legrec_fs_keys_detach(switch_core_media_bug_get_session(bug));
 		legrec_recording_free(rec);
 		legrec_fs_live_remove(lc->uuid);
 		break;
@@ -267,16 +268,23 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	legrec_recording_files(rec, files, sizeof(files));
 
 	/* Listed before the bug goes on: a hangup may close it at once, and
-	 * the event threads find the recording by the private. */
+	 * the event and DTMF threads find the recording by the private. */
 	switch_copy_string(lc->uuid, switch_core_session_get_uuid(session), sizeof(lc->uuid));
 	legrec_fs_live_add(lc->uuid);
 	switch_channel_set_private(channel, LEGREC_PRIVATE, lc);
+	/* Before the bug, whose CLOSE takes them off, and before the notice
+	 * and the consent window, as on Asterisk (the core tells a consent
+	 * digit from a key). */
+	if (plan.keys) {
+		legrec_fs_keys_attach(session);
+	}
 	if (switch_core_media_bug_add(session, LEGREC_BUG_FUNCTION, policy, on_bug, lc, 0,
 			SMBF_READ_REPLACE | SMBF_WRITE_REPLACE | SMBF_NO_PAUSE, &bug) != SWITCH_STATUS_SUCCESS) {
 		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_ERROR, "cannot add the legrec media bug\n");
 		switch_mutex_lock(lc->lock);
 		lc->rec = NULL;
 		switch_mutex_unlock(lc->lock);
+		legrec_fs_keys_detach(session);
 		switch_channel_set_private(channel, LEGREC_PRIVATE, NULL);
 		legrec_fs_live_remove(lc->uuid);
 		legrec_recording_free(rec);
