@@ -1,7 +1,8 @@
 //! Who talked, on a real FreeSWITCH: an attended transfer (mod_dptools'
-//! att_xfer) from one agent to another, and a pickup (intercept) of a
-//! recorded call ringing elsewhere.  Checked on the sidecar's peers: each
-//! party with its channel and its joined/left span, in one recording.
+//! att_xfer) from one agent to another, a pickup (intercept) of a recorded
+//! call ringing elsewhere, and a recording cut by a killed FreeSWITCH whose
+//! repair still names the party it was bridged with.  Checked on the
+//! sidecar's peers: each party with its channel and its joined/left span.
 
 mod common;
 
@@ -37,6 +38,16 @@ const DIALPLAN: &str = r#"
   <extension name="ringer"><condition field="destination_number" expression="^ringer$">
     <action application="ring_ready"/>
     <action application="sleep" data="30000"/>
+  </condition></extension>
+  <!-- A recorded call bridged to an agent who talks until the crash. -->
+  <extension name="crash"><condition field="destination_number" expression="^crash$">
+    <action application="answer"/>
+    <action application="legrec" data="quiet"/>
+    <action application="bridge" data="loopback/longagent/default"/>
+  </condition></extension>
+  <extension name="longagent"><condition field="destination_number" expression="^longagent$">
+    <action application="answer"/>
+    <action application="playback" data="tone_stream://%(30000,0,1000)"/>
   </condition></extension>
   <extension name="picker"><condition field="destination_number" expression="^picker$">
     <action application="answer"/>
@@ -181,4 +192,33 @@ fn a_pickup_names_the_picker() {
     );
     let p = &sc.peers[0];
     assert!(p.joined > 1.0, "picked up after ringing: {p:?}");
+}
+
+#[test]
+#[cfg_attr(
+    not(has_freeswitch),
+    ignore = "FreeSWITCH not found by scripts/find-freeswitch: skipped"
+)]
+fn a_recording_repaired_after_a_crash_still_names_who_talked() {
+    // Before, the in-progress marker held only what was known at the start,
+    // so a repaired recording had no peers.
+    let mut sb = sandbox();
+    let out = sb.api("originate loopback/crash/default &playback(tone_stream://%(30000,0,500))");
+    assert!(out.starts_with("+OK"), "{out}");
+    uuid_of(&sb, "loopback/longagent-a");
+    std::thread::sleep(Duration::from_millis(3000));
+    sb.kill();
+    let markers = legrec::spool::layout::markers(&sb.recordings());
+    assert_eq!(markers.len(), 1, "the crash left the marker");
+    legrec_repair(&markers[0]);
+    let sidecars = common::sidecars(&sb.recordings());
+    assert_eq!(sidecars.len(), 1);
+    let sc = read_sidecar(&sidecars[0]);
+    assert_eq!(sc.status, "interrupted");
+    let who: Vec<&str> = sc.peers.iter().map(|p| p.channel.as_str()).collect();
+    assert_eq!(who, ["loopback/longagent-a"], "{:#?}", sc.peers);
+    assert!(sc.peers[0].joined < 1.0, "{:?}", sc.peers[0]);
+    assert_eq!(sc.peers[0].left, None, "still talking when FreeSWITCH died");
+    let (ok, text) = legrec_verify(&sb.recordings());
+    assert!(ok, "{text}");
 }

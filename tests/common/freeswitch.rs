@@ -161,6 +161,25 @@ impl Sandbox {
         );
     }
 
+    /// `kill -9` FreeSWITCH, as a crash would end it, and wait until it is
+    /// gone.
+    pub fn kill(&mut self) {
+        let pid = std::fs::read_to_string(self.path().join("run/freeswitch.pid")).unwrap();
+        let pid = pid.trim();
+        assert!(Command::new("kill")
+            .args(["-9", pid])
+            .status()
+            .unwrap()
+            .success());
+        let proc = PathBuf::from(format!("/proc/{pid}"));
+        let end = Instant::now() + Duration::from_secs(10);
+        while proc.exists() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!proc.exists(), "FreeSWITCH {pid} still there after kill -9");
+        self.running = false;
+    }
+
     pub fn api(&self, command: &str) -> String {
         let out = sandbox_cmd(&["cli", self.path().to_str().unwrap(), command]);
         String::from_utf8_lossy(&out.stdout).to_string()
