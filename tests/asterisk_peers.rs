@@ -1,7 +1,8 @@
 //! Who talked, on a real Asterisk: a queue call answered by a named member
 //! (the agent in the sidecar, LEGREC_AGENT, the AMI stop event, the FLAC
-//! tags and `legrec info`), and an attended transfer by AMI Atxfer whose
-//! sidecar names both parties with when each joined and left.
+//! tags and `legrec info`), an attended transfer by AMI Atxfer whose
+//! sidecar names both parties with when each joined and left, and a pickup
+//! (PickupChan) that names the picker.
 
 mod common;
 
@@ -33,6 +34,18 @@ exten => xalice,1,Answer()
  same => n,Playback(legrec-test-agent)
  same => n,Wait(1)
  same => n,Hangup()
+
+;  A recorded call ringing at a phone that never answers, and another
+; phone that picks it up.
+exten => pcaller,1,Answer()
+ same => n,LegRecord(support,n)
+ same => n,Dial(Local/ringer@peers-test,20)
+ same => n,Hangup()
+
+exten => ringer,1,Ringing()
+ same => n,Wait(20)
+
+exten => picker,1,PickupChan(Local/ringer@peers-test)
 
 ; bob is reached by digits: AMI Atxfer dials them as DTMF.
 ; It outlasts the consultation: alice hangs up and the transfer completes.
@@ -186,4 +199,30 @@ fn an_attended_transfer_names_both_parties_with_their_spans() {
     assert!(alice_left > alice.joined + 1.0, "{alice:?}");
     assert!(bob.joined >= alice_left - 0.5, "bob after alice: {sc:#?}");
     assert!(bob.left.unwrap() > bob.joined + 2.0, "{bob:?}");
+}
+
+#[test]
+fn a_pickup_names_the_picker() {
+    let sb = sandbox();
+    sb.cli("channel originate Local/pcaller@peers-test application Playback legrec-test-caller");
+    sb.wait_for("the phone rings", Duration::from_secs(15), || {
+        sb.cli("core show channels concise")
+            .lines()
+            .any(|l| l.starts_with("Local/ringer@peers-test-") && l.contains("!Ringing!"))
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    // Another phone picks it up: its channel takes the ringing one's place
+    // in the caller's bridge, and plays the agent's tone.
+    sb.cli("channel originate Local/picker@peers-test application Playback legrec-test-agent");
+    let sidecars = sb.wait_sidecars(1, Duration::from_secs(30));
+    let sc = read_sidecar(&sidecars[0]);
+    let who: Vec<&str> = sc.peers.iter().map(|p| p.channel.as_str()).collect();
+    assert!(
+        who.len() == 1 && who[0].starts_with("Local/picker@peers-test-"),
+        "the ringing phone never answered, the picker did: {who:?}\n{}",
+        tail(&sb.log(), 40)
+    );
+    let p = &sc.peers[0];
+    assert!(p.joined > 1.0, "picked up after ringing: {p:?}");
+    assert!(p.left.is_some(), "{p:?}");
 }

@@ -12,7 +12,8 @@
  *   mod_legrec.c        -> legrec_fs_media.c, legrec_fs_peers.c, legrec_fs_events.c,
  *                          legrec_fs_live.c, legrec_fs_config.c
  *   legrec_fs_peers.c   -> (none)
- *   legrec_fs_media.c   -> legrec_fs_events.c, legrec_fs_live.c
+ *   legrec_fs_media.c   -> legrec_fs_events.c, legrec_fs_live.c, legrec_fs_keys.c
+ *   legrec_fs_keys.c    -> (none)
  *   legrec_fs_events.c  -> (none)
  *   legrec_fs_live.c    -> (none)
  *   legrec_fs_config.c  -> (none)
@@ -38,8 +39,15 @@ extern switch_thread_rwlock_t *legrec_fs_core_lock;
 #define LEGREC_BUG_FUNCTION "legrec"
 
 /* What one recorded session carries (channel private data, from the
- * session's pool). */
+ * session's pool, so it lives as long as the session: any thread that
+ * holds the session's read lock may read it). */
 struct legrec_fs_chan {
+	/* Guards rec, bug and the peer lists.  The bug's CLOSE frees the
+	 * handle on whichever thread takes the bug off (the session's at
+	 * hangup, the API's at stop, the unloading one), while event, API and
+	 * DTMF threads use it: each holds the lock for its core calls (never
+	 * across a FreeSWITCH call that could wait on the session). */
+	switch_mutex_t *lock;
 	switch_media_bug_t *bug;
 	legrec_recording *rec;
 	char id[64];
@@ -55,6 +63,29 @@ struct legrec_fs_chan {
 	char peer_name[LEGREC_FS_MAX_PEERS][256];
 	int npeers;
 };
+
+/* The recording's handle with lc->lock held, or NULL once the recording
+ * ended (nothing held then).  Give it back with legrec_fs_release(). */
+static inline legrec_recording *legrec_fs_hold(struct legrec_fs_chan *lc)
+{
+	legrec_recording *rec;
+
+	switch_mutex_lock(lc->lock);
+	if (!(rec = lc->rec)) {
+		switch_mutex_unlock(lc->lock);
+	}
+	return rec;
+}
+
+static inline void legrec_fs_release(struct legrec_fs_chan *lc)
+{
+	switch_mutex_unlock(lc->lock);
+}
+
+/* legrec_fs_keys.c: the DTMF hooks of a policy with agent keys, on the
+ * recorded session from the start until the bug closes. */
+void legrec_fs_keys_attach(switch_core_session_t *session);
+void legrec_fs_keys_detach(switch_core_session_t *session);
 
 /* legrec_fs_peers.c: CHANNEL_BRIDGE (`bridged`) and CHANNEL_UNBRIDGE. */
 void legrec_fs_peers_event(switch_event_t *event, int bridged);

@@ -49,14 +49,23 @@ static switch_bool_t on_bug(switch_media_bug_t *bug, void *user_data, switch_abc
 			switch_core_media_bug_set_write_replace_frame(bug, f);
 		}
 		break;
-	case SWITCH_ABC_TYPE_CLOSE:
+	case SWITCH_ABC_TYPE_CLOSE: {
 		/* Hangup, stop or unload: the handle goes; a core worker
-		 * finalizes the files and raises legrec::stop. */
-		legrec_recording_free(lc->rec);
+		 * finalizes the files and raises legrec::stop.  No frame comes
+		 * after CLOSE (FreeSWITCH unlinks the bug first), but event, API
+		 * and DTMF threads may be in a core call: taken under the lock. */
+		legrec_recording *rec;
+
+		switch_mutex_lock(lc->lock);
+		rec = lc->rec;
 		lc->rec = NULL;
 		lc->bug = NULL;
+		switch_mutex_unlock(lc->lock);
+		legrec_fs_keys_detach(switch_core_media_bug_get_session(bug));
+		legrec_recording_free(rec);
 		legrec_fs_live_remove(lc->uuid);
 		break;
+	}
 	default:
 		break;
 	}
@@ -71,20 +80,37 @@ static void play_notice(switch_core_session_t *session, struct legrec_fs_chan *l
 {
 	switch_channel_t *channel = switch_core_session_get_channel(session);
 	switch_file_handle_t fh = { 0 };
+	legrec_recording *rec;
 
-	legrec_recording_notice_begin(lc->rec, LEGREC_SIDE_CALLER);
+	if ((rec = legrec_fs_hold(lc))) {
+		legrec_recording_notice_begin(rec, LEGREC_SIDE_CALLER);
+		legrec_fs_release(lc);
+	}
 	if (switch_ivr_play_file(session, &fh, lc->notice, NULL) != SWITCH_STATUS_SUCCESS && !fh.native_rate) {
 		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_WARNING,
 			"%s: could not play recording notice '%s'\n", switch_channel_get_name(channel), lc->notice);
 	}
-	legrec_recording_notice_end(lc->rec, LEGREC_SIDE_CALLER, fh.native_rate > 0);
+	if ((rec = legrec_fs_hold(lc))) {
+		legrec_recording_notice_end(rec, LEGREC_SIDE_CALLER, fh.native_rate > 0);
+		legrec_fs_release(lc);
+	}
 }
 
 /* A notice another thread plays (uuid_broadcast): played when queued. */
-static void queue_notice(legrec_recording *rec, const char *uuid, const char *sound, legrec_side side)
+static void queue_notice(struct legrec_fs_chan *lc, const char *uuid, legrec_side side)
 {
-	legrec_recording_notice_begin(rec, side);
-	legrec_recording_notice_end(rec, side, switch_ivr_broadcast(uuid, sound, SMF_ECHO_ALEG) == SWITCH_STATUS_SUCCESS);
+	legrec_recording *rec;
+	bool queued;
+
+	if ((rec = legrec_fs_hold(lc))) {
+		legrec_recording_notice_begin(rec, side);
+		legrec_fs_release(lc);
+	}
+	queued = switch_ivr_broadcast(uuid, lc->notice, SMF_ECHO_ALEG) == SWITCH_STATUS_SUCCESS;
+	if ((rec = legrec_fs_hold(lc))) {
+		legrec_recording_notice_end(rec, side, queued);
+		legrec_fs_release(lc);
+	}
 }
 
 static switch_status_t on_key(switch_core_session_t *session, void *input, switch_input_type_t type, void *buf,
@@ -105,9 +131,14 @@ static legrec_consent_decision ask_consent(switch_core_session_t *session, struc
 	switch_channel_t *channel = switch_core_session_get_channel(session);
 	legrec_consent_decision decision = LEGREC_CONSENT_WAIT;
 	switch_time_t end = switch_micro_time_now() + (switch_time_t) plan->consent_timeout_ms * 1000;
+	legrec_recording *rec;
 	char key = 0;
 
-	legrec_recording_consent_begin(lc->rec);
+	if (!(rec = legrec_fs_hold(lc))) {
+		return decision;
+	}
+	legrec_recording_consent_begin(rec);
+	legrec_fs_release(lc);
 	if (!zstr(plan->consent_prompt)) {
 		switch_input_args_t args = { 0 };
 
@@ -126,13 +157,33 @@ static legrec_consent_decision ask_consent(switch_core_session_t *session, struc
 				(uint32_t) ((end - now) / 1000), 0, 0);
 			key = buf[0];
 		}
-		legrec_recording_consent(lc->rec, key, &decision);
+		if (!(rec = legrec_fs_hold(lc))) {
+			break;
+		}
+		legrec_recording_consent(rec, key, &decision);
+		legrec_fs_release(lc);
 		if (!key) {
 			break;
 		}
 		key = 0;
 	}
 	return decision;
+}
+
+/* Take legrec's bug off (its CLOSE frees the handle).  The pointer is
+ * read under the lock and used after it: a bug is the session pool's, and
+ * FreeSWITCH looks for it in the session's list before touching it, so one
+ * that closed meanwhile is simply not found. */
+static void remove_bug(switch_core_session_t *session, struct legrec_fs_chan *lc)
+{
+	switch_media_bug_t *bug;
+
+	switch_mutex_lock(lc->lock);
+	bug = lc->bug;
+	switch_mutex_unlock(lc->lock);
+	if (bug) {
+		switch_core_media_bug_remove(session, &bug);
+	}
 }
 
 static void fill_call(switch_channel_t *channel, legrec_call_info *ci, char *pbx, size_t pbx_len)
@@ -160,9 +211,10 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	legrec_call_info ci = { 0 };
 	legrec_recording *rec = NULL;
 	switch_codec_implementation_t impl = { 0 };
+	switch_media_bug_t *bug = NULL;
 	legrec_plan plan;
 	legrec_result r;
-	char pbx[64];
+	char pbx[64], prompt[256], files[2048] = "";
 
 	*status = legrec_start_name(LEGREC_START_FAILED);
 	if (switch_channel_get_private(channel, LEGREC_PRIVATE)) {
@@ -191,47 +243,72 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	}
 
 	lc = switch_core_session_alloc(session, sizeof(*lc));
+	if (switch_mutex_init(&lc->lock, SWITCH_MUTEX_UNNESTED, switch_core_session_get_pool(session))
+		!= SWITCH_STATUS_SUCCESS) {
+		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_ERROR, "legrec: out of memory\n");
+		legrec_recording_free(rec);
+		return SWITCH_STATUS_FALSE;
+	}
 	lc->rec = rec;
 	legrec_recording_id(rec, lc->id, sizeof(lc->id));
 	switch_copy_string(lc->policy, policy, sizeof(lc->policy));
 	legrec_recording_plan(rec, &plan);
 	switch_copy_string(lc->notice, plan.notice, sizeof(lc->notice));
+	/* The plan's strings are the handle's, which another thread may free
+	 * once the bug is on (an API stop): copied while it is ours. */
+	switch_copy_string(prompt, plan.consent_prompt ? plan.consent_prompt : "", sizeof(prompt));
+	plan.consent_prompt = prompt;
+	plan.notice = lc->notice;
 	lc->beep = plan.beep_interval > 0;
+	lc->notice_to_peer = !zstr(lc->notice) && plan.notice_to == LEGREC_PARTY_BOTH;
 	switch_core_session_get_read_impl(session, &impl);
 	lc->read_rate = impl.actual_samples_per_second ? impl.actual_samples_per_second : 8000;
 	switch_core_session_get_write_impl(session, &impl);
 	lc->write_rate = impl.actual_samples_per_second ? impl.actual_samples_per_second : lc->read_rate;
+	legrec_recording_files(rec, files, sizeof(files));
 
-	/* Listed before the bug goes on: a hangup may close it at once. */
+	/* Listed before the bug goes on: a hangup may close it at once, and
+	 * the event and DTMF threads find the recording by the private. */
 	switch_copy_string(lc->uuid, switch_core_session_get_uuid(session), sizeof(lc->uuid));
 	legrec_fs_live_add(lc->uuid);
+	switch_channel_set_private(channel, LEGREC_PRIVATE, lc);
+	/* Before the bug, whose CLOSE takes them off, and before the notice
+	 * and the consent window, as on Asterisk (the core tells a consent
+	 * digit from a key). */
+	if (plan.keys) {
+		legrec_fs_keys_attach(session);
+	}
 	if (switch_core_media_bug_add(session, LEGREC_BUG_FUNCTION, policy, on_bug, lc, 0,
-			SMBF_READ_REPLACE | SMBF_WRITE_REPLACE | SMBF_NO_PAUSE, &lc->bug) != SWITCH_STATUS_SUCCESS) {
+			SMBF_READ_REPLACE | SMBF_WRITE_REPLACE | SMBF_NO_PAUSE, &bug) != SWITCH_STATUS_SUCCESS) {
 		switch_log_printf(SWITCH_CHANNEL_SESSION_LOG(session), SWITCH_LOG_ERROR, "cannot add the legrec media bug\n");
+		switch_mutex_lock(lc->lock);
+		lc->rec = NULL;
+		switch_mutex_unlock(lc->lock);
+		legrec_fs_keys_detach(session);
+		switch_channel_set_private(channel, LEGREC_PRIVATE, NULL);
 		legrec_fs_live_remove(lc->uuid);
 		legrec_recording_free(rec);
 		return SWITCH_STATUS_FALSE;
 	}
-	switch_channel_set_private(channel, LEGREC_PRIVATE, lc);
+	/* Only while the bug is on: its CLOSE clears it (perhaps already). */
+	switch_mutex_lock(lc->lock);
+	if (lc->rec) {
+		lc->bug = bug;
+	}
+	switch_mutex_unlock(lc->lock);
 	switch_channel_set_variable(channel, "legrec_id", lc->id);
 	*status = legrec_start_name(LEGREC_START_RECORDING);
 	switch_channel_set_variable(channel, "legrec_status", *status);
-	{
-		char files[2048] = "";
-
-		legrec_recording_files(rec, files, sizeof(files));
-		legrec_fs_fire("legrec::start", session, lc, *status, files);
-	}
+	legrec_fs_fire("legrec::start", session, lc, *status, files);
 
 	/* The core's plan already weighed the law. */
 	if (!zstr(lc->notice)) {
-		lc->notice_to_peer = plan.notice_to == LEGREC_PARTY_BOTH;
 		if (own_thread) {
 			switch_channel_answer(channel);
 			play_notice(session, lc);
 		} else {
 			/* Played by the session's own thread, as uuid_broadcast does. */
-			queue_notice(lc->rec, switch_core_session_get_uuid(session), lc->notice, LEGREC_SIDE_CALLER);
+			queue_notice(lc, switch_core_session_get_uuid(session), LEGREC_SIDE_CALLER);
 		}
 	}
 	if (plan.consent != LEGREC_CONSENT_NOTIFY) {
@@ -244,8 +321,8 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 			legrec_fs_fire("legrec::consent", session, lc, *status, "");
 		}
 		/* Nothing more is kept: take the bug off now, not at hangup. */
-		if (decision == LEGREC_CONSENT_DECLINED_STOPPED && lc->rec && lc->bug) {
-			switch_core_media_bug_remove(session, &lc->bug);
+		if (decision == LEGREC_CONSENT_DECLINED_STOPPED) {
+			remove_bug(session, lc);
 		}
 	}
 	return SWITCH_STATUS_SUCCESS;
@@ -255,20 +332,20 @@ switch_status_t legrec_fs_control(switch_core_session_t *session, legrec_action 
 {
 	switch_channel_t *channel = switch_core_session_get_channel(session);
 	struct legrec_fs_chan *lc = switch_channel_get_private(channel, LEGREC_PRIVATE);
+	legrec_recording *rec;
 	legrec_result r;
 	static __thread char msg[160];
 
-	if (!lc || !lc->rec) {
+	if (!lc || !(rec = legrec_fs_hold(lc))) {
 		*err = "the session is not being recorded by legrec";
 		return SWITCH_STATUS_FALSE;
 	}
-	r = legrec_recording_act(lc->rec, what, by);
+	r = legrec_recording_act(rec, what, by);
+	legrec_fs_release(lc);
 	if (what == LEGREC_ACTION_STOP) {
 		/* Stopped already or now: the bug's CLOSE frees the handle, the
 		 * worker finalizes. */
-		if (lc->bug) {
-			switch_core_media_bug_remove(session, &lc->bug);
-		}
+		remove_bug(session, lc);
 		return SWITCH_STATUS_SUCCESS;
 	}
 	if (r != LEGREC_OK) {
@@ -295,9 +372,14 @@ void legrec_fs_on_bridge(switch_event_t *event)
 			continue;
 		}
 		lc = switch_channel_get_private(switch_core_session_get_channel(session), LEGREC_PRIVATE);
-		if (lc && lc->rec && lc->notice_to_peer) {
+		if (lc && legrec_fs_hold(lc)) {
+			int first = lc->notice_to_peer;
+
 			lc->notice_to_peer = 0;
-			queue_notice(lc->rec, ids[!i], lc->notice, LEGREC_SIDE_AGENT);
+			legrec_fs_release(lc);
+			if (first) {
+				queue_notice(lc, ids[!i], LEGREC_SIDE_AGENT);
+			}
 		}
 		switch_core_session_rwunlock(session);
 	}

@@ -88,11 +88,21 @@ pub fn repair_recording(marker: &Path, by: &str) -> Result<PathBuf, String> {
 }
 
 /// Take a marker's lock: None when a live recording holds it.  The lock
-/// lasts as long as the returned file.
+/// lasts as long as the returned file.  A live recording replaces its
+/// marker (files::replace_locked) and then lets the old one's lock go, so
+/// the lock only counts if the path still names the file that was locked.
 fn lock_marker(marker: &Path) -> Result<Option<std::fs::File>, String> {
+    use std::os::unix::fs::MetadataExt;
     let f = std::fs::File::open(marker).map_err(|e| format!("{}: {e}", marker.display()))?;
     match try_lock(&f) {
-        Ok(true) => Ok(Some(f)),
+        Ok(true) => {
+            let held = f
+                .metadata()
+                .map_err(|e| format!("{}: {e}", marker.display()))?;
+            let same = std::fs::metadata(marker)
+                .is_ok_and(|now| (now.dev(), now.ino()) == (held.dev(), held.ino()));
+            Ok(same.then_some(f))
+        }
         Ok(false) => Ok(None),
         Err(e) => Err(format!("{}: cannot lock: {e}", marker.display())),
     }

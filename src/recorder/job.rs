@@ -10,7 +10,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::failpoint;
 use super::report;
@@ -21,7 +21,7 @@ use crate::flac::encoder::FlacWriter;
 use crate::policy::outcome;
 use crate::sidecar::{LegFile, Sidecar};
 use crate::spool::digest::hash_file;
-use crate::spool::files::write_atomic;
+use crate::spool::files::{replace_locked, write_atomic};
 use crate::Status;
 
 /// A worker's state for one recording.
@@ -34,8 +34,16 @@ pub struct Job {
     file_mode: u32,
     /// Why the recording failed; already said on the console at ERROR.
     failure: Option<String>,
+    /// The in-progress marker, locked, and what it holds: rewritten when
+    /// the call's story changes (peers, masks, keys...), at most every
+    /// MARKER_EVERY, so that a repair after a crash keeps it.
     _marker_lock: std::fs::File,
+    marker_json: Vec<u8>,
+    marker_due: Instant,
+    marker_failed: bool,
 }
+
+const MARKER_EVERY: Duration = Duration::from_secs(1);
 
 /// The files a new job writes into, opened by the core on the caller's
 /// thread so that a failure to create them is reported to the dialplan.
@@ -81,7 +89,32 @@ impl Job {
             file_mode,
             failure: None,
             _marker_lock: files.marker,
+            marker_json: marker_json(&rec),
+            marker_due: Instant::now() + MARKER_EVERY,
+            marker_failed: false,
             rec,
+        }
+    }
+
+    /// Bring the marker up to date.  A failure (disk full) keeps the older
+    /// marker and the recording going; it is said once.
+    fn refresh_marker(&mut self) {
+        let json = marker_json(&self.rec);
+        if json == self.marker_json {
+            return;
+        }
+        match replace_locked(&self.rec.paths.marker(), &json, self.file_mode) {
+            Ok(f) => {
+                self._marker_lock = f;
+                self.marker_json = json;
+            }
+            Err(e) if !self.marker_failed => {
+                self.marker_failed = true;
+                log::warn!(channel = self.rec.call.channel.as_str(), uniqueid = self.rec.call.uniqueid.as_str();
+                    "recording {}: cannot update the in-progress marker ({e}); a repair after a crash would miss what happened since",
+                    self.rec.id);
+            }
+            Err(_) => {}
         }
     }
 
@@ -130,6 +163,10 @@ impl Job {
         }
         let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
         self.rec.recorded_samples.store(longest, Ordering::Relaxed);
+        if now >= self.marker_due {
+            self.marker_due = now + MARKER_EVERY;
+            self.refresh_marker();
+        }
         Ok(())
     }
 
@@ -393,4 +430,9 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// The marker's content now (report::interim_sidecar).
+fn marker_json(rec: &Recording) -> Vec<u8> {
+    serde_json::to_vec_pretty(&report::interim_sidecar(rec)).expect("sidecar serializes")
 }

@@ -42,6 +42,22 @@ pub fn initial_sidecar(rec: &Recording) -> Sidecar {
     }
 }
 
+/// The sidecar as far as the call has gone: the start, and the pauses,
+/// masks, notices, keys, peers and consent known so far.  The in-progress
+/// marker is kept up to date with it, so that a recording repaired after a
+/// crash still says who talked.
+pub fn interim_sidecar(rec: &Recording) -> Sidecar {
+    let mut s = initial_sidecar(rec);
+    let log = rec.control.lock().unwrap_or_else(|e| e.into_inner());
+    s.pauses = log.pauses.clone();
+    s.masks = log.masks.clone();
+    s.notice = log.notices.clone();
+    s.peers = log.peers.peers.clone();
+    s.keys = log.keys.clone();
+    s.agent = log.peers.agent().map(str::to_string);
+    s
+}
+
 /// The sidecar's consent section as things stand.
 fn consent_record(rec: &Recording) -> Consent {
     let c = rec
@@ -75,17 +91,9 @@ fn consent_record(rec: &Recording) -> Consent {
 /// The sidecar of a finished recording: what it was at start, and all
 /// that happened since (pauses, masks, notices, consent, beeps).
 pub fn final_sidecar(rec: &Recording, legs: Vec<LegFile>, status: Status, reason: &str) -> Sidecar {
-    let mut s = initial_sidecar(rec);
-    let log = rec.control.lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = interim_sidecar(rec);
     s.ended_at = Some(humantime::format_rfc3339_millis(SystemTime::now()).to_string());
     s.legs = legs;
-    s.pauses = log.pauses.clone();
-    s.masks = log.masks.clone();
-    s.notice = log.notices.clone();
-    s.peers = log.peers.peers.clone();
-    s.keys = log.keys.clone();
-    s.agent = log.peers.agent().map(str::to_string);
-    drop(log);
     let interval = rec.policy.beep_interval;
     s.beeps = (interval > 0).then(|| Beeps {
         interval_seconds: interval,

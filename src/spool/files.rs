@@ -39,6 +39,34 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     result
 }
 
+/// Replace the locked file at `path` with `bytes`, keeping it locked: a
+/// new file beside it is locked (try_lock) before it is renamed over, so
+/// whoever opens `path` at any moment finds a locked file, and a process
+/// killed at any moment leaves the old content or the new, never a part.
+/// Returns the new file, whose lock the caller now holds (dropping the old
+/// one's).  Not synced: this runs on an encoder thread once a second per
+/// live recording, and what it guards against is the PBX being killed.
+pub fn replace_locked(path: &Path, bytes: &[u8], mode: u32) -> io::Result<File> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let result = (|| {
+        let mut f = create_new(&tmp, mode)?;
+        if !try_lock(&f)? {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "locked by another process",
+            ));
+        }
+        f.write_all(bytes)?;
+        std::fs::rename(&tmp, path)?;
+        Ok(f)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Take `f`'s exclusive advisory lock without waiting.  A recording holds
 /// its in-progress marker locked while it lives, so `legrec repair` (and the
 /// repair at start) can tell a crashed recording from one another PBX

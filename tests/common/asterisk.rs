@@ -373,106 +373,22 @@ pub fn rms(x: &[i16]) -> f64 {
 
 /// A sipp call to `service` sending A-law audio from the first moment and
 /// the key `1` as an RFC 2833 event `key_at_ms` after the call is up, then
-/// audio again.
+/// audio again, until it hangs up at 11 s.
 pub fn sipp_call(sb: &Sandbox, service: &str, key_at_ms: Option<u64>) {
-    let work = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink("/usr/share/sip-tester", work.path().join("pcap")).unwrap();
+    use super::sipp::Step::*;
     let total = 11_000u64;
-    let key = match key_at_ms {
-        // sipp plays one pcap at a time: the key interrupts the audio, which
-        // starts again once the key's events are sent.
-        Some(at) => format!(
-            r#"<pause milliseconds="{at}"/>
-  <nop><action><exec play_pcap_audio="pcap/dtmf_2833_1.pcap"/></action></nop>
-  <pause milliseconds="600"/>
-  <nop><action><exec play_pcap_audio="pcap/g711a.pcap"/></action></nop>
-  <pause milliseconds="{}"/>"#,
-            total - at
-        ),
-        None => format!(r#"<pause milliseconds="{total}"/>"#),
+    let steps = match key_at_ms {
+        Some(at) => vec![
+            Audio,
+            Wait(at),
+            Key('1'),
+            Wait(600),
+            Audio,
+            Wait(total - at),
+        ],
+        None => vec![Audio, Wait(total)],
     };
-    let scenario = format!(
-        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="legrec consent">
-  <send retrans="500"><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: [service] <sip:[service]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: sip:sipp@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [auto_media_port] RTP/AVP 8 101
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-15
-]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="183" optional="true"/>
-  <recv response="200" rtd="true"/>
-  <send><![CDATA[
-ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: sip:sipp@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-  <nop><action><exec play_pcap_audio="pcap/g711a.pcap"/></action></nop>
-  {key}
-  <send retrans="500"><![CDATA[
-BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 2 BYE
-Contact: sip:sipp@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-  <recv response="200" crlf="true"/>
-</scenario>
-"#
-    );
-    let file = work.path().join("consent.xml");
-    std::fs::write(&file, scenario).unwrap();
-    let out = Command::new("sipp")
-        .current_dir(work.path())
-        .arg("-sf")
-        .arg(&file)
-        .args([
-            "-s",
-            service,
-            "-m",
-            "1",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            "0",
-            "-timeout",
-            "40s",
-            "-timeout_error",
-            "-nostdin",
-        ])
-        .arg(format!("127.0.0.1:{}", sb.sip_port))
-        .output()
-        .expect("sipp (sip-tester) installed");
+    let out = super::sipp::call(sb.sip_port, service, &steps);
     assert!(
         out.status.success(),
         "sipp failed: {}\n{}",

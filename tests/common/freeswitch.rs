@@ -38,8 +38,33 @@ static NEXT: AtomicU16 = AtomicU16::new(0);
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
     pub esl_port: u16,
+    /// The SIP profile's port, with `with_sip`.
+    pub sip_port: u16,
     running: bool,
 }
+
+/// mod_sofia's profile `legrec`: A-law, RFC 2833, nobody asked to
+/// authenticate, calls into the default context.
+const SOFIA: &str = r#"<configuration name="sofia.conf" description="sofia Endpoint">
+      <global_settings><param name="log-level" value="0"/></global_settings>
+      <profiles><profile name="legrec"><settings>
+        <param name="context" value="default"/>
+        <param name="dialplan" value="XML"/>
+        <param name="sip-ip" value="127.0.0.1"/>
+        <param name="rtp-ip" value="127.0.0.1"/>
+        <param name="ext-sip-ip" value="127.0.0.1"/>
+        <param name="ext-rtp-ip" value="127.0.0.1"/>
+        <param name="sip-port" value="SIP_PORT"/>
+        <param name="auth-calls" value="false"/>
+        <param name="inbound-codec-prefs" value="PCMA,PCMU"/>
+        <param name="outbound-codec-prefs" value="PCMA,PCMU"/>
+        <param name="dtmf-type" value="rfc2833"/>
+        <param name="rfc2833-pt" value="101"/>
+        <param name="rtp-timer-name" value="soft"/>
+        <param name="manage-presence" value="false"/>
+      </settings></profile></profiles>
+    </configuration>
+"#;
 
 fn sandbox_cmd(args: &[&str]) -> std::process::Output {
     Command::new(repo().join("scripts/freeswitch-sandbox"))
@@ -76,8 +101,41 @@ impl Sandbox {
         Sandbox {
             dir,
             esl_port,
+            // Above every sandbox's event socket (18021 + 8 * 400).
+            sip_port: esl_port + 4000,
             running: false,
         }
+    }
+
+    /// A sandbox that also answers SIP (mod_sofia on 127.0.0.1:`sip_port`),
+    /// for callers that are real SIP phones (sipp).
+    pub fn with_sip(dialplan: &str) -> Sandbox {
+        let sb = Sandbox::new(dialplan);
+        let xml = sb.conf().join("freeswitch.xml");
+        let text = std::fs::read_to_string(&xml).unwrap();
+        let include = r#"<X-PRE-PROCESS cmd="include" data="callcenter.conf.xml"/>"#;
+        let load = r#"<load module="mod_loopback"/>"#;
+        assert!(text.contains(include) && text.contains(load), "{text}");
+        let sofia = SOFIA.replace("SIP_PORT", &sb.sip_port.to_string());
+        let text = text
+            .replace(
+                load,
+                &format!("{load}\n        <load module=\"mod_sofia\"/>"),
+            )
+            .replace(include, &format!("{sofia}    {include}"));
+        std::fs::write(&xml, text).unwrap();
+        sb
+    }
+
+    /// sipp calls `service` and does `steps` (common::sipp), then hangs up.
+    pub fn sip_call(&self, service: &str, steps: &[super::sipp::Step]) {
+        let out = super::sipp::call(self.sip_port, service, steps);
+        assert!(
+            out.status.success(),
+            "sipp failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            super::asterisk::tail(&self.log(), 30)
+        );
     }
 
     pub fn path(&self) -> &Path {
@@ -101,6 +159,25 @@ impl Sandbox {
             "FreeSWITCH did not start: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    /// `kill -9` FreeSWITCH, as a crash would end it, and wait until it is
+    /// gone.
+    pub fn kill(&mut self) {
+        let pid = std::fs::read_to_string(self.path().join("run/freeswitch.pid")).unwrap();
+        let pid = pid.trim();
+        assert!(Command::new("kill")
+            .args(["-9", pid])
+            .status()
+            .unwrap()
+            .success());
+        let proc = PathBuf::from(format!("/proc/{pid}"));
+        let end = Instant::now() + Duration::from_secs(10);
+        while proc.exists() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!proc.exists(), "FreeSWITCH {pid} still there after kill -9");
+        self.running = false;
     }
 
     pub fn api(&self, command: &str) -> String {

@@ -1,0 +1,225 @@
+//! sipp (Debian's sip-tester) as a SIP phone, for both PBXs: a caller that
+//! calls a service, or a phone that answers; either sends A-law audio and
+//! presses keys as RFC 2833 events (the pcaps sip-tester ships).
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// What the phone does once the call is up, in order.
+#[derive(Clone, Copy, Debug)]
+pub enum Step {
+    /// Start sending the 7 s of A-law audio of g711a.pcap.
+    Audio,
+    /// Press `0`-`9`, `*` or `#` (RFC 2833, 140 ms).  sipp plays one pcap
+    /// at a time: a key interrupts the audio, so send Audio again after it.
+    Key(char),
+    /// Let this many milliseconds go by.
+    Wait(u64),
+}
+
+fn pcap(step: Step) -> Option<String> {
+    match step {
+        Step::Audio => Some("pcap/g711a.pcap".into()),
+        Step::Key('*') => Some("pcap/dtmf_2833_star.pcap".into()),
+        Step::Key('#') => Some("pcap/dtmf_2833_pound.pcap".into()),
+        Step::Key(d @ '0'..='9') => Some(format!("pcap/dtmf_2833_{d}.pcap")),
+        Step::Key(k) => panic!("sip-tester has no pcap for the key {k:?}"),
+        Step::Wait(_) => None,
+    }
+}
+
+fn script(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|s| match (s, pcap(*s)) {
+            (_, Some(p)) => {
+                format!("  <nop><action><exec play_pcap_audio=\"{p}\"/></action></nop>\n")
+            }
+            (Step::Wait(ms), None) => format!("  <pause milliseconds=\"{ms}\"/>\n"),
+            _ => unreachable!(),
+        })
+        .collect()
+}
+
+/// A folder with the scenario and the pcaps it names.
+fn workdir(scenario: &str) -> tempfile::TempDir {
+    let work = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/usr/share/sip-tester", work.path().join("pcap")).unwrap();
+    std::fs::write(work.path().join("scenario.xml"), scenario).unwrap();
+    work
+}
+
+fn sipp(work: &Path, local_port: u16) -> Command {
+    let mut cmd = Command::new("sipp");
+    cmd.current_dir(work).args([
+        "-sf",
+        "scenario.xml",
+        "-m",
+        "1",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        &local_port.to_string(),
+        "-timeout",
+        "40s",
+        "-timeout_error",
+        "-nostdin",
+    ]);
+    cmd
+}
+
+/// Call `service` at 127.0.0.1:`port`, do `steps`, hang up; sipp's output.
+/// The PBX must not hang up first (sipp fails on a BYE it did not send).
+pub fn call(port: u16, service: &str, steps: &[Step]) -> Output {
+    let script = script(steps);
+    let scenario = format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="legrec caller">
+  <send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: [service] <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: sip:sipp@[local_ip]:[local_port]
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [auto_media_port] RTP/AVP 8 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Contact: sip:sipp@[local_ip]:[local_port]
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+{script}  <send retrans="500"><![CDATA[
+BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 2 BYE
+Contact: sip:sipp@[local_ip]:[local_port]
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200" crlf="true"/>
+</scenario>
+"#
+    );
+    let work = workdir(&scenario);
+    sipp(work.path(), 0)
+        .args(["-s", service])
+        .arg(format!("127.0.0.1:{port}"))
+        .output()
+        .expect("sipp (sip-tester) installed")
+}
+
+/// A phone answering one call on 127.0.0.1:`port`: it answers, does
+/// `steps`, then waits for the other side to hang up.  Wait for it with
+/// `Answering::wait`; it is killed if dropped.
+pub fn answer(port: u16, steps: &[Step]) -> Answering {
+    let script = script(steps);
+    let scenario = format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="legrec phone">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [auto_media_port] RTP/AVP 8 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+]]></send>
+  <recv request="ACK" rtd="true" crlf="true"/>
+{script}  <recv request="BYE"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+
+]]></send>
+</scenario>
+"#
+    );
+    let work = workdir(&scenario);
+    let child = sipp(work.path(), port)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sipp (sip-tester) installed");
+    // Listening once the port is taken (a call sent before is refused).
+    let end = Instant::now() + Duration::from_secs(10);
+    while UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < end, "sipp never listened on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Answering {
+        child: Some(child),
+        _work: work,
+    }
+}
+
+pub struct Answering {
+    child: Option<Child>,
+    _work: tempfile::TempDir,
+}
+
+impl Answering {
+    /// sipp's output once the call is over.
+    pub fn wait(mut self) -> Output {
+        self.child.take().unwrap().wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
