@@ -68,7 +68,7 @@ async fn search(url: &str, rows: i64) {
              started_ms, started_at, ended_at, duration, status, consent, consent_mode, law, \
              law_reason, masks, pauses, location, sidecar, sidecar_sha256, indexed_ms) \
              SELECT 'bench', 'r' || g, 'p', 'q' || (g % 20), '555' || lpad((g % 100000)::text, 7, '0'), \
-             '', '600', 'agent' || (g % 300), 1735689600000 + g * 31, '', NULL, 60.0, 'complete', \
+             '', '600', 'agent' || (g % 300), 1735689600000 + g * 31536, '', NULL, 60.0, 'complete', \
              'recorded', 'notify', NULL, NULL, 0, 0, 'spool', '{}', '', 0 \
              FROM generate_series($1::bigint, $2::bigint) AS g",
         )
