@@ -8,3 +8,4 @@ pub mod config;
 pub mod index;
 pub mod shipper;
 pub mod spool_index;
+pub mod web;

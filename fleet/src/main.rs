@@ -25,6 +25,14 @@ const USAGE: &str = "usage:
                                  (with [storage] url) delete recordings past
                                  their retention_days from the bucket, the
                                  spool and the index, noted in the chain
+  legrec serve [--config FILE] [--listen ADDR]
+                                 the recording browser ([web] in FILE;
+                                 default 127.0.0.1:8088)
+  legrec user add NAME --role admin|supervisor|agent|auditor
+                [--queues Q,...] [--agent NAME] --password-file F
+                [--config FILE]
+  legrec user del NAME | legrec user list [--config FILE]
+                                 who may log in to the browser
   FILE defaults to /etc/asterisk/legrec.conf; T is 2026-12-01 or RFC 3339";
 
 const FLAGS: &[&str] = &["once", "recheck", "from-bucket", "json", "asc"];
@@ -63,6 +71,8 @@ fn main() -> ExitCode {
             "index" => cli::index::run(&args).await,
             "search" => cli::search::run(&args).await,
             "prune" => cli::prune::run(&args).await,
+            "serve" => cli::serve::run(&args).await,
+            "user" => cli::user::run(&args).await,
             _ => Err(format!("unknown command '{command}'\n{USAGE}")),
         }
     });

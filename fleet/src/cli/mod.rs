@@ -5,6 +5,8 @@ pub mod index;
 pub mod prune;
 pub mod search;
 pub mod ship;
+pub mod serve;
+pub mod user;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

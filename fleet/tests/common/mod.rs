@@ -13,6 +13,8 @@ use legrec::recorder::peers::PeerInfo;
 use legrec::recorder::session::CallInfo;
 use legrec::recorder::Core;
 
+pub mod web;
+
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

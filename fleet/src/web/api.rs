@@ -1,0 +1,181 @@
+//! The JSON API the pages use and integrators call (README: "The browser's
+//! API").  Login and logout are in auth.rs, audio in audio.rs.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use super::auth::Me;
+use super::error::{ApiError, Fail};
+use super::search::Params;
+use super::trail::{self, Access, Seen};
+use super::users::User;
+use super::{view, App};
+use crate::index::Summary;
+
+type Rejected<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
+
+fn bad(e: axum::extract::rejection::QueryRejection) -> Fail {
+    Fail::BadRequest(e.body_text())
+}
+
+/// The recordings of a search, in the user's scope, paged by the database.
+pub async fn search(app: &App, user: &User, params: &Params) -> Result<Vec<Summary>, Fail> {
+    let q = params.query(user).map_err(Fail::BadRequest)?;
+    app.index.search(&q).await.map_err(Fail::Internal)
+}
+
+/// `GET /api/recordings?...`: a list, each with its `id`.
+pub async fn recordings(
+    State(app): State<Arc<App>>,
+    Me(s): Me,
+    params: Rejected<Params>,
+) -> Result<Json<Vec<Summary>>, ApiError> {
+    let Query(params) = params.map_err(bad)?;
+    Ok(Json(search(&app, &s.user, &params).await?))
+}
+
+/// `GET /api/recordings/{id}`: the indexed facts, files, sidecar,
+/// integrity, and who accessed it.
+pub async fn recording(
+    State(app): State<Arc<App>>,
+    Me(s): Me,
+    Path(id): Path<String>,
+) -> Result<Json<view::Full>, ApiError> {
+    Ok(Json(view::full(&app, &s.user, &id).await?))
+}
+
+/// `GET /api/recordings/{id}/evidence`: what a dispute needs in one file
+/// (the sidecar, the integrity checked now, the recording's audit
+/// entries), as a download; the export itself joins the trail.
+pub async fn evidence(
+    State(app): State<Arc<App>>,
+    Me(s): Me,
+    Path(id): Path<String>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+) -> Result<Response, ApiError> {
+    let full = view::full(&app, &s.user, &id).await?;
+    let access = Access {
+        user: s.user.name.clone(),
+        role: s.user.role.as_str().into(),
+        what: "evidence".into(),
+        client: client.ip().to_string(),
+        pbx: full.record.summary.pbx.clone(),
+    };
+    let spool = app.config.spool.clone();
+    let policy = full.record.summary.policy.clone();
+    let id2 = id.clone();
+    let entry = tokio::task::spawn_blocking(move || {
+        trail::append(&spool, "exported", &id2, &policy, &access)
+    })
+    .await
+    .map_err(|e| Fail::Internal(e.to_string()))?
+    .map_err(|e| Fail::Unavailable(format!("the access trail cannot be written ({e})")))?;
+    let body = serde_json::json!({
+        "exported_at": entry.at,
+        "exported_by": s.user.name,
+        "export_entry": entry.seq,
+        "recording": full.record,
+        "integrity": full.integrity,
+        "audit_entries": full.entries,
+    });
+    let mut r = Json(body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{id}-evidence.json\""))
+            .expect("ids are ASCII"),
+    );
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailParams {
+    limit: Option<usize>,
+}
+
+/// The accesses `user` may see, newest first: all for an admin or
+/// auditor; for others, those of recordings in their scope (an agent sees
+/// who listened to their calls).
+pub async fn visible_trail(app: &Arc<App>, user: &User, limit: usize) -> Result<Vec<Seen>, Fail> {
+    let spool = app.config.spool.clone();
+    let all = tokio::task::spawn_blocking(move || trail::recent(&spool, usize::MAX, |_| true))
+        .await
+        .map_err(|e| Fail::Internal(e.to_string()))?;
+    if user.role.audits() {
+        return Ok(all.into_iter().take(limit).collect());
+    }
+    let mut out = Vec::new();
+    let mut allowed = std::collections::HashMap::new();
+    for s in all {
+        if out.len() >= limit {
+            break;
+        }
+        let ok = match allowed.get(&s.id) {
+            Some(ok) => *ok,
+            None => {
+                let ok = view::visible(app, user, &s.id).await.is_ok();
+                allowed.insert(s.id.clone(), ok);
+                ok
+            }
+        };
+        if ok {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /api/trail[?limit=N]`.
+pub async fn trail(
+    State(app): State<Arc<App>>,
+    Me(s): Me,
+    params: Rejected<TrailParams>,
+) -> Result<Json<Vec<Seen>>, ApiError> {
+    let Query(p) = params.map_err(bad)?;
+    let limit = p.limit.unwrap_or(200);
+    if !(1..=10_000).contains(&limit) {
+        return Err(Fail::BadRequest(format!("limit {limit}: 1 to 10000")).into());
+    }
+    Ok(Json(visible_trail(&app, &s.user, limit).await?))
+}
+
+/// The whole chain checked (`legrec verify`'s first step), for an auditor.
+pub async fn chain(app: &Arc<App>, user: &User) -> Result<serde_json::Value, Fail> {
+    if !user.role.audits() {
+        return Err(Fail::NotFound("no such page".into()));
+    }
+    let log = legrec::spool::layout::audit_log(&app.config.spool);
+    tokio::task::spawn_blocking(move || {
+        let name = log.display().to_string();
+        if !log.is_file() {
+            return serde_json::json!({ "log": name, "intact": true, "entries": 0,
+                "summary": "no audit log yet (nothing recorded)" });
+        }
+        match legrec::audit::verify_chain(&log) {
+            Ok(entries) => serde_json::json!({
+                "log": name, "intact": true, "entries": entries.len(),
+                "summary": format!("chain intact: {} entries", entries.len()),
+            }),
+            Err(b) => serde_json::json!({
+                "log": name, "intact": false, "line": b.line,
+                "summary": format!("chain broken at line {}: {}", b.line, b.what),
+            }),
+        }
+    })
+    .await
+    .map_err(|e| Fail::Internal(e.to_string()))
+}
+
+/// `GET /api/audit`: the chain's state (admin and auditor only).
+pub async fn audit(
+    State(app): State<Arc<App>>,
+    Me(s): Me,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(chain(&app, &s.user).await?))
+}

@@ -1,0 +1,205 @@
+//! A recording's audio, for the `<audio>` element and for download: the
+//! FLAC file from the local spool, answered with HTTP Range (206) by
+//! tower-http's ServeFile, so a one-hour call starts at once and seeks
+//! without fetching what lies before.  Each playback and download is in the
+//! access trail first: audio nobody can account for is not served.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+use super::auth::Me;
+use super::error::{ApiError, Fail};
+use super::ids::Leg;
+use super::peaks::{self, Peaks};
+use super::trail::{self, Access};
+use super::{local, view, App};
+use crate::index::Record;
+
+/// A player asks for many ranges while one person listens: one "played"
+/// entry per session and file an hour, not one per range.
+#[derive(Default)]
+pub struct Played(Mutex<HashMap<(String, String, &'static str), Instant>>);
+
+const PLAYED_AGAIN_AFTER: Duration = Duration::from_secs(3600);
+
+impl Played {
+    /// True if this session's playing of this file is news to the trail.
+    fn first(&self, session: &str, id: &str, leg: Leg) -> bool {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if m.len() > 100_000 {
+            m.retain(|_, t| now - *t < PLAYED_AGAIN_AFTER);
+        }
+        let key = (session.to_string(), id.to_string(), leg.name());
+        match m.get(&key) {
+            Some(t) if now - *t < PLAYED_AGAIN_AFTER => false,
+            _ => {
+                m.insert(key, now);
+                true
+            }
+        }
+    }
+
+    /// Forget a noted playing whose entry could not be written.
+    fn forget(&self, session: &str, id: &str, leg: Leg) {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        m.remove(&(session.to_string(), id.to_string(), leg.name()));
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudioParams {
+    download: Option<String>,
+}
+
+/// A recording the user may hear (for an auditor, none: they never hear
+/// a call, so to them its audio does not exist).
+async fn hearable(app: &App, me: &Me, id: &str) -> Result<Record, Fail> {
+    if !me.0.user.role.hears_audio() {
+        return Err(Fail::no_recording(id));
+    }
+    view::visible(app, &me.0.user, id).await
+}
+
+/// The local FLAC file of `leg` of `record`.
+fn local_file(app: &App, record: &Record, leg: Leg) -> Result<PathBuf, Fail> {
+    let id = &record.summary.id;
+    if !record.files.iter().any(|f| f.name == leg.name()) {
+        return Err(Fail::NotFound(format!(
+            "recording {id} has no {} file (its policy's legs)",
+            leg.name()
+        )));
+    }
+    let not_here = || {
+        Fail::NotFound(format!(
+            "recording {id}: its {} file is not in the local spool ({}); \
+             playback from the bucket is not available in this version",
+            leg.name(),
+            record.summary.location
+        ))
+    };
+    let paths = local::find(&app.config, &record.summary).ok_or_else(not_here)?;
+    let path = local::audio(&paths, leg);
+    if !path.is_file() {
+        return Err(not_here());
+    }
+    Ok(path)
+}
+
+fn leg_of(name: &str) -> Result<Leg, Fail> {
+    Leg::parse(name).ok_or_else(|| {
+        Fail::NotFound(format!(
+            "no leg '{}': in, out or stereo",
+            name.escape_default()
+        ))
+    })
+}
+
+/// `GET /api/recordings/{id}/audio/{in|out|stereo}[?download=1]`.
+pub async fn audio(
+    State(app): State<Arc<App>>,
+    me: Me,
+    Path((id, leg)): Path<(String, String)>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    params: Result<Query<AudioParams>, axum::extract::rejection::QueryRejection>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| Fail::BadRequest(e.body_text()))?;
+    let download = match params.download.as_deref() {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(v) => {
+            return Err(
+                Fail::BadRequest(format!("download '{}': 0 or 1", v.escape_default())).into(),
+            )
+        }
+    };
+    let leg = leg_of(&leg)?;
+    let record = hearable(&app, &me, &id).await?;
+    let path = local_file(&app, &record, leg)?;
+    let event = if download { "downloaded" } else { "played" };
+    let session = &me.0.token_sha256;
+    if download || app.played.first(session, &id, leg) {
+        let access = Access {
+            user: me.0.user.name.clone(),
+            role: me.0.user.role.as_str().into(),
+            what: leg.name().into(),
+            client: client.ip().to_string(),
+            pbx: record.summary.pbx.clone(),
+        };
+        let spool = app.config.spool.clone();
+        let policy = record.summary.policy.clone();
+        let id2 = id.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            trail::append(&spool, event, &id2, &policy, &access)
+        })
+        .await
+        .map_err(|e| Fail::Internal(e.to_string()))?;
+        if let Err(e) = written {
+            app.played.forget(session, &id, leg);
+            return Err(Fail::Unavailable(format!(
+                "the access trail cannot be written ({e}): audio is not served unaccounted"
+            ))
+            .into());
+        }
+    }
+    let flac = "audio/flac".parse().expect("a media type");
+    let served = ServeFile::new_with_mime(&path, &flac)
+        .oneshot(req)
+        .await
+        .map_err(|e| Fail::Internal(format!("{}: {e}", path.display())))?;
+    let mut r = served.map(axum::body::Body::new).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    if download {
+        let name = format!("attachment; filename=\"{id}-{}.flac\"", leg.name());
+        h.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&name).expect("ids are ASCII"),
+        );
+    }
+    Ok(r)
+}
+
+/// `GET /api/recordings/{id}/peaks/{in|out}`: the waveform the page draws.
+pub async fn peaks(
+    State(app): State<Arc<App>>,
+    me: Me,
+    Path((id, leg)): Path<(String, String)>,
+) -> Result<axum::Json<Peaks>, ApiError> {
+    let wanted = leg_of(&leg)?;
+    if wanted == Leg::Stereo {
+        return Err(Fail::NotFound("no waveform 'stereo': in or out".into()).into());
+    }
+    let record = hearable(&app, &me, &id).await?;
+    // A split leg's own file, else its channel of the stereo file.
+    let (source, channel) = if record.files.iter().any(|f| f.name == wanted.name()) {
+        (wanted, 0)
+    } else {
+        (Leg::Stereo, usize::from(wanted == Leg::Out))
+    };
+    let path = local_file(&app, &record, source)?;
+    let fact = record.sidecar["legs"]
+        .as_array()
+        .and_then(|legs| legs.iter().find(|l| l["name"] == source.name()))
+        .cloned()
+        .unwrap_or_default();
+    let samples = fact["samples"].as_u64().unwrap_or(0);
+    let rate = fact["sample_rate"].as_u64().unwrap_or(8000) as u32;
+    let p = tokio::task::spawn_blocking(move || peaks::of_file(&path, channel, samples, rate))
+        .await
+        .map_err(|e| Fail::Internal(e.to_string()))?
+        .map_err(|e| Fail::Internal(format!("waveform of {id}: {e}")))?;
+    Ok(axum::Json(p))
+}

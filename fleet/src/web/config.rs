@@ -1,0 +1,122 @@
+//! `[web]` in legrec.conf: where `legrec serve` listens, its TLS files, how
+//! long a session lasts and how many failed logins are allowed.  The
+//! module reads past this section (TOOL_SECTIONS); errors name the line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use legrec::policy::config::{ConfigError, RawConfig};
+use serde::Deserialize;
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct WebLines {
+    listen: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    session_hours: Option<u32>,
+    login_failures: Option<u32>,
+    login_window_minutes: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    pub listen: SocketAddr,
+    /// Certificate chain and key, PEM; both or neither.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub session: Duration,
+    /// Failed logins allowed per user and per address within `window`.
+    pub login_failures: u32,
+    pub login_window: Duration,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8088";
+
+impl WebConfig {
+    pub fn read(path: &Path) -> Result<WebConfig, String> {
+        let raw =
+            legrec::policy::ini::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        WebConfig::from_raw(&raw).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn from_raw(raw: &RawConfig) -> Result<WebConfig, ConfigError> {
+        let section = raw.sections.iter().find(|s| s.name == "web");
+        let lines: WebLines = match section {
+            Some(s) => s.read()?,
+            None => WebLines::default(),
+        };
+        let err = |key: &str, message: String| {
+            let line = section
+                .and_then(|s| s.lines.iter().find(|l| l.key == key))
+                .map_or(0, |l| l.line);
+            ConfigError {
+                section: "web".into(),
+                key: Some(key.into()),
+                value: None,
+                line,
+                message,
+            }
+        };
+        let listen = lines.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+        let listen = parse_listen(listen).map_err(|m| err("listen", m))?;
+        let tls = match (lines.tls_cert, lines.tls_key) {
+            (None, None) => None,
+            (Some(c), Some(k)) => Some((c, k)),
+            (Some(_), None) => return Err(err("tls_cert", "needs tls_key too".into())),
+            (None, Some(_)) => return Err(err("tls_key", "needs tls_cert too".into())),
+        };
+        let hours = lines.session_hours.unwrap_or(8);
+        if !(1..=720).contains(&hours) {
+            return Err(err("session_hours", "must be 1 to 720".into()));
+        }
+        let failures = lines.login_failures.unwrap_or(5);
+        if !(1..=1000).contains(&failures) {
+            return Err(err("login_failures", "must be 1 to 1000".into()));
+        }
+        let window = lines.login_window_minutes.unwrap_or(15);
+        if !(1..=1440).contains(&window) {
+            return Err(err("login_window_minutes", "must be 1 to 1440".into()));
+        }
+        Ok(WebConfig {
+            listen,
+            tls,
+            session: Duration::from_secs(u64::from(hours) * 3600),
+            login_failures: failures,
+            login_window: Duration::from_secs(u64::from(window) * 60),
+        })
+    }
+}
+
+/// `HOST:PORT` with an IP address (a name would need a resolver and could
+/// mean several addresses).
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    s.parse()
+        .map_err(|_| format!("'{s}' is not ADDRESS:PORT (e.g. 127.0.0.1:8088, [::1]:8088)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<WebConfig, String> {
+        let raw = legrec::policy::ini::parse(text).map_err(|e| e.to_string())?;
+        WebConfig::from_raw(&raw).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_and_errors_naming_the_line() {
+        let c = parse("[general]\nspool_dir = /s\n").unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert!(c.tls.is_none());
+        assert_eq!(c.session, Duration::from_secs(8 * 3600));
+        let e = parse("[web]\nlisten = localhost\n").unwrap_err();
+        assert!(e.starts_with("line 2: [web] listen"), "{e}");
+        let e = parse("[web]\n\ntls_cert = /c.pem\n").unwrap_err();
+        assert!(e.contains("line 3") && e.contains("needs tls_key"), "{e}");
+        let e = parse("[web]\nsession_hours = 0\n").unwrap_err();
+        assert!(e.contains("session_hours"), "{e}");
+        let e = parse("[web]\nport = 80\n").unwrap_err();
+        assert!(e.contains("unknown key 'port'"), "{e}");
+    }
+}

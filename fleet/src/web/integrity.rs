@@ -1,0 +1,109 @@
+//! Is a recording as it was made?  Each file on disk is hashed now and the
+//! hash compared with the sidecar's (as indexed) and with the recording's
+//! entry in the audit chain; the answer is "intact" or names the file that
+//! is not.
+
+use legrec::audit::Entry;
+use legrec::spool::layout::RecordingPaths;
+use serde::Serialize;
+
+use super::local;
+use crate::index::Record;
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FileCheck {
+    /// `in`, `out`, `stereo` or `sidecar`.
+    pub name: String,
+    pub file: String,
+    /// `intact`, `changed`, `missing`, `unchecked` (not on this server).
+    pub state: &'static str,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Integrity {
+    /// `intact`, `damaged` or `unchecked`.
+    pub verdict: &'static str,
+    pub summary: String,
+    pub files: Vec<FileCheck>,
+    /// The audit entry the hashes were compared with.
+    pub audit_seq: Option<u64>,
+}
+
+/// `entries` are the chain's entries of this recording (trail::entries_of).
+/// Reads and hashes every file: call it off the async threads.
+pub fn check(record: &Record, paths: Option<&RecordingPaths>, entries: &[Entry]) -> Integrity {
+    // The latest entry that hashed files: the recording's own (a repaired
+    // recording has a later one than the first).
+    let entry = entries.iter().rev().find(|e| !e.files.is_empty());
+    let mut files = Vec::new();
+    for fact in &record.files {
+        let path = paths.and_then(|p| local::file(p, &fact.name));
+        let audited = entry.and_then(|e| {
+            e.files
+                .iter()
+                .find(|f| f.file.rsplit('/').next() == Some(fact.file.as_str()))
+        });
+        let (state, detail) = match &path {
+            None => (
+                "unchecked",
+                "not in this server's spool (another PBX's, or shipped and removed here)".into(),
+            ),
+            Some(p) => match legrec::spool::digest::hash_file(p) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    ("missing", "not in the spool (deleted?)".to_string())
+                }
+                Err(e) => ("missing", format!("cannot be read: {e}")),
+                Ok((sha, _)) if sha != fact.sha256 => (
+                    "changed",
+                    format!("SHA-256 {sha}, the sidecar says {}", fact.sha256),
+                ),
+                Ok((sha, _)) => match audited {
+                    None => ("changed", "has no entry in the audit chain".to_string()),
+                    Some(a) if a.sha256 != sha => (
+                        "changed",
+                        format!("SHA-256 {sha}, the audit chain says {}", a.sha256),
+                    ),
+                    Some(_) => ("intact", format!("SHA-256 {sha}")),
+                },
+            },
+        };
+        files.push(FileCheck {
+            name: fact.name.clone(),
+            file: fact.file.clone(),
+            state,
+            detail,
+        });
+    }
+    let bad: Vec<&FileCheck> = files
+        .iter()
+        .filter(|f| f.state == "changed" || f.state == "missing")
+        .collect();
+    let (verdict, summary) = if !bad.is_empty() {
+        let names: Vec<String> = bad
+            .iter()
+            .map(|f| format!("{} {}", f.file, f.state))
+            .collect();
+        ("damaged", format!("not intact: {}", names.join(", ")))
+    } else if files.iter().any(|f| f.state == "unchecked") || files.is_empty() {
+        (
+            "unchecked",
+            "not checked: the files are not in this server's spool".to_string(),
+        )
+    } else {
+        (
+            "intact",
+            format!(
+                "intact: {} files match the sidecar and audit entry {}",
+                files.len(),
+                entry.map_or(0, |e| e.seq)
+            ),
+        )
+    };
+    Integrity {
+        verdict,
+        summary,
+        files,
+        audit_seq: entry.map(|e| e.seq),
+    }
+}

@@ -1,0 +1,137 @@
+//! The access trail: every playback, download and export is an entry of
+//! the spool's audit chain (`audit.jsonl`), so `legrec verify` checks it
+//! with the recordings and nobody edits or drops one unseen.  Such an
+//! entry hashes no files (the recording's own entry has them): the
+//! listener, their role, what they took and from where are its note, as
+//! JSON.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use legrec::audit::{self, Entry};
+use legrec::spool::layout;
+use serde::{Deserialize, Serialize};
+
+/// The events of the access trail, as the chain spells them.
+pub const EVENTS: [&str; 3] = ["played", "downloaded", "exported"];
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Access {
+    pub user: String,
+    pub role: String,
+    /// `in`, `out`, `stereo` or `evidence`.
+    pub what: String,
+    pub client: String,
+    /// The PBX that made the recording (a fleet's browser serves many).
+    pub pbx: String,
+}
+
+/// One entry of the trail as pages and the API show it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Seen {
+    pub seq: u64,
+    pub at: String,
+    pub event: String,
+    pub id: String,
+    #[serde(flatten)]
+    pub access: Access,
+}
+
+pub fn append(
+    spool: &Path,
+    event: &str,
+    id: &str,
+    policy: &str,
+    access: &Access,
+) -> std::io::Result<Entry> {
+    debug_assert!(EVENTS.contains(&event));
+    let note = serde_json::to_string(access).expect("access serializes");
+    audit::append(
+        &layout::audit_log(spool),
+        Entry::new(event, id, policy, Vec::new(), &note),
+        0o640,
+    )
+}
+
+/// Every entry of the chain about recording `id` (its recording entry and
+/// its accesses), in order.  A linear read: lines not naming the id are
+/// skipped before they are parsed.
+pub fn entries_of(spool: &Path, id: &str) -> Vec<Entry> {
+    read(spool, |line| line.contains(id))
+        .into_iter()
+        .filter(|e| e.id == id)
+        .collect()
+}
+
+/// The accesses of the chain, newest first, that `keep` accepts, at most
+/// `limit`.
+pub fn recent(spool: &Path, limit: usize, keep: impl Fn(&Seen) -> bool) -> Vec<Seen> {
+    let mut all: Vec<Seen> = read(spool, |line| EVENTS.iter().any(|e| line.contains(e)))
+        .iter()
+        .filter_map(seen)
+        .collect();
+    all.reverse();
+    all.into_iter().filter(|s| keep(s)).take(limit).collect()
+}
+
+/// The access an entry records, if it is one.
+pub fn seen(e: &Entry) -> Option<Seen> {
+    if !EVENTS.contains(&e.event.as_str()) {
+        return None;
+    }
+    Some(Seen {
+        seq: e.seq,
+        at: e.at.clone(),
+        event: e.event.clone(),
+        id: e.id.clone(),
+        access: serde_json::from_str(&e.note).ok()?,
+    })
+}
+
+fn read(spool: &Path, wanted: impl Fn(&str) -> bool) -> Vec<Entry> {
+    let Ok(f) = std::fs::File::open(layout::audit_log(spool)) else {
+        return Vec::new();
+    };
+    BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| wanted(l))
+        .filter_map(|l| serde_json::from_str(&l).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accesses_join_the_chain_and_read_back() {
+        let d = tempfile::tempdir().unwrap();
+        let a = Access {
+            user: "alice".into(),
+            role: "agent".into(),
+            what: "stereo".into(),
+            client: "127.0.0.1".into(),
+            pbx: "pbx-a".into(),
+        };
+        append(d.path(), "played", "20261128-084831-368-bea10000", "p", &a).unwrap();
+        append(
+            d.path(),
+            "downloaded",
+            "20261128-084831-368-bea10001",
+            "p",
+            &a,
+        )
+        .unwrap();
+        let chain = audit::verify_chain(&layout::audit_log(d.path())).unwrap();
+        assert_eq!(chain.len(), 2);
+        let r = recent(d.path(), 10, |_| true);
+        assert_eq!(r[0].event, "downloaded");
+        assert_eq!(r[1].access, a);
+        assert_eq!(
+            entries_of(d.path(), "20261128-084831-368-bea10000").len(),
+            1
+        );
+        assert_eq!(recent(d.path(), 1, |_| true).len(), 1);
+    }
+}

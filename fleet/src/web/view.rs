@@ -1,0 +1,67 @@
+//! One recording as a user may see it: fetched by a checked id, refused
+//! (404, as unknown) outside their scope, with its audit entries and its
+//! integrity.  The page and the API show the same thing.
+
+use std::sync::Arc;
+
+use legrec::audit::Entry;
+use legrec::spool::layout::RecordingPaths;
+use serde::Serialize;
+
+use super::error::Fail;
+use super::ids::valid_id;
+use super::integrity::{self, Integrity};
+use super::trail::{self, Seen};
+use super::users::User;
+use super::{local, App};
+use crate::index::Record;
+
+/// The recording `id` if `user` may see it.
+pub async fn visible(app: &App, user: &User, id: &str) -> Result<Record, Fail> {
+    if !valid_id(id) {
+        return Err(Fail::BadRequest(format!(
+            "'{}' is not a recording id (YYYYMMDD-HHMMSS-mmm-xxxxxxxx)",
+            id.escape_default()
+        )));
+    }
+    match app.index.get(id).await.map_err(Fail::Internal)? {
+        Some(r) if user.may_see(&r) => Ok(r),
+        _ => Err(Fail::no_recording(id)),
+    }
+}
+
+#[derive(Serialize)]
+pub struct Full {
+    #[serde(flatten)]
+    pub record: Record,
+    pub integrity: Integrity,
+    /// Who played, downloaded or exported it, newest first.
+    pub access: Vec<Seen>,
+    #[serde(skip)]
+    pub entries: Vec<Entry>,
+    #[serde(skip)]
+    pub paths: Option<RecordingPaths>,
+}
+
+/// The recording with its integrity checked now (every file hashed) and its
+/// access trail.
+pub async fn full(app: &Arc<App>, user: &User, id: &str) -> Result<Full, Fail> {
+    let record = visible(app, user, id).await?;
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let paths = local::find(&app.config, &record.summary);
+        let entries = trail::entries_of(&app.config.spool, &record.summary.id);
+        let integrity = integrity::check(&record, paths.as_ref(), &entries);
+        let mut access: Vec<Seen> = entries.iter().filter_map(trail::seen).collect();
+        access.reverse();
+        Full {
+            record,
+            integrity,
+            access,
+            entries,
+            paths,
+        }
+    })
+    .await
+    .map_err(|e| Fail::Internal(e.to_string()))
+}
