@@ -12,7 +12,10 @@ pub struct Mark {
     pub kind: &'static str,
     pub start: f64,
     pub end: f64,
+    /// For the list below the waveforms.
     pub label: String,
+    /// For the waveform's region, where room is short.
+    pub short: String,
     /// Which waveform: `in` (what the party said), `out` (what it heard),
     /// or `both`.
     pub lane: &'static str,
@@ -185,7 +188,8 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             kind: "notice",
             start: n.offset,
             end: n.offset,
-            label: format!("notice to {}", n.party),
+            label: format!("played to {}", party(&n.party)),
+            short: "notice".into(),
             lane: "out",
         });
     }
@@ -202,7 +206,8 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             kind: "consent",
             start: w,
             end,
-            label: format!("consent: {}", s.consent.decision),
+            label: format!("{} ({})", s.consent.decision, s.consent.mode),
+            short: format!("consent: {}", s.consent.decision),
             lane: "in",
         });
     }
@@ -211,7 +216,8 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             kind: "mask",
             start: m.start_offset,
             end: m.end_offset.unwrap_or(duration),
-            label: format!("masked by {}", m.by),
+            label: format!("silence, asked by {}", m.by),
+            short: "masked".into(),
             lane: "both",
         });
     }
@@ -221,6 +227,11 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             start: p.start_offset,
             end: p.start_offset,
             label: format!(
+                "{} cut out, asked by {}",
+                pause_length(p).map_or("the rest".into(), secs),
+                p.by
+            ),
+            short: format!(
                 "paused {}",
                 pause_length(p).map_or("to the end".into(), secs)
             ),
@@ -239,7 +250,8 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
                 kind: "beep",
                 start: at,
                 end: at,
-                label: "beep".into(),
+                label: "warning tone".into(),
+                short: "beep".into(),
                 lane: "out",
             });
         }
@@ -250,6 +262,7 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             start: p.joined,
             end: p.left.unwrap_or(duration),
             label: p.member.clone().unwrap_or_else(|| p.name.clone()),
+            short: p.member.clone().unwrap_or_else(|| p.name.clone()),
             lane: "out",
         });
     }
@@ -258,7 +271,8 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             kind: "key",
             start: k.offset,
             end: k.offset,
-            label: format!("key {} {}", k.key, k.action),
+            label: format!("{} {} on the {} side", k.key, k.action, k.side),
+            short: format!("key {}", k.key),
             lane: if k.side == "caller" { "in" } else { "out" },
         });
     }

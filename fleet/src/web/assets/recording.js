@@ -46,7 +46,7 @@
         regions.addRegion({
           start: m.start,
           end: m.end > m.start ? m.end : undefined,
-          content: m.label,
+          content: m.short,
           color: colors[m.kind] || 'rgba(0,0,0,0.2)',
           drag: false,
           resize: false
