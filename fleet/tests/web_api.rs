@@ -639,3 +639,31 @@ fn legrec_user_refuses_bad_input_clearly() {
     assert!(!String::from_utf8_lossy(&db).contains("root-password"));
     assert!(String::from_utf8_lossy(&db).contains("$argon2id$"));
 }
+
+#[test]
+fn users_and_sessions_in_a_fleets_postgresql() {
+    let pg = Postgres::start();
+    let site = Site::with_storage(&site_calls(), &format!("index = {}", pg.url), "");
+    let server = Server::start(&site.conf);
+    let sue = login(&server, "sue", &password("sue"));
+    assert_eq!(
+        ids(&sue.get("/api/recordings")),
+        sorted(vec![site.id(0), site.id(1)])
+    );
+    assert_eq!(
+        sue.get(&format!("/api/recordings/{}", site.id(2))).status,
+        404
+    );
+    let r = sue.get(&format!("/api/recordings/{}", site.id(0))).json();
+    assert_eq!(r["integrity"]["verdict"], "intact", "{}", r["integrity"]);
+    let list = fleet_ok(&["user", "list", "--config", site.conf.to_str().unwrap()]);
+    assert!(list.contains("4 user(s)"), "{list}");
+    assert_eq!(sue.post("/api/logout", Some("forged")).status, 403);
+    assert_eq!(sue.post("/api/logout", Some(&sue.csrf)).status, 204);
+    assert_eq!(sue.get("/api/recordings").status, 401);
+    let forged = Client {
+        cookie: "forged".into(),
+        ..login(&server, "root", &password("root"))
+    };
+    assert_eq!(forged.get("/api/session").status, 401);
+}

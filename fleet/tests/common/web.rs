@@ -234,10 +234,15 @@ pub fn password(user: &str) -> String {
 
 impl Site {
     pub fn new(calls: &[Call], web: &str) -> Site {
+        Site::with_storage(calls, "", web)
+    }
+
+    /// With `storage` lines (e.g. `index = postgresql://...`) too.
+    pub fn with_storage(calls: &[Call], storage: &str, web: &str) -> Site {
         let dir = tempfile::tempdir().unwrap();
         let spool = dir.path().join("spool");
         let sidecars = record(&spool, calls);
-        let conf = write_conf(dir.path(), &spool, "pbx_name = pbx-a");
+        let conf = write_conf(dir.path(), &spool, &format!("pbx_name = pbx-a\n{storage}"));
         if !web.is_empty() {
             let mut text = std::fs::read_to_string(&conf).unwrap();
             text.push_str(&format!("\n[web]\n{web}\n"));
