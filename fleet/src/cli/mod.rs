@@ -4,8 +4,8 @@
 pub mod index;
 pub mod prune;
 pub mod search;
-pub mod ship;
 pub mod serve;
+pub mod ship;
 pub mod user;
 
 use std::collections::BTreeMap;

@@ -58,8 +58,7 @@ impl Fail {
 
     fn headers(&self, r: &mut Response) {
         if let Fail::Internal(cause) = self {
-            // stderr is the service's log (journald under systemd).
-            eprintln!("legrec serve: {cause}");
+            log::error!("{cause}");
         }
         if let Fail::TooMany(d) = self {
             r.headers_mut().insert(

@@ -10,6 +10,9 @@ use serde::Serialize;
 use super::local;
 use crate::index::Record;
 
+/// The events of a recording's own entry.
+const MADE: [&str; 4] = ["recorded", "declined", "failed", "interrupted"];
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct FileCheck {
     /// `in`, `out`, `stereo` or `sidecar`.
@@ -33,9 +36,17 @@ pub struct Integrity {
 /// `entries` are the chain's entries of this recording (trail::entries_of).
 /// Reads and hashes every file: call it off the async threads.
 pub fn check(record: &Record, paths: Option<&RecordingPaths>, entries: &[Entry]) -> Integrity {
-    // The latest entry that hashed files: the recording's own (a repaired
-    // recording has a later one than the first).
-    let entry = entries.iter().rev().find(|e| !e.files.is_empty());
+    // The recording's own entry, as the PBX (or a repair, later) chained
+    // it; the shipper's entries hash the same files again.
+    let entry = entries
+        .iter()
+        .rev()
+        .find(|e| MADE.contains(&e.event.as_str()) && !e.files.is_empty());
+    // Files meant to be gone from this spool.
+    let removed = entries
+        .iter()
+        .rev()
+        .find(|e| e.event == "pruned" || e.event == "removed-local");
     let mut files = Vec::new();
     for fact in &record.files {
         let path = paths.and_then(|p| local::file(p, &fact.name));
@@ -50,9 +61,16 @@ pub fn check(record: &Record, paths: Option<&RecordingPaths>, entries: &[Entry])
                 "not in this server's spool (another PBX's, or shipped and removed here)".into(),
             ),
             Some(p) => match legrec::spool::digest::hash_file(p) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    ("missing", "not in the spool (deleted?)".to_string())
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => match removed {
+                    Some(r) => (
+                        "unchecked",
+                        format!(
+                            "removed from this spool (audit entry {}: {})",
+                            r.seq, r.event
+                        ),
+                    ),
+                    None => ("missing", "not in the spool (deleted?)".to_string()),
+                },
                 Err(e) => ("missing", format!("cannot be read: {e}")),
                 Ok((sha, _)) if sha != fact.sha256 => (
                     "changed",
