@@ -667,3 +667,88 @@ fn users_and_sessions_in_a_fleets_postgresql() {
     };
     assert_eq!(forged.get("/api/session").status, 401);
 }
+
+#[test]
+fn audio_from_the_bucket_once_the_spools_copy_is_gone() {
+    let sw = Seaweed::start();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sw.client()
+            .create_bucket()
+            .bucket("recordings")
+            .send()
+            .await
+            .unwrap();
+    });
+    let storage = format!("{}keep_local_days = 0", sw.storage("recordings", "site-a"));
+    let site = Site::with_storage(&site_calls()[..2], &storage, "");
+    let id = site.id(0);
+    let dir = site.sidecars[0].parent().unwrap().to_path_buf();
+    let stereo = std::fs::read(dir.join(format!("{id}.flac"))).unwrap();
+    let leg_in = std::fs::read(dir.join(format!("{id}-in.flac"))).unwrap();
+    let conf = site.conf.to_str().unwrap();
+    let out = fleet(&["ship", "--config", conf, "--once"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        legrec::spool::layout::sidecars(&site.spool).is_empty(),
+        "only the bucket has them"
+    );
+
+    let server = Server::start(&site.conf);
+    let root = login(&server, "root", &password("root"));
+    let r = root.get(&format!("/api/recordings/{id}")).json();
+    assert_eq!(r["location"], "s3://recordings");
+    assert_eq!(r["integrity"]["verdict"], "unchecked", "{}", r["integrity"]);
+    // The whole object, then ranges, as from the spool.
+    let whole = root.get(&format!("/api/recordings/{id}/audio/stereo"));
+    assert_eq!(
+        (whole.status, whole.header("content-type")),
+        (200, Some("audio/flac"))
+    );
+    assert_eq!(whole.body, stereo);
+    let part = root.get_with(
+        &format!("/api/recordings/{id}/audio/stereo"),
+        &[("Range", "bytes=100-1099")],
+    );
+    assert_eq!(part.status, 206);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 100-1099/{}", stereo.len()).as_str())
+    );
+    assert_eq!(part.body, &stereo[100..1100]);
+    let tail = root.get_with(
+        &format!("/api/recordings/{id}/audio/in"),
+        &[("Range", "bytes=-50")],
+    );
+    assert_eq!(
+        (tail.status, tail.body.as_slice()),
+        (206, &leg_in[leg_in.len() - 50..])
+    );
+    let beyond = root.get_with(
+        &format!("/api/recordings/{id}/audio/stereo"),
+        &[("Range", "bytes=99999999-")],
+    );
+    assert_eq!(beyond.status, 416);
+    let peaks = root.get(&format!("/api/recordings/{id}/peaks/out"));
+    assert_eq!(peaks.status, 200, "{}", peaks.text());
+    assert_eq!(peaks.json()["peaks"].as_array().unwrap().len(), 20);
+    // The page plays it; the listening is in the chain verify accepts.
+    let page = root.get(&format!("/recordings/{id}"));
+    assert!(
+        page.text().contains("<audio id=\"player\""),
+        "{}",
+        page.text()
+    );
+    let r = root.get(&format!("/api/recordings/{id}")).json();
+    assert_eq!(r["access"].as_array().unwrap().len(), 2, "{}", r["access"]);
+    let mut report = Vec::new();
+    assert_eq!(
+        legrec::admin::verify::run(&site.spool, &mut report),
+        0,
+        "{}",
+        String::from_utf8_lossy(&report)
+    );
+}

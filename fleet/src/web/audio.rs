@@ -1,7 +1,8 @@
 //! A recording's audio, for the `<audio>` element and for download: the
 //! FLAC file from the local spool, answered with HTTP Range (206) by
 //! tower-http's ServeFile, so a one-hour call starts at once and seeks
-//! without fetching what lies before.  Each playback and download is in the
+//! without fetching what lies before; from the bucket (bucket.rs) when
+//! the spool has no copy.  Each playback and download is in the
 //! access trail first: audio nobody can account for is not served.
 
 use std::collections::HashMap;
@@ -22,7 +23,7 @@ use super::error::{ApiError, Fail};
 use super::ids::Leg;
 use super::peaks::{self, Peaks};
 use super::trail::{self, Access};
-use super::{local, view, App};
+use super::{bucket, local, view, App};
 use crate::index::Record;
 
 /// A player asks for many ranges while one person listens: one "played"
@@ -72,8 +73,14 @@ async fn hearable(app: &App, me: &Me, id: &str) -> Result<Record, Fail> {
     view::visible(app, &me.0.user, id).await
 }
 
-/// The local FLAC file of `leg` of `record`.
-fn local_file(app: &App, record: &Record, leg: Leg) -> Result<PathBuf, Fail> {
+/// Where the audio of `leg` of `record` comes from.
+enum Source {
+    Local(PathBuf),
+    /// An object key in this server's bucket.
+    Bucket(String),
+}
+
+fn source(app: &App, record: &Record, leg: Leg) -> Result<Source, Fail> {
     let id = &record.summary.id;
     if !record.files.iter().any(|f| f.name == leg.name()) {
         return Err(Fail::NotFound(format!(
@@ -81,20 +88,25 @@ fn local_file(app: &App, record: &Record, leg: Leg) -> Result<PathBuf, Fail> {
             leg.name()
         )));
     }
-    let not_here = || {
-        Fail::NotFound(format!(
-            "recording {id}: its {} file is not in the local spool ({}); \
-             playback from the bucket is not available in this version",
+    let local = local::find(&app.config, &record.summary)
+        .map(|paths| local::audio(&paths, leg))
+        .filter(|p| p.is_file());
+    if let Some(path) = local {
+        return Ok(Source::Local(path));
+    }
+    match app
+        .store
+        .as_ref()
+        .and_then(|s| bucket::key_of(s, record, leg))
+    {
+        Some(key) => Ok(Source::Bucket(key)),
+        None => Err(Fail::NotFound(format!(
+            "recording {id}: its {} file is not in the local spool ({}), nor in this \
+             server's bucket",
             leg.name(),
             record.summary.location
-        ))
-    };
-    let paths = local::find(&app.config, &record.summary).ok_or_else(not_here)?;
-    let path = local::audio(&paths, leg);
-    if !path.is_file() {
-        return Err(not_here());
+        ))),
     }
-    Ok(path)
 }
 
 fn leg_of(name: &str) -> Result<Leg, Fail> {
@@ -127,7 +139,7 @@ pub async fn audio(
     };
     let leg = leg_of(&leg)?;
     let record = hearable(&app, &me, &id).await?;
-    let path = local_file(&app, &record, leg)?;
+    let from = source(&app, &record, leg)?;
     let event = if download { "downloaded" } else { "played" };
     let session = &me.0.token_sha256;
     if download || app.played.first(session, &id, leg) {
@@ -154,12 +166,21 @@ pub async fn audio(
             .into());
         }
     }
-    let flac = "audio/flac".parse().expect("a media type");
-    let served = ServeFile::new_with_mime(&path, &flac)
-        .oneshot(req)
-        .await
-        .map_err(|e| Fail::Internal(format!("{}: {e}", path.display())))?;
-    let mut r = served.map(axum::body::Body::new).into_response();
+    let mut r = match from {
+        Source::Local(path) => {
+            let flac = "audio/flac".parse().expect("a media type");
+            ServeFile::new_with_mime(&path, &flac)
+                .oneshot(req)
+                .await
+                .map_err(|e| Fail::Internal(format!("{}: {e}", path.display())))?
+                .map(axum::body::Body::new)
+                .into_response()
+        }
+        Source::Bucket(key) => {
+            let store = app.store.as_ref().expect("a bucket source has a store");
+            bucket::serve(store, &key, req.headers()).await?
+        }
+    };
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
     if download {
@@ -184,22 +205,55 @@ pub async fn peaks(
     }
     let record = hearable(&app, &me, &id).await?;
     // A split leg's own file, else its channel of the stereo file.
-    let (source, channel) = if record.files.iter().any(|f| f.name == wanted.name()) {
+    let (source_leg, channel) = if record.files.iter().any(|f| f.name == wanted.name()) {
         (wanted, 0)
     } else {
         (Leg::Stereo, usize::from(wanted == Leg::Out))
     };
-    let path = local_file(&app, &record, source)?;
+    let from = source(&app, &record, source_leg)?;
     let fact = record.sidecar["legs"]
         .as_array()
-        .and_then(|legs| legs.iter().find(|l| l["name"] == source.name()))
+        .and_then(|legs| legs.iter().find(|l| l["name"] == source_leg.name()))
         .cloned()
         .unwrap_or_default();
     let samples = fact["samples"].as_u64().unwrap_or(0);
     let rate = fact["sample_rate"].as_u64().unwrap_or(8000) as u32;
-    let p = tokio::task::spawn_blocking(move || peaks::of_file(&path, channel, samples, rate))
-        .await
-        .map_err(|e| Fail::Internal(e.to_string()))?
-        .map_err(|e| Fail::Internal(format!("waveform of {id}: {e}")))?;
+    // From the bucket the object comes whole, into a file only this user
+    // reads (it is a call), removed once decoded: libFLAC reads files.
+    let (path, fetched) = match from {
+        Source::Local(p) => (p, None),
+        Source::Bucket(key) => {
+            let store = app.store.as_ref().expect("a bucket source has a store");
+            let (_, bytes) = store
+                .get_all(&key)
+                .await
+                .map_err(|e| Fail::Unavailable(format!("the bucket did not give {key}: {e}")))?;
+            let tmp = std::env::temp_dir().join(format!(
+                "legrec-peaks-{id}-{}.flac",
+                super::session::random_token()
+            ));
+            (tmp, Some(bytes))
+        }
+    };
+    let p = tokio::task::spawn_blocking(move || {
+        if let Some(bytes) = fetched {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .and_then(|mut f| f.write_all(&bytes));
+            let p = written.and_then(|()| peaks::of_file(&path, channel, samples, rate));
+            let _ = std::fs::remove_file(&path);
+            p
+        } else {
+            peaks::of_file(&path, channel, samples, rate)
+        }
+    })
+    .await
+    .map_err(|e| Fail::Internal(e.to_string()))?
+    .map_err(|e| Fail::Internal(format!("waveform of {id}: {e}")))?;
     Ok(axum::Json(p))
 }

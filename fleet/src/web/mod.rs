@@ -13,6 +13,7 @@ pub mod api;
 pub mod assets;
 pub mod audio;
 pub mod auth;
+pub mod bucket;
 pub mod config;
 pub mod error;
 pub mod ids;
@@ -50,6 +51,8 @@ pub struct App {
     /// long as a wrong password.
     pub dummy_hash: String,
     pub played: audio::Played,
+    /// `[storage]`'s bucket, for audio the spool no longer has.
+    pub store: Option<crate::shipper::store::Store>,
 }
 
 impl App {
@@ -58,6 +61,10 @@ impl App {
             limiter: ratelimit::Limiter::new(web.login_failures, web.login_window),
             dummy_hash: users::hash_password(&session::random_token())?,
             played: audio::Played::default(),
+            store: config
+                .bucket
+                .as_ref()
+                .map(crate::shipper::store::Store::connect),
             index,
             config,
             web,

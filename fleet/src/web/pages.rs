@@ -9,6 +9,7 @@ use minijinja::context;
 
 use super::auth::Me;
 use super::error::{Fail, PageError};
+use super::ids::Leg;
 use super::search::{Params, PAGE};
 use super::session::Session;
 use super::{api, templates, view, words, App};
@@ -136,7 +137,13 @@ pub async fn recording(State(app): State<Arc<App>>, Me(s): Me, Path(id): Path<St
         .filter(|n| *n != "sidecar")
         .collect();
     let local = full.paths.is_some();
-    let hears = s.user.role.hears_audio() && local;
+    // Playable from the spool, or else from the bucket.
+    let in_bucket = app.store.as_ref().is_some_and(|store| {
+        [Leg::In, Leg::Out, Leg::Stereo]
+            .into_iter()
+            .any(|l| super::bucket::key_of(store, &full.record, l).is_some())
+    });
+    let hears = s.user.role.hears_audio() && (local || in_bucket);
     let base = format!("/api/recordings/{id}");
     let data = context! {
         id => id,
