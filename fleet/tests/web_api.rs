@@ -91,6 +91,29 @@ fn login_search_a_recording_and_its_audio_by_ranges() {
         );
     }
 
+    // The search page pages and sorts by the same query.
+    let page = root.get("/recordings?limit=2&sort=caller&order=asc");
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("5551001") && html.contains("5551002") && !html.contains("5551003"));
+    assert!(
+        html.contains(
+            "rel=\"next\" href=\"&#x2f;recordings?sort=caller&amp;order=asc&amp;limit=2&amp;offset=2\""
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("rel=\"prev\""));
+    let last = root
+        .get("/recordings?limit=2&sort=caller&order=asc&offset=2")
+        .text();
+    assert!(
+        last.contains("5551004") && last.contains("rel=\"prev\"") && !last.contains("rel=\"next\"")
+    );
+    let bad = root.get("/recordings?from=nonsense");
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().contains("nonsense"));
+    assert_eq!(root.get("/recordings?limit=1000").status, 200);
+
     // One recording: the indexed facts, the sidecar, intact files.
     let id = site.id(2);
     let r = root.get(&format!("/api/recordings/{id}"));

@@ -89,4 +89,7 @@ pub const TABLES: &[&str] = &[
         expires_ms BIGINT NOT NULL
     )",
     "CREATE INDEX IF NOT EXISTS sessions_name ON sessions (name)",
+    // The browser's sort by duration (ties by id), read backwards for the
+    // longest first: without it a million rows are sorted per page.
+    "CREATE INDEX IF NOT EXISTS recordings_duration ON recordings (duration, id)",
 ];

@@ -24,12 +24,6 @@ fn bad(e: axum::extract::rejection::QueryRejection) -> Fail {
     Fail::BadRequest(e.body_text())
 }
 
-/// The recordings of a search, in the user's scope, paged by the database.
-pub async fn search(app: &App, user: &User, params: &Params) -> Result<Vec<Summary>, Fail> {
-    let q = params.query(user).map_err(Fail::BadRequest)?;
-    app.index.search(&q).await.map_err(Fail::Internal)
-}
-
 /// `GET /api/recordings?...`: a list, each with its `id`.
 pub async fn recordings(
     State(app): State<Arc<App>>,
@@ -37,7 +31,8 @@ pub async fn recordings(
     params: Rejected<Params>,
 ) -> Result<Json<Vec<Summary>>, ApiError> {
     let Query(params) = params.map_err(bad)?;
-    Ok(Json(search(&app, &s.user, &params).await?))
+    let q = params.query(&s.user).map_err(Fail::BadRequest)?;
+    Ok(Json(app.index.search(&q).await.map_err(Fail::Internal)?))
 }
 
 /// `GET /api/recordings/{id}`: the indexed facts, files, sidecar,

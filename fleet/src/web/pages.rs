@@ -42,25 +42,30 @@ pub async fn search(
     State(app): State<Arc<App>>,
     Me(s): Me,
     params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let params = match params {
-        Ok(Query(p)) => p,
-        Err(e) => return PageError(Fail::BadRequest(e.body_text())).into_response(),
-    };
+) -> Result<Response, PageError> {
+    let Query(params) = params.map_err(|e| Fail::BadRequest(e.body_text()))?;
     // One row more than a page says whether there is a next page.
-    let mut ask = params.clone();
+    let query = params.query(&s.user).map(|mut q| {
+        q.limit += 1;
+        q
+    });
+    let (rows, error) = match query {
+        Ok(q) => (
+            app.index
+                .search(&q)
+                .await
+                .map_err(|e| PageError(Fail::Internal(e)))?,
+            None,
+        ),
+        Err(m) => (Vec::new(), Some(m)),
+    };
     let limit = params
         .limit
         .as_deref()
         .and_then(|l| l.trim().parse::<u32>().ok())
         .unwrap_or(PAGE);
-    ask.limit = Some((limit.saturating_add(1)).min(1001).to_string());
-    let (rows, error) = match api::search(&app, &s.user, &ask).await {
-        Ok(rows) => (rows, None),
-        Err(Fail::BadRequest(m)) => (Vec::new(), Some(m)),
-        Err(f) => return PageError(f).into_response(),
-    };
-    let more = rows.len() > limit as usize;
+    // The index answers at most 1000 rows: a full page of 1000 may have more.
+    let more = rows.len() > limit as usize || (limit == 1000 && rows.len() == 1000);
     let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
     let offset: u64 = params
         .offset
@@ -100,10 +105,7 @@ pub async fn search(
     } else {
         axum::http::StatusCode::OK
     };
-    match templates::render("search.html", ctx) {
-        Ok(html) => (status, html).into_response(),
-        Err(f) => PageError(f).into_response(),
-    }
+    Ok((status, templates::render("search.html", ctx)?).into_response())
 }
 
 fn scope_words(s: &Session) -> String {
