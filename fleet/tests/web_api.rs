@@ -517,8 +517,8 @@ fn tls_when_the_config_names_a_certificate() {
         &site_calls()[..1],
         &format!("tls_cert = {}\ntls_key = {}", cert.display(), key.display()),
     );
-    let listen = format!("127.0.0.1:{}", ports());
-    let server = Server::start_on(&site.conf, &listen, "https");
+    let server = Server::start_with(&site.conf, "https");
+    let listen = server.base.strip_prefix("https://").unwrap().to_string();
     let mut roots = rustls::RootCertStore::empty();
     let pem = std::fs::read(&cert).unwrap();
     let der = rustls::pki_types::pem::PemObject::from_pem_slice(&pem).unwrap();

@@ -19,10 +19,23 @@ pub struct Server {
 
 impl Server {
     pub fn start(conf: &Path) -> Server {
-        Server::start_on(conf, &format!("127.0.0.1:{}", ports()), "http")
+        Server::start_with(conf, "http")
     }
 
-    pub fn start_on(conf: &Path, listen: &str, scheme: &str) -> Server {
+    /// On a port of ports(); the tests of one binary share its slots, so a
+    /// port another test of this process still holds is given up for the
+    /// next.
+    pub fn start_with(conf: &Path, scheme: &str) -> Server {
+        for _ in 0..8 {
+            let listen = format!("127.0.0.1:{}", ports());
+            if let Some(s) = Server::try_start(conf, &listen, scheme) {
+                return s;
+            }
+        }
+        panic!("legrec serve did not start on any of 8 ports");
+    }
+
+    fn try_start(conf: &Path, listen: &str, scheme: &str) -> Option<Server> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_legrec-fleet"))
             .args([
                 "serve",
@@ -32,14 +45,23 @@ impl Server {
                 listen,
             ])
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("legrec-fleet serve starts");
         let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 let _ = tx.send(line);
+            }
+        });
+        // The server's log goes on to the test's stderr.
+        let (etx, erx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let _ = etx.send(line);
             }
         });
         let mut server = Server {
@@ -47,10 +69,14 @@ impl Server {
             base: format!("{scheme}://{listen}"),
         };
         match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(line) if line.contains("listening on") => server,
+            Ok(line) if line.contains("listening on") => Some(server),
             other => {
                 server.stop();
-                panic!("legrec serve did not start: {other:?}");
+                let err: Vec<String> = erx.iter().collect();
+                if err.iter().any(|l| l.contains("cannot listen")) {
+                    return None;
+                }
+                panic!("legrec serve did not start: {other:?} {err:?}");
             }
         }
     }
