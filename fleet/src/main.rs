@@ -47,7 +47,9 @@ fn main() -> ExitCode {
         }
     };
     // To stderr, which systemd's journal keeps; RUST_LOG=debug for more.
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+    // sqlx would log PostgreSQL's notices ("relation already exists,
+    // skipping" at every start) and each slow statement as info.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,sqlx=warn"))
         .format_target(false)
         .init();
     let Some(command) = args.words.first().cloned() else {
