@@ -22,12 +22,25 @@ pub fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// The first of 16 ports of this test process's own (tests of one binary
-/// run in threads, several binaries at once): up to 4 servers a process.
+/// The first of 16 free ports of this test process's own (tests of one
+/// binary run in threads, several binaries at once; a server uses up to 16:
+/// SeaweedFS's S3, master, volumes, filer and their gRPC).  Each call takes
+/// the next of 8 slots of the process's range, skipping a slot where any
+/// port is taken: a long test still holding its server must not meet
+/// another's on the same ports.
 pub fn ports() -> u16 {
     static NEXT: AtomicU16 = AtomicU16::new(0);
-    let slot = NEXT.fetch_add(1, Ordering::Relaxed);
-    20000 + ((std::process::id() % 500) as u16) * 64 + (slot % 4) * 16
+    let base = 20000 + ((std::process::id() % 250) as u16) * 128;
+    for _ in 0..64 {
+        let slot = NEXT.fetch_add(1, Ordering::Relaxed) % 8;
+        let first = base + slot * 16;
+        let free = (first..first + 16)
+            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
+        if free {
+            return first;
+        }
+    }
+    panic!("no 16 free ports in 20000 + {base}..+128");
 }
 
 pub fn fleet(args: &[&str]) -> Output {
