@@ -107,10 +107,7 @@ fn calls_recorded_while_the_store_is_down_are_shipped_when_it_returns() {
         dir: tempfile::tempdir().unwrap(),
         port: 20000 + (std::process::id() % 500) as u16 * 64 + 48,
     };
-    weed.script("start");
-    weed.curl("PUT", "recordings");
-    weed.script("stop");
-
+    // Not started yet: the store is down while the calls are recorded.
     let mut sb = Sandbox::new();
     sb.append(
         "legrec.conf",
@@ -158,7 +155,9 @@ notice =
         "nothing ships while the store is down"
     );
 
+    // A first start (a restart on old data takes SeaweedFS 30 s or more).
     weed.script("start");
+    weed.curl("PUT", "recordings");
     let deadline = Instant::now() + Duration::from_secs(90);
     while shipped(&sb.recordings()) < 2 {
         assert!(

@@ -34,8 +34,8 @@ pub fn ports() -> u16 {
     for _ in 0..64 {
         let slot = NEXT.fetch_add(1, Ordering::Relaxed) % 8;
         let first = base + slot * 16;
-        let free = (first..first + 16)
-            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
+        let free =
+            (first..first + 16).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
         if free {
             return first;
         }
@@ -247,10 +247,20 @@ impl Seaweed {
             endpoint,
         }
     }
+    /// Its folder and ports, not started (a store that is down).
+    pub fn unstarted() -> Seaweed {
+        let port = ports();
+        Seaweed {
+            dir: tempfile::tempdir().unwrap(),
+            port,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
     pub fn stop(&self) {
         script("seaweedfs", &["stop", self.dir.path().to_str().unwrap()]);
     }
-    /// Starts it again on the same data (S3 answers again within ~30 s).
+    /// Starts it, or starts it again on the same data (S3 then answers
+    /// within ~30 s).
     pub fn restart(&self) {
         script(
             "seaweedfs",
