@@ -42,13 +42,7 @@ pub async fn remove_expired(
         let files: Vec<std::path::PathBuf> = s
             .objects
             .values()
-            .map(|key| {
-                let rel = key
-                    .strip_prefix(&ship.store.prefix)
-                    .unwrap_or(key)
-                    .trim_start_matches('/');
-                ship.spool.join(rel)
-            })
+            .map(|key| ship.spool.join(ship.store.relative(key)))
             .filter(|p| p.is_file())
             .collect();
         let hashes = audit::hash_files(ship.spool, &files).map_err(|e| StoreError {

@@ -55,13 +55,7 @@ pub async fn run(config: &Config, now: SystemTime) -> Result<usize, String> {
         let local: Vec<PathBuf> = s
             .objects
             .values()
-            .map(|k| {
-                spool.join(
-                    k.strip_prefix(&store.prefix)
-                        .unwrap_or(k)
-                        .trim_start_matches('/'),
-                )
-            })
+            .map(|k| spool.join(store.relative(k)))
             .filter(|p| p.is_file())
             .collect();
         let hashes = audit::hash_files(spool, &local).map_err(|e| e.to_string())?;

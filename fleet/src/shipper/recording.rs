@@ -112,10 +112,7 @@ impl Ship<'_> {
         }
         futures::future::try_join_all(items.iter().map(|i| self.put_verified(&id, i))).await?;
         uploads::finished(self.spool, &id);
-        for f in &mut facts.files {
-            f.object = shipped.objects.get(&f.name).cloned();
-        }
-        facts.location = format!("s3://{}", shipped.bucket);
+        shipped.apply_to(&mut facts);
         self.index.put(&facts).await.map_err(|e| StoreError {
             trouble: Trouble::Down,
             message: e,

@@ -48,13 +48,19 @@ pub fn write(spool: &Path, id: &str, s: &Shipped) -> std::io::Result<()> {
     std::fs::rename(&tmp, &path)
 }
 
+impl Shipped {
+    /// Gives `facts` the object keys and location this state records.
+    pub fn apply_to(&self, facts: &mut Facts) {
+        for f in &mut facts.files {
+            f.object = self.objects.get(&f.name).cloned();
+        }
+        facts.location = format!("s3://{}", self.bucket);
+    }
+}
+
 /// Gives `facts` the object keys and location of a shipped recording.
 pub fn apply(spool: &Path, facts: &mut Facts) {
-    let Some(s) = read(spool, &facts.sidecar.id) else {
-        return;
-    };
-    for f in &mut facts.files {
-        f.object = s.objects.get(&f.name).cloned();
+    if let Some(s) = read(spool, &facts.sidecar.id) {
+        s.apply_to(facts);
     }
-    facts.location = format!("s3://{}", s.bucket);
 }

@@ -155,6 +155,14 @@ impl Store {
         }
     }
 
+    /// The path under the spool an object key of ours stands for (the
+    /// inverse of `key`).
+    pub fn relative<'k>(&self, key: &'k str) -> &'k str {
+        key.strip_prefix(self.prefix.as_str())
+            .unwrap_or(key)
+            .trim_start_matches('/')
+    }
+
     /// Is the bucket there and are we let in?
     pub async fn check(&self) -> Result<(), StoreError> {
         self.client

@@ -58,11 +58,7 @@ pub async fn clean(store: &Store, spool: &Path) -> Result<usize, StoreError> {
         let _ = std::fs::remove_file(&path);
     }
     for u in store.unfinished().await? {
-        let relative = u
-            .key
-            .strip_prefix(&store.prefix)
-            .unwrap_or(&u.key)
-            .trim_start_matches('/');
+        let relative = store.relative(&u.key);
         // Only this spool's files: other PBXs may share the bucket.
         if spool.join(relative).is_file() {
             store.abort(&u.key, &u.upload_id).await?;
