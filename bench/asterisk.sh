@@ -2,10 +2,10 @@
 # legrec against MixMonitor on the same sandbox Asterisk (BENCHMARKS.md,
 # "Against MixMonitor") and write the tables there: on Debian 12's Asterisk
 # 16 here, or with --asterisk 22 on Debian's Asterisk 22 in the sid root
-# (scripts/sid-root), the module built there against 22's headers.  About 70
-# minutes per Asterisk with the defaults (4 sizes x 6 modes x 5 repeats, a
-# fresh Asterisk each).
-#   bench/asterisk.sh [--asterisk 16|22] [--calls 50,100,200,300] [--repeats 5]
+# (scripts/sid-root), the module built there against 22's headers.  About 45
+# minutes per Asterisk with the defaults (2 sizes x 6 modes x 3 repeats, a
+# fresh Asterisk each, every call switching its recorder on and off).
+#   bench/asterisk.sh [--asterisk 16|22] [--calls 100,300] [--repeats 3] [--modes ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 series=16

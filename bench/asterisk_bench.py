@@ -3,20 +3,22 @@
 
 For each N and repeat, each recorder mode in turn (modes alternate so the
 ratios hold on a noisy machine): start a sandbox Asterisk, originate N
-Local-channel calls in which both sides play the same known 30 s
-signed-linear sound, measure over a steady 20 s window Asterisk's CPU
-seconds (utime+stime from /proc), threads and RSS, then let the calls end
-and measure bytes written per call-second, frames dropped, and the time
-from the last hangup to the last complete file.  Prints a table of medians
-and the ratios; bench/asterisk.sh writes them into BENCHMARKS.md.
+Local-channel calls in which both sides play the same known signed-linear
+sound, switch every call's recorder on and off in turn (CYCLES times, SEG
+seconds each) and measure each window's Asterisk CPU seconds (utime+stime
+from /proc, the whole process, legrec's threads, the others), threads and
+RSS; then let the calls end and measure bytes written per call-second,
+samples dropped, and the time from the last hangup to the last complete
+file.  Prints a table of medians and the ratios; bench/asterisk.sh writes
+them into BENCHMARKS.md.
 
 Beside each repeat, the core benchmark (`bench_core predict`) pushes the
 same sound into as many legs in real time, outside Asterisk, and reports
 what legrec's encoder threads cost there: the prediction the threads inside
 Asterisk are held to.
 
-Usage: asterisk_bench.py MODULE_SO --bench-core PATH [--calls 50,100,200,300] [--repeats 3]
-       [--label 16] [--write]
+Usage: asterisk_bench.py MODULE_SO --bench-core PATH [--calls 100,300] [--repeats 3]
+       [--modes ...] [--label 16] [--write]
 """
 
 import argparse
@@ -38,24 +40,45 @@ WINDOW = 20
 RAMP = 4
 PERF_DIR = os.environ.get("LEGREC_BENCH_PERF")
 
-# Each call plays PRE seconds unrecorded (window A), then starts its
-# recorder and plays 30 s more (window B): the same channels in the same
-# Asterisk, measured without and with the recorder.  Separate Asterisk runs
-# differ by +-0.1 cores at N = 300 whatever they record (thread placement,
-# timer coalescing), more than legrec's whole cost; within one process they
-# do not.  The `none` mode starts nothing and measures what B - A is anyway.
-SETTLE = 3
-PRE = RAMP + WINDOW + 2
+# Each call switches its recorder on and off in turn, CYCLES times, in the
+# same Asterisk with the same channels up: off, on, off, on, ..., off, then
+# on for the rest of the call (the recording whose end is timed).  Separate
+# Asterisk runs differ by +-0.1 cores at N = 300 whatever they record
+# (thread placement, timer coalescing), and even one process's CPU drifts by
+# as much over a minute; windows SEG seconds apart see the same drift, and
+# each "on" window is set against the mean of the "off" windows on either
+# side, which cancels a drift that is linear over 2 SEG.  The `none` mode
+# switches nothing and shows what is left of the noise.
+CYCLES = 3
+SEG = 8
+SETTLE = 1.5
+TAIL = 8
+PRE = RAMP + 2
 STARTERS = {
-    "none": "NoOp()",
-    "mixmonitor": "MixMonitor(${UNIQUEID}.wav)",
-    "mixmonitor-rt": "MixMonitor(${UNIQUEID}.wav,r(${UNIQUEID}-in.wav)t(${UNIQUEID}-out.wav))",
-    "legrec-split": "LegRecord(benchsplit,n)",
-    "legrec-stereo": "LegRecord(benchstereo,n)",
+    "none": ("NoOp(on)", "NoOp(off)"),
+    "mixmonitor": ("MixMonitor(${UNIQUEID}-${i}.wav)", "StopMixMonitor()"),
+    "mixmonitor-rt": ("MixMonitor(${UNIQUEID}-${i}.wav,r(${UNIQUEID}-${i}-in.wav)t(${UNIQUEID}-${i}-out.wav))",
+                      "StopMixMonitor()"),
+    "legrec-split": ("LegRecord(benchsplit,n)", "StopLegRecord()"),
+    "legrec-stereo": ("LegRecord(benchstereo,n)", "StopLegRecord()"),
 }
-DIALPLAN = "\n[bench]\n" + "".join(
-    f"exten => {mode},1,Answer()\n same => n,Playback(bench-pre)\n same => n,{start}\n"
-    f" same => n,Playback(bench-30s)\n same => n,Hangup()\n" for mode, start in STARTERS.items())
+
+
+def dialplan():
+    out = "\n[bench]\n"
+    for mode, (start, stop) in STARTERS.items():
+        out += f"exten => {mode},1,Answer()\n same => n,Playback(bench-pre)\n"
+        for i in range(CYCLES):
+            out += (f" same => n,Playback(bench-seg{2 * i})\n same => n,Set(i={i})\n same => n,{start}\n"
+                    f" same => n,Playback(bench-seg{2 * i + 1})\n same => n,{stop}\n")
+        out += (f" same => n,Playback(bench-seg{2 * CYCLES})\n same => n,Set(i={CYCLES})\n same => n,{start}\n"
+                f" same => n,Playback(bench-tail)\n same => n,Hangup()\n")
+    return out
+
+
+# Seconds each call records: CYCLES windows and the tail.
+RECORDED = CYCLES * SEG + TAIL
+CALL_LENGTH = PRE + (2 * CYCLES + 1) * SEG + TAIL
 
 POLICIES = """
 [benchsplit]
@@ -137,12 +160,14 @@ def files_under(path):
     return out
 
 
-def make_sound(path, seconds=CALL_SECONDS):
+def make_sound(path, seconds=CALL_SECONDS, offset=0):
     """The same known sound on both sides: a 30 s sweep with a speech-like
-    envelope, signed linear 8 kHz (longer ones repeat it)."""
+    envelope, repeated, signed linear 8 kHz; `seconds` of it from `offset`
+    (the segments of a call together play it through)."""
     subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", path,
                     "synth", str(CALL_SECONDS), "sine", "200-3000", "tremolo", "3", "80",
-                    "repeat", str(int(seconds // CALL_SECONDS)), "trim", "0", str(seconds)], check=True)
+                    "repeat", str(int((offset + seconds) // CALL_SECONDS)), "trim", str(offset), str(seconds)],
+                   check=True)
 
 
 def run_predict(bench_core, n):
@@ -159,8 +184,8 @@ def run_predict(bench_core, n):
             "latency_s": None, "files": 0, "active": f"{res['legs']} legs in the core"}
 
 
-def measure(pid, perf_out):
-    """One WINDOW of the running Asterisk: CPU (cores) of the whole process,
+def measure(pid, seconds, perf_out=None):
+    """`seconds` of the running Asterisk: CPU (cores) of the whole process,
     of legrec's encoder threads and of the other threads, threads, RSS."""
     c0, _, _ = proc(pid)
     e0, h0, s0 = recorder_threads_cpu(pid), channel_threads_cpu(pid), steal_seconds()
@@ -169,9 +194,9 @@ def measure(pid, perf_out):
         # Where the time goes (a profiling run; its CPU figures carry
         # perf's own cost): software clock samples with call graphs.
         subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "499", "-g", "-p", str(pid),
-                        "-o", perf_out, "--", "sleep", str(WINDOW)], check=True, capture_output=True)
+                        "-o", perf_out, "--", "sleep", str(seconds)], check=True, capture_output=True)
     else:
-        time.sleep(WINDOW)
+        time.sleep(seconds)
     c1, threads, rss = proc(pid)
     e1, h1, s1 = recorder_threads_cpu(pid), channel_threads_cpu(pid), steal_seconds()
     dt = time.monotonic() - t0
@@ -179,56 +204,76 @@ def measure(pid, perf_out):
             "steal": (s1 - s0) / dt, "threads": threads, "rss": rss}
 
 
+def channels(tmp):
+    out = subprocess.run(["asterisk", "-C", os.path.join(tmp, "etc", "asterisk.conf"), "-rx",
+                          "core show channels count"], capture_output=True, text=True).stdout
+    return int(out.split()[0]) if out.split() and out.split()[0].isdigit() else 0
+
+
 def run_point(module, mode, n, port_base):
     tmp = tempfile.mkdtemp(prefix="legrec-bench-")
     sip, ami_port = port_base, port_base + 1
     sandbox("create", tmp, module, str(sip), str(ami_port))
     with open(os.path.join(tmp, "etc", "extensions.conf"), "a") as f:
-        f.write(DIALPLAN)
+        f.write(dialplan())
     with open(os.path.join(tmp, "etc", "legrec.conf"), "a") as f:
         f.write(POLICIES)
     sounds = os.path.join(tmp, "data", "sounds", "en")
-    make_sound(os.path.join(sounds, "bench-30s.sln"))
     make_sound(os.path.join(sounds, "bench-pre.sln"), PRE)
-    # The far side talks through both windows.
-    make_sound(os.path.join(sounds, "bench-far.sln"), PRE + CALL_SECONDS + 5)
+    for j in range(2 * CYCLES + 1):
+        make_sound(os.path.join(sounds, f"bench-seg{j}.sln"), SEG, PRE + j * SEG)
+    make_sound(os.path.join(sounds, "bench-tail.sln"), TAIL, PRE + (2 * CYCLES + 1) * SEG)
+    # The far side talks through the whole call.
+    make_sound(os.path.join(sounds, "bench-far.sln"), CALL_LENGTH + 5)
     sandbox("start", tmp)
     pid = int(open(os.path.join(tmp, "run", "asterisk.pid")).read())
     monitor = os.path.join(tmp, "spool", "monitor")
     try:
         _, _, rss_idle = proc(pid)
         ami = Ami(ami_port)
+        t0 = time.monotonic()
         for i in range(n):
             ami.send({"Action": "Originate", "Channel": f"Local/{mode}@bench", "Application": "Playback",
                       "Data": "bench-far", "Async": "true", "ActionID": str(i)})
-        time.sleep(RAMP)
-        up = subprocess.run(["asterisk", "-C", os.path.join(tmp, "etc", "asterisk.conf"), "-rx",
-                             "core show channels count"], capture_output=True, text=True).stdout
-        if int(up.split()[0]) < 2 * n:
+        # How long the calls took to come up: each call's segments start
+        # that much later than the first call's, at most.
+        while channels(tmp) < 2 * n and time.monotonic() < t0 + RAMP:
+            time.sleep(0.1)
+        spread = time.monotonic() - t0
+        if channels(tmp) < 2 * n:
             # Calls that never came up (a slow start): measure nothing.
-            raise RuntimeError(f"only {up.split()[0]} of {2 * n} channels up")
-        before = measure(pid, None)
-        time.sleep(PRE + SETTLE - RAMP - WINDOW)
-        after = measure(pid, os.path.join(PERF_DIR, f"perf-{mode}-{n}.data") if PERF_DIR else None)
-        cpu, encoder_cpu, channel_cpu, steal = after["cpu"], after["encoder_cpu"], after["channel_cpu"], after["steal"]
-        threads, rss = after["threads"], after["rss"]
-        active = subprocess.run(["asterisk", "-C", os.path.join(tmp, "etc", "asterisk.conf"), "-rx",
-                                 "core show channels count"], capture_output=True, text=True).stdout
+            raise RuntimeError(f"only {channels(tmp)} of {2 * n} channels up")
+        windows = []
+        for j in range(2 * CYCLES + 1):
+            begin = t0 + spread + PRE + j * SEG + SETTLE
+            end = t0 + PRE + (j + 1) * SEG - 0.5
+            time.sleep(max(0.0, begin - time.monotonic()))
+            last_on = j == 2 * CYCLES - 1
+            perf = os.path.join(PERF_DIR, f"perf-{mode}-{n}.data") if PERF_DIR and last_on else None
+            windows.append(measure(pid, end - time.monotonic(), perf))
+        off, on = windows[0::2], windows[1::2]
+
+        def switched(key):
+            # Each "on" window less the mean of the "off" windows either
+            # side of it, averaged over the cycles.
+            return statistics.mean(on[k][key] - (off[k][key] + off[k + 1][key]) / 2 for k in range(CYCLES))
+
+        # RSS from the first cycle: memory the first recordings took stays
+        # in malloc's arenas after they stop, for the next ones to reuse.
+        last = on[-1]
+        active = f"{channels(tmp)} channels up at the end of the windows"
         # Wait for the calls to end, then for the last file to be complete.
-        deadline = time.monotonic() + CALL_SECONDS + 40
-        while time.monotonic() < deadline:
-            out = subprocess.run(["asterisk", "-C", os.path.join(tmp, "etc", "asterisk.conf"), "-rx",
-                                  "core show channels count"], capture_output=True, text=True).stdout
-            if out.strip().startswith("0 active channels"):
-                break
+        deadline = time.monotonic() + CALL_LENGTH + 40
+        while time.monotonic() < deadline and channels(tmp) > 0:
             time.sleep(0.05)
         hung_up = time.monotonic()
         latency = 0.0
+        recordings = n * (CYCLES + 1)
         if mode.startswith("legrec"):
             while time.monotonic() < hung_up + 10:
                 sidecars = [f for f in files_under(os.path.join(tmp, "recordings"))
                             if f.endswith(".json") and not f.endswith(".inprogress.json")]
-                if len(sidecars) >= n:
+                if len(sidecars) >= recordings:
                     break
                 time.sleep(0.02)
             latency = time.monotonic() - hung_up
@@ -255,15 +300,17 @@ def run_point(module, mode, n, port_base):
             latency = None
         ami.close()
         size = sum(os.path.getsize(f) for f in out_files)
-        return {"cpu": cpu, "encoder_cpu": encoder_cpu, "channel_cpu": channel_cpu, "steal": steal, "threads": threads,
-                "rss_kib": rss, "rss_idle_kib": rss_idle, "rss_calls_kib": rss - rss_idle,
-                # Window B less window A of the same run.
-                "cpu_ab": cpu - before["cpu"], "channel_ab": channel_cpu - before["channel_cpu"],
-                "threads_ab": threads - before["threads"], "rss_ab_kib": rss - before["rss"],
-                "before": before, "bytes": size,
-                "bytes_per_call_second": size / (n * CALL_SECONDS) if n else 0,
+        return {"cpu": statistics.mean(w["cpu"] for w in on),
+                "encoder_cpu": statistics.mean(w["encoder_cpu"] for w in on),
+                "channel_cpu": statistics.mean(w["channel_cpu"] for w in on),
+                "steal": statistics.mean(w["steal"] for w in on), "threads": last["threads"],
+                "rss_kib": last["rss"], "rss_idle_kib": rss_idle, "rss_calls_kib": last["rss"] - rss_idle,
+                "cpu_ab": switched("cpu"), "channel_ab": switched("channel_cpu"),
+                "threads_ab": last["threads"] - off[-2]["threads"], "rss_ab_kib": on[0]["rss"] - off[0]["rss"],
+                "windows": windows, "spread_s": spread, "bytes": size,
+                "bytes_per_call_second": size / (n * RECORDED) if n else 0,
                 "dropped_samples": dropped, "drops": drops, "latency_s": latency, "files": len(out_files),
-                "active": active.strip()}
+                "active": active}
     finally:
         sandbox("stop", tmp)
         subprocess.run(["rm", "-rf", tmp])
@@ -279,11 +326,11 @@ def report(results, counts, modes, repeats, header):
     AB = {"cpu": "cpu_ab", "channel_cpu": "channel_ab", "threads": "threads_ab", "rss_calls_kib": "rss_ab_kib"}
 
     def added(n, mode, key):
-        # Window B less window A of the same Asterisk, less the same for the
-        # `none` run of the same repeat (what changes between the windows
-        # when nothing is started).
-        pairs = zip(results[(n, mode)], results[(n, "none")])
-        return statistics.median(a[AB[key]] - b[AB[key]] for a, b in pairs)
+        # On less off in the same Asterisk (see run_point), median over
+        # repeats.  The `none` row is the same figure with nothing switched:
+        # the noise that is left, not subtracted (that would add its noise
+        # to every other row).
+        return statistics.median(r[AB[key]] for r in results[(n, mode)])
 
     lines = ["| N | mode | CPU (cores) | added CPU | legrec's threads' CPU | threads | added threads | RSS MiB "
              "| added RSS per call KiB | bytes per call-second | dropped samples | last file complete after hangup |",
@@ -307,8 +354,8 @@ def report(results, counts, modes, repeats, header):
         mix_cpu, leg_cpu = added(n, "mixmonitor-rt", "cpu"), added(n, "legrec-split", "cpu")
         enc = med(n, "legrec-split", "encoder_cpu")
         predicted = med(n, "core-predict", "encoder_cpu")
-        per_repeat = [(a["cpu_ab"] - z["cpu_ab"]) / (m["cpu_ab"] - z["cpu_ab"]) for a, m, z in
-                      zip(results[(n, "legrec-split")], results[(n, "mixmonitor-rt")], results[(n, "none")])]
+        per_repeat = [a["cpu_ab"] / m["cpu_ab"] for a, m in
+                      zip(results[(n, "legrec-split")], results[(n, "mixmonitor-rt")])]
         chan_added = added(n, "legrec-split", "channel_cpu")
         bytes_ratio = med(n, "legrec-split", "bytes_per_call_second") / med(n, "mixmonitor-rt", "bytes_per_call_second")
         cpu_ratio = statistics.median(per_repeat)
@@ -350,10 +397,12 @@ def report(results, counts, modes, repeats, header):
     ]
     return "\n".join([
         header, "",
-        f"Medians of {repeats} repeats. Each run's calls play {PRE} s unrecorded (window A), then start the "
-        f"recorder and play 30 s (window B, {WINDOW} s measured in each). \"Added\" is B − A of the same Asterisk "
-        "less B − A of the `none` run of the same repeat, median over repeats (RSS per call likewise). CPU, threads "
-        "and RSS columns are window B's.", "",
+        f"Medians of {repeats} repeats. Each run's calls switch their recorder on and off {CYCLES} times in "
+        f"{SEG} s segments (off, on, ..., off, then on to the end); the CPU, threads and RSS columns are the "
+        f"\"on\" windows' ({SEG - SETTLE - 0.5:.0f} s or so of each segment, after the calls' start spread and "
+        f"{SETTLE} s to settle). \"Added\" is each \"on\" window less the mean of the \"off\" windows either side "
+        "of it in the same Asterisk, averaged over the cycles, median over repeats; the `none` row is the same "
+        "with nothing switched: the noise left.", "",
         *lines, "",
         "| N | legrec added CPU ÷ MixMonitor per-leg added CPU (median of repeats) | per repeat | legrec's own "
         "threads ÷ MixMonitor per-leg added CPU | legrec's threads (cores) | the core predicts | ratio | "
@@ -378,8 +427,8 @@ def write_benchmarks_md(text, label):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("module")
-    ap.add_argument("--calls", default="50,100,200,300")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--calls", default="100,300")
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", default=None)
     ap.add_argument("--modes", default=",".join(MODES), help="a subset, for trying a change quickly")
     ap.add_argument("--header", default="", help="the machine and versions, for BENCHMARKS.md")
@@ -416,7 +465,8 @@ def main():
                       f"latency={res['latency_s']} ({res['active'].splitlines()[0]})", file=sys.stderr, flush=True)
     if args.json:
         json.dump({f"{n}:{m}": v for (n, m), v in results.items()}, open(args.json, "w"), indent=1)
-    if set(MODES) <= set(modes):
+    # MixMonitor's mixed-only mode is for the table, not the targets.
+    if set(MODES) - {"mixmonitor"} <= set(modes):
         text = report(results, counts, modes, args.repeats, args.header)
         print(text)
         if args.write:
