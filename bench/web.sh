@@ -10,11 +10,14 @@
 #   by a listener new to the trail, so with the audit entry's fsync), of a
 #   seek to the middle, its waveform and its page (which hashes every
 #   file); HOUR_REPEATS (default 5) times, every repeat listed;
+# - the hour's page and the access trail again once the audit chain has
+#   CHAIN (default 1,000,000) more entries, beside what the page did before
+#   (the whole chain read for the recording's lines, bench_web scan);
 # - the weight of the pages and the assets they load.
-#   bench/web.sh [ROWS] [REPEATS] [HOUR_REPEATS]
+#   bench/web.sh [ROWS] [REPEATS] [HOUR_REPEATS] [CHAIN]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rows=${1:-1000000}; repeats=${2:-200}; hour_repeats=${3:-5}
+rows=${1:-1000000}; repeats=${2:-200}; hour_repeats=${3:-5}; chain=${4:-1000000}
 cargo build --release --locked -q -p legrec-fleet --bin legrec-fleet --example bench_fleet --example bench_web
 bin=target/release/legrec-fleet
 w=$(mktemp -d /var/tmp/legrec-bench-web.XXXXXX)
@@ -40,6 +43,7 @@ printf 'bench-password-1\n' >"$w/pw"
 $bin user add admin --role admin --password-file "$w/pw" --config "$conf" >/dev/null
 $bin user add sup --role supervisor --queues q3,q7 --password-file "$w/pw" --config "$conf" >/dev/null
 $bin user add agent7 --role agent --password-file "$w/pw" --config "$conf" >/dev/null
+$bin user add auditor --role auditor --password-file "$w/pw" --config "$conf" >/dev/null
 $bin serve --config "$conf" >"$w/serve.log" 2>&1 &
 server=$!
 until grep -q listening "$w/serve.log"; do sleep 0.1; done
@@ -96,6 +100,18 @@ for r in $(seq "$hour_repeats"); do
 	page=$(curl -s -b "$w/jar-admin" -o /dev/null -w '%{http_code} %{time_total} %{size_download}' "$base/recordings/$id")
 	echo "$first $seek $peaks $page" | awk -v r="$r" '{printf "repeat %s: first audio byte %.1f ms (HTTP %s; whole file %.0f ms), seek to the middle %.1f ms (HTTP %s), waveform %.0f ms (%d bytes), page %.0f ms (%d bytes)\n",
 		r, $2 * 1000, $1, $3 * 1000, $5 * 1000, $4, $7 * 1000, $8, $10 * 1000, $11}'
+done
+
+echo "== the same page once the audit chain has $chain more entries"
+target/release/examples/bench_web chain "$w/spool" "$chain"
+login auditor
+page() { curl -s -b "$w/jar-$1" -o /dev/null -w '%{http_code} %{time_total}\n' "$base$2"; }
+echo "first page after the chain grew (the server reads the new lines once): $(page admin "/recordings/$id" | awk '{printf "%.0f ms (HTTP %s)", $2 * 1000, $1}')"
+for r in $(seq "$hour_repeats"); do
+	now=$(page admin "/recordings/$id" | awk '{printf "%.0f ms (HTTP %s)", $2 * 1000, $1}')
+	trail=$(page auditor /trail | awk '{printf "%.0f ms (HTTP %s)", $2 * 1000, $1}')
+	before=$(target/release/examples/bench_web scan "$w/spool" "$id" | awk '{printf "%.0f ms (%d entries)", $1, $2}')
+	echo "repeat $r: the page $now; the trail page (500 newest accesses) $trail; the whole-chain read each page made before $before"
 done
 
 echo "== page weight"

@@ -2,6 +2,12 @@
 //!   bench_web hour SPOOL    one recording of an hour (split legs and
 //!                           stereo) by the real core, for the time to its
 //!                           first audio and its waveform
+//!   bench_web chain SPOOL N  N more entries in the spool's audit chain
+//!                           (other recordings' and their plays), as
+//!                           months of a busy PBX leave it
+//!   bench_web scan SPOOL ID  the milliseconds of what a recording's page
+//!                           did before the browser kept where each line
+//!                           starts: the whole chain read for ID's lines
 
 use std::time::{Duration, Instant};
 
@@ -62,6 +68,61 @@ fn hour(spool: &str) {
     );
 }
 
+fn chain(spool: &str, n: usize) {
+    use legrec::audit::{self, Entry, FileHash};
+    let log = legrec::spool::layout::audit_log(std::path::Path::new(spool));
+    let t0 = Instant::now();
+    let mut batch = Vec::new();
+    for i in 0..n {
+        let id = format!("20250101-{:06}-000-{:08x}", i / 1000 % 240000, i);
+        // Three recording entries to one play, as a queue with some
+        // reviews; a recording entry hashes its three or four files.
+        batch.push(if i % 4 == 3 {
+            Entry::new(
+                "played",
+                &id,
+                "p",
+                Vec::new(),
+                r#"{"user":"sup","role":"supervisor","what":"stereo","client":"127.0.0.1","pbx":"bench"}"#,
+            )
+        } else {
+            let files = ["-in.flac", "-out.flac", ".flac", ".json"]
+                .iter()
+                .map(|x| FileHash {
+                    file: format!("p/2025-01-01/{id}{x}"),
+                    sha256: format!("{i:064x}"),
+                })
+                .collect();
+            Entry::new("recorded", &id, "p", files, "")
+        });
+        if batch.len() == 10_000 {
+            audit::append_all(&log, std::mem::take(&mut batch), 0o640).unwrap();
+        }
+    }
+    audit::append_all(&log, batch, 0o640).unwrap();
+    eprintln!(
+        "{n} entries appended in {:.1} s; the chain is {} bytes",
+        t0.elapsed().as_secs_f64(),
+        std::fs::metadata(&log).unwrap().len()
+    );
+}
+
+/// What trail::entries_of did for every page until 2026-12-01.
+fn scan(spool: &str, id: &str) {
+    use std::io::BufRead;
+    let log = legrec::spool::layout::audit_log(std::path::Path::new(spool));
+    let t0 = Instant::now();
+    let f = std::fs::File::open(log).unwrap();
+    let found: Vec<legrec::audit::Entry> = std::io::BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| l.contains(id))
+        .filter_map(|l| serde_json::from_str(&l).ok())
+        .filter(|e: &legrec::audit::Entry| e.id == id)
+        .collect();
+    println!("{:.1} {}", t0.elapsed().as_secs_f64() * 1000.0, found.len());
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args
@@ -71,8 +132,10 @@ fn main() {
         .as_slice()
     {
         ["hour", spool] => hour(spool),
+        ["chain", spool, n] => chain(spool, n.parse().expect("N")),
+        ["scan", spool, id] => scan(spool, id),
         _ => {
-            eprintln!("usage: bench_web hour SPOOL");
+            eprintln!("usage: bench_web hour SPOOL | chain SPOOL N | scan SPOOL ID");
             std::process::exit(2);
         }
     }

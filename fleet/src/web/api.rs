@@ -18,6 +18,8 @@ use super::users::User;
 use super::{view, App};
 use crate::index::Summary;
 
+type Accesses = Box<dyn Iterator<Item = Seen> + Send>;
+
 type Rejected<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
 
 fn bad(e: axum::extract::rejection::QueryRejection) -> Fail {
@@ -98,29 +100,41 @@ pub struct TrailParams {
 /// auditor; for others, those of recordings in their scope (an agent sees
 /// who listened to their calls).
 pub async fn visible_trail(app: &Arc<App>, user: &User, limit: usize) -> Result<Vec<Seen>, Fail> {
-    let spool = app.config.spool.clone();
-    let all = tokio::task::spawn_blocking(move || trail::recent(&spool, usize::MAX, |_| true))
-        .await
-        .map_err(|e| Fail::Internal(e.to_string()))?;
-    if user.role.audits() {
-        return Ok(all.into_iter().take(limit).collect());
-    }
+    let audits = user.role.audits();
+    let app2 = app.clone();
+    let mut accesses =
+        tokio::task::spawn_blocking(move || Box::new(app2.chain.accesses()) as Accesses)
+            .await
+            .map_err(|e| Fail::Internal(e.to_string()))?;
     let mut out = Vec::new();
     let mut allowed = std::collections::HashMap::new();
-    for s in all {
-        if out.len() >= limit {
+    while out.len() < limit {
+        // Read in chunks off the async threads; the scope of each is
+        // checked in between.
+        let want = if audits { limit - out.len() } else { 256 };
+        let (rest, chunk) = tokio::task::spawn_blocking(move || {
+            let chunk: Vec<Seen> = accesses.by_ref().take(want).collect();
+            (accesses, chunk)
+        })
+        .await
+        .map_err(|e| Fail::Internal(e.to_string()))?;
+        accesses = rest;
+        if chunk.is_empty() {
             break;
         }
-        let ok = match allowed.get(&s.id) {
-            Some(ok) => *ok,
-            None => {
-                let ok = view::visible(app, user, &s.id).await.is_ok();
-                allowed.insert(s.id.clone(), ok);
-                ok
+        for s in chunk {
+            let ok = audits
+                || match allowed.get(&s.id) {
+                    Some(ok) => *ok,
+                    None => {
+                        let ok = view::visible(app, user, &s.id).await.is_ok();
+                        allowed.insert(s.id.clone(), ok);
+                        ok
+                    }
+                };
+            if ok && out.len() < limit {
+                out.push(s);
             }
-        };
-        if ok {
-            out.push(s);
         }
     }
     Ok(out)

@@ -33,7 +33,7 @@ pub struct Integrity {
     pub audit_seq: Option<u64>,
 }
 
-/// `entries` are the chain's entries of this recording (trail::entries_of).
+/// `entries` are the chain's entries of this recording (Chain::entries_of).
 /// Reads and hashes every file: call it off the async threads.
 pub fn check(record: &Record, paths: Option<&RecordingPaths>, entries: &[Entry]) -> Integrity {
     // The recording's own entry, as the PBX (or a repair, later) chained

@@ -14,6 +14,7 @@ pub mod assets;
 pub mod audio;
 pub mod auth;
 pub mod bucket;
+pub mod chain;
 pub mod config;
 pub mod error;
 pub mod ids;
@@ -53,6 +54,8 @@ pub struct App {
     pub played: audio::Played,
     /// `[storage]`'s bucket, for audio the spool no longer has.
     pub store: Option<crate::shipper::store::Store>,
+    /// The spool's audit chain, read once and then as it grows.
+    pub chain: chain::Chain,
 }
 
 impl App {
@@ -65,6 +68,7 @@ impl App {
                 .bucket
                 .as_ref()
                 .map(crate::shipper::store::Store::connect),
+            chain: chain::Chain::new(&config.spool),
             index,
             config,
             web,

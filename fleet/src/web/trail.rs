@@ -5,7 +5,6 @@
 //! listener, their role, what they took and from where are its note, as
 //! JSON.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use legrec::audit::{self, Entry};
@@ -53,27 +52,6 @@ pub fn append(
     )
 }
 
-/// Every entry of the chain about recording `id` (its recording entry and
-/// its accesses), in order.  A linear read: lines not naming the id are
-/// skipped before they are parsed.
-pub fn entries_of(spool: &Path, id: &str) -> Vec<Entry> {
-    read(spool, |line| line.contains(id))
-        .into_iter()
-        .filter(|e| e.id == id)
-        .collect()
-}
-
-/// The accesses of the chain, newest first, that `keep` accepts, at most
-/// `limit`.
-pub fn recent(spool: &Path, limit: usize, keep: impl Fn(&Seen) -> bool) -> Vec<Seen> {
-    let mut all: Vec<Seen> = read(spool, |line| EVENTS.iter().any(|e| line.contains(e)))
-        .iter()
-        .filter_map(seen)
-        .collect();
-    all.reverse();
-    all.into_iter().filter(|s| keep(s)).take(limit).collect()
-}
-
 /// The access an entry records, if it is one.
 pub fn seen(e: &Entry) -> Option<Seen> {
     if !EVENTS.contains(&e.event.as_str()) {
@@ -86,18 +64,6 @@ pub fn seen(e: &Entry) -> Option<Seen> {
         id: e.id.clone(),
         access: serde_json::from_str(&e.note).ok()?,
     })
-}
-
-fn read(spool: &Path, wanted: impl Fn(&str) -> bool) -> Vec<Entry> {
-    let Ok(f) = std::fs::File::open(layout::audit_log(spool)) else {
-        return Vec::new();
-    };
-    BufReader::new(f)
-        .lines()
-        .map_while(Result::ok)
-        .filter(|l| wanted(l))
-        .filter_map(|l| serde_json::from_str(&l).ok())
-        .collect()
 }
 
 #[cfg(test)]
@@ -125,13 +91,7 @@ mod tests {
         .unwrap();
         let chain = audit::verify_chain(&layout::audit_log(d.path())).unwrap();
         assert_eq!(chain.len(), 2);
-        let r = recent(d.path(), 10, |_| true);
-        assert_eq!(r[0].event, "downloaded");
-        assert_eq!(r[1].access, a);
-        assert_eq!(
-            entries_of(d.path(), "20261128-084831-368-bea10000").len(),
-            1
-        );
-        assert_eq!(recent(d.path(), 1, |_| true).len(), 1);
+        assert_eq!(seen(&chain[1]).unwrap().event, "downloaded");
+        assert_eq!(seen(&chain[0]).unwrap().access, a);
     }
 }

@@ -50,7 +50,7 @@ pub async fn full(app: &Arc<App>, user: &User, id: &str) -> Result<Full, Fail> {
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
         let paths = local::find(&app.config, &record.summary);
-        let entries = trail::entries_of(&app.config.spool, &record.summary.id);
+        let entries = app.chain.entries_of(&record.summary.id);
         let integrity = integrity::check(&record, paths.as_ref(), &entries);
         let mut access: Vec<Seen> = entries.iter().filter_map(trail::seen).collect();
         access.reverse();

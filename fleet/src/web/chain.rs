@@ -1,0 +1,227 @@
+//! The spool's audit chain as the browser reads it.  The chain grows by a
+//! few entries a call and every play, so a year of a busy queue is
+//! millions of lines: reading it whole for every recording's page or
+//! trail made the pages slower by the month.  The browser reads each line
+//! once, keeping where it starts and which recording it names (16 bytes a
+//! line), then only what was appended since; a page reads back its own
+//! few lines.
+
+use std::collections::hash_map::DefaultHasher;
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use legrec::audit::Entry;
+use legrec::spool::layout;
+use serde::Deserialize;
+
+use super::trail::{self, Seen};
+
+pub struct Chain {
+    path: PathBuf,
+    read: Mutex<Read>,
+}
+
+/// What of the file has been read.
+#[derive(Default)]
+struct Read {
+    /// Where the first line not yet read starts (only whole lines count:
+    /// an append may be under way).
+    end: u64,
+    /// Device and inode of the file read: another file in its place (a
+    /// backup put back) is read from its start.
+    file: Option<(u64, u64)>,
+    /// Each line's recording (a hash of its id; the lines read back are
+    /// checked against the id itself) and start.
+    lines: Vec<(u64, u64)>,
+    /// Where each access entry starts, oldest first.
+    accesses: Vec<u64>,
+}
+
+/// The two fields an entry is indexed by.
+#[derive(Deserialize)]
+struct Head {
+    event: String,
+    id: String,
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+impl Chain {
+    pub fn new(spool: &Path) -> Chain {
+        Chain {
+            path: layout::audit_log(spool),
+            read: Mutex::new(Read::default()),
+        }
+    }
+
+    /// Reads what was appended since the last call; returns the file.
+    fn catch_up(&self, read: &mut Read) -> Option<File> {
+        let Ok(mut f) = File::open(&self.path) else {
+            *read = Read::default();
+            return None;
+        };
+        let meta = f.metadata().ok()?;
+        let file = Some((meta.dev(), meta.ino()));
+        if read.file != file || meta.len() < read.end {
+            *read = Read {
+                file,
+                ..Read::default()
+            };
+        }
+        if meta.len() > read.end {
+            f.seek(SeekFrom::Start(read.end)).ok()?;
+            let mut r = BufReader::with_capacity(1 << 16, &f);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                let Ok(n) = r.read_until(b'\n', &mut line) else {
+                    break;
+                };
+                if n == 0 || line.last() != Some(&b'\n') {
+                    break;
+                }
+                let at = read.end;
+                read.end += n as u64;
+                // A line that is not an entry is `legrec verify`'s to name;
+                // here it names no recording.
+                if let Ok(head) = serde_json::from_slice::<Head>(&line) {
+                    read.lines.push((id_hash(&head.id), at));
+                    if trail::EVENTS.contains(&head.event.as_str()) {
+                        read.accesses.push(at);
+                    }
+                }
+            }
+        }
+        Some(f)
+    }
+
+    /// Every entry about recording `id` (its recording entry, shipping,
+    /// its accesses), in order.  Blocks on the file: call it off the
+    /// async threads.
+    pub fn entries_of(&self, id: &str) -> Vec<Entry> {
+        let want = id_hash(id);
+        let (file, starts) = {
+            let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+            let file = self.catch_up(&mut read);
+            let starts: Vec<u64> = read
+                .lines
+                .iter()
+                .filter(|(h, _)| *h == want)
+                .map(|(_, at)| *at)
+                .collect();
+            (file, starts)
+        };
+        let Some(file) = file else {
+            return Vec::new();
+        };
+        starts
+            .into_iter()
+            .filter_map(|at| entry_at(&file, at))
+            .filter(|e| e.id == id)
+            .collect()
+    }
+
+    /// The accesses of the chain, newest first, read as they are taken.
+    /// Blocks on the file: call it off the async threads.
+    pub fn accesses(&self) -> impl Iterator<Item = Seen> + Send + 'static {
+        let (file, starts) = {
+            let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+            let file = self.catch_up(&mut read);
+            (file, read.accesses.clone())
+        };
+        starts
+            .into_iter()
+            .rev()
+            .filter_map(move |at| entry_at(file.as_ref()?, at))
+            .filter_map(|e| trail::seen(&e))
+    }
+}
+
+/// The entry of the line that starts at `at`.
+fn entry_at(file: &File, at: u64) -> Option<Entry> {
+    let mut r = BufReader::with_capacity(4096, file);
+    r.seek(SeekFrom::Start(at)).ok()?;
+    let mut line = Vec::new();
+    r.read_until(b'\n', &mut line).ok()?;
+    serde_json::from_slice(&line).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::trail::Access;
+    use legrec::audit;
+    use std::io::Write;
+
+    fn access(user: &str) -> Access {
+        Access {
+            user: user.into(),
+            role: "agent".into(),
+            what: "stereo".into(),
+            client: "127.0.0.1".into(),
+            pbx: "pbx-a".into(),
+        }
+    }
+
+    #[test]
+    fn pages_read_their_own_lines_and_what_was_appended_since() {
+        let d = tempfile::tempdir().unwrap();
+        let log = layout::audit_log(d.path());
+        let chain = Chain::new(d.path());
+        assert!(chain.entries_of("a").is_empty(), "no chain yet");
+        audit::append(&log, Entry::new("recorded", "a", "p", vec![], ""), 0o640).unwrap();
+        audit::append(&log, Entry::new("recorded", "b", "p", vec![], ""), 0o640).unwrap();
+        trail::append(d.path(), "played", "a", "p", &access("alice")).unwrap();
+        assert_eq!(chain.entries_of("a").len(), 2);
+        assert_eq!(chain.entries_of("b").len(), 1);
+        assert!(chain.entries_of("c").is_empty());
+        // Appended after the first read: found from where it ended.
+        trail::append(d.path(), "downloaded", "b", "p", &access("bob")).unwrap();
+        let seen: Vec<Seen> = chain.accesses().collect();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(
+            (seen[0].event.as_str(), seen[0].id.as_str()),
+            ("downloaded", "b")
+        );
+        assert_eq!(seen[1].access, access("alice"));
+        assert_eq!(chain.entries_of("b")[1].event, "downloaded");
+        // Half a line (an append under way) waits until it is whole.
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        f.write_all(b"{\"seq\":9,\"event\":\"played\",\"id\":\"a\"")
+            .unwrap();
+        assert_eq!(chain.entries_of("a").len(), 2);
+        assert_eq!(chain.accesses().count(), 2);
+    }
+
+    #[test]
+    fn another_file_in_its_place_is_read_from_its_start() {
+        let d = tempfile::tempdir().unwrap();
+        let log = layout::audit_log(d.path());
+        let chain = Chain::new(d.path());
+        audit::append(&log, Entry::new("recorded", "a", "p", vec![], ""), 0o640).unwrap();
+        audit::append(&log, Entry::new("recorded", "b", "p", vec![], ""), 0o640).unwrap();
+        assert_eq!(chain.entries_of("b").len(), 1);
+        let backup = d.path().join("older.jsonl");
+        std::fs::copy(&log, &backup).unwrap();
+        std::fs::remove_file(&log).unwrap();
+        assert!(chain.entries_of("b").is_empty(), "no chain: nothing");
+        audit::append(
+            &log,
+            Entry::new("recorded", "b", "p", vec![], "again"),
+            0o640,
+        )
+        .unwrap();
+        let b = chain.entries_of("b");
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].note, "again");
+        assert!(chain.entries_of("a").is_empty());
+    }
+}
