@@ -4,8 +4,8 @@
 For each N and repeat, each recorder mode in turn (modes alternate so the
 ratios hold on a noisy machine): start a sandbox Asterisk, originate N
 Local-channel calls in which both sides play the same known signed-linear
-sound, switch every call's recorder on and off in turn (CYCLES times, SEG
-seconds each) and measure each window's Asterisk CPU seconds (utime+stime
+sound, switch every call's recorder on and off together (CYCLES times, by
+a global variable the calls read each second) and measure each window's Asterisk CPU seconds (utime+stime
 from /proc, the whole process, legrec's threads, the others), threads and
 RSS; then let the calls end and measure bytes written per call-second,
 samples dropped, and the time from the last hangup to the last complete
@@ -40,24 +40,30 @@ WINDOW = 20
 RAMP = 4
 PERF_DIR = os.environ.get("LEGREC_BENCH_PERF")
 
-# Each call switches its recorder on and off in turn, CYCLES times, in the
-# same Asterisk with the same channels up: off, on, off, on, ..., off, then
-# on for the rest of the call (the recording whose end is timed).  Separate
-# Asterisk runs differ by +-0.1 cores at N = 300 whatever they record
-# (thread placement, timer coalescing), and even one process's CPU drifts by
-# as much over a minute; windows SEG seconds apart see the same drift, and
+# The recorders go on and off together, CYCLES times, in the same Asterisk
+# with the same channels up: off, on, off, on, ..., off, then on for the
+# rest of the call (the recording whose end is timed).  The script switches
+# them by the global BENCH_ON, which every call reads after each CHUNK of
+# its sound (a Playback started 60 times a second at N = 300 costs little;
+# every second, 0.3 cores and a saturated machine), and measures each window on its own clock once every call has
+# followed; a call's own timing (which lags on a loaded machine) never
+# decides what a window holds.  Separate Asterisk runs differ by +-0.1
+# cores at N = 300 whatever they record (thread placement, timer
+# coalescing), and even one process's CPU drifts by as much over a minute;
 # each "on" window is set against the mean of the "off" windows on either
-# side, which cancels a drift that is linear over 2 SEG.  The `none` mode
-# switches nothing and shows what is left of the noise.
+# side, which cancels a drift that is linear over two windows.  The `none`
+# mode switches nothing and shows what is left of the noise.
 CYCLES = 3
-SEG = 8
-SETTLE = 1.5
-TAIL = 8
-PRE = RAMP + 2
+WINDOW_S = 5
+CHUNK = 5      # seconds of sound between two reads of BENCH_ON
+FOLLOW = CHUNK + 0.7   # every call has read BENCH_ON since it was set
+SETTLE = 1.0   # the recorders started or stopped
+TAIL = 5
+PRE = 3
 STARTERS = {
     "none": ("NoOp(on)", "NoOp(off)"),
-    "mixmonitor": ("MixMonitor(${UNIQUEID}-${i}.wav)", "StopMixMonitor()"),
-    "mixmonitor-rt": ("MixMonitor(${UNIQUEID}-${i}.wav,r(${UNIQUEID}-${i}-in.wav)t(${UNIQUEID}-${i}-out.wav))",
+    "mixmonitor": ("MixMonitor(${UNIQUEID}-${r}.wav)", "StopMixMonitor()"),
+    "mixmonitor-rt": ("MixMonitor(${UNIQUEID}-${r}.wav,r(${UNIQUEID}-${r}-in.wav)t(${UNIQUEID}-${r}-out.wav))",
                       "StopMixMonitor()"),
     "legrec-split": ("LegRecord(benchsplit,n)", "StopLegRecord()"),
     "legrec-stereo": ("LegRecord(benchstereo,n)", "StopLegRecord()"),
@@ -65,20 +71,25 @@ STARTERS = {
 
 
 def dialplan():
+    # CHUNK seconds of the sweep at a time (it repeats every 30 s),
+    # then the globals: BENCH_END hangs up, a changed BENCH_ON switches.
     out = "\n[bench]\n"
     for mode, (start, stop) in STARTERS.items():
-        out += f"exten => {mode},1,Answer()\n same => n,Playback(bench-pre)\n"
-        for i in range(CYCLES):
-            out += (f" same => n,Playback(bench-seg{2 * i})\n same => n,Set(i={i})\n same => n,{start}\n"
-                    f" same => n,Playback(bench-seg{2 * i + 1})\n same => n,{stop}\n")
-        out += (f" same => n,Playback(bench-seg{2 * CYCLES})\n same => n,Set(i={CYCLES})\n same => n,{start}\n"
-                f" same => n,Playback(bench-tail)\n same => n,Hangup()\n")
+        out += (f"exten => {mode},1,Answer()\n same => n,Set(k=0)\n same => n,Set(on=0)\n same => n,Set(r=0)\n"
+                f" same => n(loop),Playback(bench-s${{k}})\n same => n,Set(k=$[(${{k}} + 1) % {CALL_SECONDS // CHUNK}])\n"
+                f" same => n,GotoIf($[\"${{GLOBAL(BENCH_END)}}\" = \"1\"]?end)\n"
+                f" same => n,GotoIf($[\"${{GLOBAL(BENCH_ON)}}\" = \"${{on}}\"]?loop)\n"
+                f" same => n,Set(on=${{GLOBAL(BENCH_ON)}})\n"
+                f" same => n,GotoIf($[\"${{on}}\" = \"1\"]?start:stop)\n"
+                f" same => n(start),Set(r=$[${{r}} + 1])\n same => n,{start}\n same => n,Goto(loop)\n"
+                f" same => n(stop),{stop}\n same => n,Goto(loop)\n"
+                f" same => n(end),Hangup()\n")
     return out
 
 
-# Seconds each call records: CYCLES windows and the tail.
-RECORDED = CYCLES * SEG + TAIL
-CALL_LENGTH = PRE + (2 * CYCLES + 1) * SEG + TAIL
+# Seconds each call records, about: the "on" segments and the tail.
+RECORDED = CYCLES * (FOLLOW + SETTLE + WINDOW_S) + TAIL + FOLLOW
+CALL_LENGTH = PRE + (2 * CYCLES + 1) * (FOLLOW + SETTLE + WINDOW_S) + TAIL + 2 * FOLLOW
 
 POLICIES = """
 [benchsplit]
@@ -219,39 +230,45 @@ def run_point(module, mode, n, port_base):
     with open(os.path.join(tmp, "etc", "legrec.conf"), "a") as f:
         f.write(POLICIES)
     sounds = os.path.join(tmp, "data", "sounds", "en")
-    make_sound(os.path.join(sounds, "bench-pre.sln"), PRE)
-    for j in range(2 * CYCLES + 1):
-        make_sound(os.path.join(sounds, f"bench-seg{j}.sln"), SEG, PRE + j * SEG)
-    make_sound(os.path.join(sounds, "bench-tail.sln"), TAIL, PRE + (2 * CYCLES + 1) * SEG)
+    for k in range(CALL_SECONDS // CHUNK):
+        make_sound(os.path.join(sounds, f"bench-s{k}.sln"), CHUNK, k * CHUNK)
     # The far side talks through the whole call.
-    make_sound(os.path.join(sounds, "bench-far.sln"), CALL_LENGTH + 5)
+    make_sound(os.path.join(sounds, "bench-far.sln"), CALL_LENGTH + 30)
     sandbox("start", tmp)
     pid = int(open(os.path.join(tmp, "run", "asterisk.pid")).read())
     monitor = os.path.join(tmp, "spool", "monitor")
     try:
         _, _, rss_idle = proc(pid)
         ami = Ami(ami_port)
+
+        def switch(var, value):
+            ami.send({"Action": "Setvar", "Variable": var, "Value": value})
+
+        switch("BENCH_ON", "0")
+        switch("BENCH_END", "0")
         t0 = time.monotonic()
         for i in range(n):
             ami.send({"Action": "Originate", "Channel": f"Local/{mode}@bench", "Application": "Playback",
                       "Data": "bench-far", "Async": "true", "ActionID": str(i)})
-        # How long the calls took to come up: each call's segments start
-        # that much later than the first call's, at most.
+        # How long the calls took to come up.
         while channels(tmp) < 2 * n and time.monotonic() < t0 + RAMP:
             time.sleep(0.1)
         spread = time.monotonic() - t0
         if channels(tmp) < 2 * n:
             # Calls that never came up (a slow start): measure nothing.
             raise RuntimeError(f"only {channels(tmp)} of {2 * n} channels up")
+        time.sleep(PRE)
         windows = []
         for j in range(2 * CYCLES + 1):
-            begin = t0 + spread + PRE + j * SEG + SETTLE
-            end = t0 + PRE + (j + 1) * SEG - 0.5
-            time.sleep(max(0.0, begin - time.monotonic()))
+            switch("BENCH_ON", "1" if j % 2 else "0")
+            time.sleep(FOLLOW + SETTLE)
             last_on = j == 2 * CYCLES - 1
             perf = os.path.join(PERF_DIR, f"perf-{mode}-{n}.data") if PERF_DIR and last_on else None
-            windows.append(measure(pid, end - time.monotonic(), perf))
+            windows.append(measure(pid, WINDOW_S, perf))
         off, on = windows[0::2], windows[1::2]
+        switch("BENCH_ON", "1")
+        time.sleep(FOLLOW + TAIL)
+        switch("BENCH_END", "1")
 
         def switched(key):
             # Each "on" window less the mean of the "off" windows either
@@ -397,12 +414,12 @@ def report(results, counts, modes, repeats, header):
     ]
     return "\n".join([
         header, "",
-        f"Medians of {repeats} repeats. Each run's calls switch their recorder on and off {CYCLES} times in "
-        f"{SEG} s segments (off, on, ..., off, then on to the end); the CPU, threads and RSS columns are the "
-        f"\"on\" windows' ({SEG - SETTLE - 0.5:.0f} s or so of each segment, after the calls' start spread and "
-        f"{SETTLE} s to settle). \"Added\" is each \"on\" window less the mean of the \"off\" windows either side "
-        "of it in the same Asterisk, averaged over the cycles, median over repeats; the `none` row is the same "
-        "with nothing switched: the noise left.", "",
+        f"Medians of {repeats} repeats. In each run the script switches every call's recorder on and off "
+        f"together {CYCLES} times (off, on, ..., off, then on to the end) and measures {WINDOW_S} s windows once "
+        "every call has followed; the CPU, threads and RSS columns are the \"on\" windows'. \"Added\" is each "
+        "\"on\" window less the mean of the \"off\" windows either side of it in the same Asterisk, averaged over "
+        "the cycles, median over repeats (threads and RSS: the first cycle); the `none` row is the same with "
+        "nothing switched: the noise left.", "",
         *lines, "",
         "| N | legrec added CPU ÷ MixMonitor per-leg added CPU (median of repeats) | per repeat | legrec's own "
         "threads ÷ MixMonitor per-leg added CPU | legrec's threads (cores) | the core predicts | ratio | "
@@ -430,7 +447,8 @@ def main():
     ap.add_argument("--calls", default="100,300")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", default=None)
-    ap.add_argument("--modes", default=",".join(MODES), help="a subset, for trying a change quickly")
+    ap.add_argument("--modes", default=",".join(m for m in MODES if m != "mixmonitor"),
+                    help="a subset, for trying a change quickly (mixmonitor, the mixed file only, is for reference)")
     ap.add_argument("--header", default="", help="the machine and versions, for BENCHMARKS.md")
     ap.add_argument("--write", action="store_true", help="put the tables into BENCHMARKS.md")
     ap.add_argument("--bench-core", required=True, help="the core benchmark binary (bench_core), for the prediction")
