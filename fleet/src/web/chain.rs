@@ -103,22 +103,26 @@ impl Chain {
         Some(f)
     }
 
+    /// Catches up, then takes what `pick` wants of what has been read, and
+    /// the file to read those lines back from.
+    fn caught_up<T>(&self, pick: impl FnOnce(&Read) -> T) -> (Option<File>, T) {
+        let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+        let file = self.catch_up(&mut read);
+        (file, pick(&read))
+    }
+
     /// Every entry about recording `id` (its recording entry, shipping,
     /// its accesses), in order.  Blocks on the file: call it off the
     /// async threads.
     pub fn entries_of(&self, id: &str) -> Vec<Entry> {
         let want = id_hash(id);
-        let (file, starts) = {
-            let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
-            let file = self.catch_up(&mut read);
-            let starts: Vec<u64> = read
-                .lines
+        let (file, starts) = self.caught_up(|read| {
+            read.lines
                 .iter()
                 .filter(|(h, _)| *h == want)
                 .map(|(_, at)| *at)
-                .collect();
-            (file, starts)
-        };
+                .collect::<Vec<u64>>()
+        });
         let Some(file) = file else {
             return Vec::new();
         };
@@ -132,11 +136,7 @@ impl Chain {
     /// The accesses of the chain, newest first, read as they are taken.
     /// Blocks on the file: call it off the async threads.
     pub fn accesses(&self) -> impl Iterator<Item = Seen> + Send + 'static {
-        let (file, starts) = {
-            let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
-            let file = self.catch_up(&mut read);
-            (file, read.accesses.clone())
-        };
+        let (file, starts) = self.caught_up(|read| read.accesses.clone());
         starts
             .into_iter()
             .rev()
