@@ -275,8 +275,10 @@ def run_point(module, mode, n, port_base):
             # side of it, averaged over the cycles.
             return statistics.mean(on[k][key] - (off[k][key] + off[k + 1][key]) / 2 for k in range(CYCLES))
 
-        # RSS from the first cycle: memory the first recordings took stays
-        # in malloc's arenas after they stop, for the next ones to reuse.
+        # Threads from the last cycle, whose "off" window holds no thread
+        # left from setting the calls up; RSS from the first, since memory
+        # the first recordings took stays in malloc's arenas after they
+        # stop, for the next ones to reuse.
         last = on[-1]
         active = f"{channels(tmp)} channels up at the end of the windows"
         # Wait for the calls to end, then for the last file to be complete.
@@ -418,7 +420,7 @@ def report(results, counts, modes, repeats, header):
         f"together {CYCLES} times (off, on, ..., off, then on to the end) and measures {WINDOW_S} s windows once "
         "every call has followed; the CPU, threads and RSS columns are the \"on\" windows'. \"Added\" is each "
         "\"on\" window less the mean of the \"off\" windows either side of it in the same Asterisk, averaged over "
-        "the cycles, median over repeats (threads and RSS: the first cycle); the `none` row is the same with "
+        "the cycles, median over repeats (threads: the last cycle; RSS: the first); the `none` row is the same with "
         "nothing switched: the noise left.", "",
         *lines, "",
         "| N | legrec added CPU ÷ MixMonitor per-leg added CPU (median of repeats) | per repeat | legrec's own "
