@@ -2,9 +2,9 @@
 # legrec against MixMonitor on the same sandbox Asterisk (BENCHMARKS.md,
 # "Against MixMonitor") and write the tables there: on Debian 12's Asterisk
 # 16 here, or with --asterisk 22 on Debian's Asterisk 22 in the sid root
-# (scripts/sid-root), the module built there against 22's headers.  About 50
+# (scripts/sid-root), the module built there against 22's headers.  About 30
 # minutes per Asterisk with the defaults (2 sizes x 5 modes x 3 repeats, a
-# fresh Asterisk each, every call switching its recorder on and off).
+# fresh Asterisk each, every call switched on and off by AMI Redirects).
 #   bench/asterisk.sh [--asterisk 16|22] [--calls 100,300] [--repeats 3] [--modes ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."

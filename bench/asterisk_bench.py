@@ -5,9 +5,9 @@ For each N and repeat, each recorder mode in turn (modes alternate so the
 ratios hold on a noisy machine): start a sandbox Asterisk, originate N
 Local-channel calls in which both sides play the same known signed-linear
 sound, switch every call's recorder on and off together (CYCLES times, by
-a global variable the calls read each second) and measure each window's Asterisk CPU seconds (utime+stime
-from /proc, the whole process, legrec's threads, the others), threads and
-RSS; then let the calls end and measure bytes written per call-second,
+an AMI Redirect of every call) and measure each window's Asterisk CPU
+seconds (utime+stime from /proc, the whole process, legrec's threads, the
+others), threads and RSS; then let the calls end and measure bytes written per call-second,
 samples dropped, and the time from the last hangup to the last complete
 file.  Prints a table of medians and the ratios; bench/asterisk.sh writes
 them into BENCHMARKS.md.
@@ -43,20 +43,23 @@ PERF_DIR = os.environ.get("LEGREC_BENCH_PERF")
 # The recorders go on and off together, CYCLES times, in the same Asterisk
 # with the same channels up: off, on, off, on, ..., off, then on for the
 # rest of the call (the recording whose end is timed).  The script switches
-# them by the global BENCH_ON, which every call reads after each CHUNK of
-# its sound (a Playback started 60 times a second at N = 300 costs little;
-# every second, 0.3 cores and a saturated machine), and measures each window on its own clock once every call has
-# followed; a call's own timing (which lags on a loaded machine) never
-# decides what a window holds.  Separate Asterisk runs differ by +-0.1
-# cores at N = 300 whatever they record (thread placement, timer
-# coalescing), and even one process's CPU drifts by as much over a minute;
-# each "on" window is set against the mean of the "off" windows on either
-# side, which cancels a drift that is linear over two windows.  The `none`
-# mode switches nothing and shows what is left of the noise.
+# them by AMI: a Redirect of every call to its mode's "-on" or "-off"
+# extension, which starts or stops the recorder and goes back to playing
+# the sound.  Between switches a call only plays its 30 s sound, as a call
+# that is not being measured would (a dialplan that looked at a global
+# every few seconds kept 300 calls reopening files and cost 0.2 cores of
+# baseline on a machine that has none to spare).  Each window is measured
+# on the script's clock once every Redirect was answered and the recorders
+# had SETTLE to start or stop; a call's own timing (which lags on a loaded
+# machine) never decides what a window holds.  Separate Asterisk runs
+# differ by +-0.1 cores at N = 300 whatever they record (thread placement,
+# timer coalescing), and even one process's CPU drifts by as much over a
+# minute; each "on" window is set against the mean of the "off" windows on
+# either side, which cancels a drift that is linear over two windows.  The
+# `none` mode switches too, to extensions that record nothing, and shows
+# what is left of the noise and what the switching itself costs.
 CYCLES = 3
 WINDOW_S = 5
-CHUNK = 5      # seconds of sound between two reads of BENCH_ON
-FOLLOW = CHUNK + 0.7   # every call has read BENCH_ON since it was set
 SETTLE = 1.0   # the recorders started or stopped
 TAIL = 5
 PRE = 3
@@ -71,25 +74,24 @@ STARTERS = {
 
 
 def dialplan():
-    # CHUNK seconds of the sweep at a time (it repeats every 30 s),
-    # then the globals: BENCH_END hangs up, a changed BENCH_ON switches.
-    out = "\n[bench]\n"
+    # A call plays the sweep over and over; a Redirect to MODE-on or
+    # MODE-off switches its recorder and sends it back to the sweep, one
+    # to `end` hangs it up.
+    out = "\n[bench]\nexten => end,1,Hangup()\n"
     for mode, (start, stop) in STARTERS.items():
-        out += (f"exten => {mode},1,Answer()\n same => n,Set(k=0)\n same => n,Set(on=0)\n same => n,Set(r=0)\n"
-                f" same => n(loop),Playback(bench-s${{k}})\n same => n,Set(k=$[(${{k}} + 1) % {CALL_SECONDS // CHUNK}])\n"
-                f" same => n,GotoIf($[\"${{GLOBAL(BENCH_END)}}\" = \"1\"]?end)\n"
-                f" same => n,GotoIf($[\"${{GLOBAL(BENCH_ON)}}\" = \"${{on}}\"]?loop)\n"
-                f" same => n,Set(on=${{GLOBAL(BENCH_ON)}})\n"
-                f" same => n,GotoIf($[\"${{on}}\" = \"1\"]?start:stop)\n"
-                f" same => n(start),Set(r=$[${{r}} + 1])\n same => n,{start}\n same => n,Goto(loop)\n"
-                f" same => n(stop),{stop}\n same => n,Goto(loop)\n"
-                f" same => n(end),Hangup()\n")
+        out += (f"exten => {mode},1,Answer()\n same => n,Set(r=0)\n"
+                f" same => n(loop),Playback(bench-30s)\n same => n,Goto(loop)\n"
+                f"exten => {mode}-on,1,Set(r=$[${{r}} + 1])\n same => n,{start}\n same => n,Goto({mode},loop)\n"
+                f"exten => {mode}-off,1,{stop}\n same => n,Goto({mode},loop)\n")
     return out
 
 
+# An upper bound for the time every Redirect takes to be answered (it is
+# measured each time; this only sizes the far side's sound).
+SWITCH_MAX = 5.0
 # Seconds each call records, about: the "on" segments and the tail.
-RECORDED = CYCLES * (FOLLOW + SETTLE + WINDOW_S) + TAIL + FOLLOW
-CALL_LENGTH = PRE + (2 * CYCLES + 1) * (FOLLOW + SETTLE + WINDOW_S) + TAIL + 2 * FOLLOW
+RECORDED = CYCLES * (SETTLE + WINDOW_S) + TAIL
+CALL_LENGTH = PRE + (2 * CYCLES + 1) * (SWITCH_MAX + SETTLE + WINDOW_S) + TAIL + 2 * SWITCH_MAX
 
 POLICIES = """
 [benchsplit]
@@ -155,10 +157,33 @@ class Ami:
         self.s = socket.create_connection(("127.0.0.1", port))
         self.s.recv(1024)
         self.send({"Action": "Login", "Username": "legrec", "Secret": "legrec", "Events": "off"})
+        if self.answered(1, 10):
+            raise RuntimeError("AMI login refused")
 
     def send(self, fields):
         msg = "".join(f"{k}: {v}\r\n" for k, v in fields.items()) + "\r\n"
         self.s.sendall(msg.encode())
+
+    def answered(self, count, timeout):
+        """Read until `count` responses came (events are off, so every
+        message is a response); how many failed."""
+        self.s.settimeout(timeout)
+        buf, got, failed = b"", 0, 0
+        deadline = time.monotonic() + timeout
+        while got < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{count - got} of {count} AMI actions unanswered")
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise RuntimeError("AMI closed")
+            buf += chunk
+            *msgs, buf = buf.split(b"\r\n\r\n")
+            for m in msgs:
+                if m.startswith(b"Response:"):
+                    got += 1
+                    failed += not m.startswith(b"Response: Success")
+        self.s.settimeout(None)
+        return failed
 
     def close(self):
         self.s.close()
@@ -221,6 +246,15 @@ def channels(tmp):
     return int(out.split()[0]) if out.split() and out.split()[0].isdigit() else 0
 
 
+def recorded_channels(tmp, mode):
+    """The calls' dialplan sides (Local/...;2 in [bench]): the channels
+    that are switched, and whose recorders hear the far side."""
+    out = subprocess.run(["asterisk", "-C", os.path.join(tmp, "etc", "asterisk.conf"), "-rx",
+                          "core show channels concise"], capture_output=True, text=True).stdout
+    return [f[0] for f in (line.split("!") for line in out.splitlines())
+            if len(f) > 2 and f[0].endswith(";2") and f[1] == "bench"]
+
+
 def run_point(module, mode, n, port_base):
     tmp = tempfile.mkdtemp(prefix="legrec-bench-")
     sip, ami_port = port_base, port_base + 1
@@ -230,8 +264,7 @@ def run_point(module, mode, n, port_base):
     with open(os.path.join(tmp, "etc", "legrec.conf"), "a") as f:
         f.write(POLICIES)
     sounds = os.path.join(tmp, "data", "sounds", "en")
-    for k in range(CALL_SECONDS // CHUNK):
-        make_sound(os.path.join(sounds, f"bench-s{k}.sln"), CHUNK, k * CHUNK)
+    make_sound(os.path.join(sounds, "bench-30s.sln"))
     # The far side talks through the whole call.
     make_sound(os.path.join(sounds, "bench-far.sln"), CALL_LENGTH + 30)
     sandbox("start", tmp)
@@ -241,15 +274,11 @@ def run_point(module, mode, n, port_base):
         _, _, rss_idle = proc(pid)
         ami = Ami(ami_port)
 
-        def switch(var, value):
-            ami.send({"Action": "Setvar", "Variable": var, "Value": value})
-
-        switch("BENCH_ON", "0")
-        switch("BENCH_END", "0")
         t0 = time.monotonic()
         for i in range(n):
             ami.send({"Action": "Originate", "Channel": f"Local/{mode}@bench", "Application": "Playback",
                       "Data": "bench-far", "Async": "true", "ActionID": str(i)})
+        ami.answered(n, 30)
         # How long the calls took to come up.
         while channels(tmp) < 2 * n and time.monotonic() < t0 + RAMP:
             time.sleep(0.1)
@@ -258,17 +287,35 @@ def run_point(module, mode, n, port_base):
             # Calls that never came up (a slow start): measure nothing.
             raise RuntimeError(f"only {channels(tmp)} of {2 * n} channels up")
         time.sleep(PRE)
+        calls = recorded_channels(tmp, mode)
+        if len(calls) != n:
+            raise RuntimeError(f"{len(calls)} of {n} calls in the dialplan")
+        switches = []
+
+        def switch(to):
+            # Every call at once, over one AMI session; done when Asterisk
+            # answered every Redirect (each call then follows at its next
+            # frame).
+            t = time.monotonic()
+            for ch in calls:
+                ami.send({"Action": "Redirect", "Channel": ch, "Context": "bench", "Exten": to, "Priority": "1"})
+            failed = ami.answered(len(calls), 30)
+            if failed:
+                raise RuntimeError(f"{failed} of {len(calls)} Redirects to {to} failed")
+            switches.append(time.monotonic() - t)
+
         windows = []
         for j in range(2 * CYCLES + 1):
-            switch("BENCH_ON", "1" if j % 2 else "0")
-            time.sleep(FOLLOW + SETTLE)
+            if j:
+                switch(f"{mode}-{'on' if j % 2 else 'off'}")
+            time.sleep(SETTLE)
             last_on = j == 2 * CYCLES - 1
             perf = os.path.join(PERF_DIR, f"perf-{mode}-{n}.data") if PERF_DIR and last_on else None
             windows.append(measure(pid, WINDOW_S, perf))
         off, on = windows[0::2], windows[1::2]
-        switch("BENCH_ON", "1")
-        time.sleep(FOLLOW + TAIL)
-        switch("BENCH_END", "1")
+        switch(f"{mode}-on")
+        time.sleep(SETTLE + TAIL)
+        switch("end")
 
         def switched(key):
             # Each "on" window less the mean of the "off" windows either
@@ -326,7 +373,7 @@ def run_point(module, mode, n, port_base):
                 "rss_kib": last["rss"], "rss_idle_kib": rss_idle, "rss_calls_kib": last["rss"] - rss_idle,
                 "cpu_ab": switched("cpu"), "channel_ab": switched("channel_cpu"),
                 "threads_ab": last["threads"] - off[-2]["threads"], "rss_ab_kib": on[0]["rss"] - off[0]["rss"],
-                "windows": windows, "spread_s": spread, "bytes": size,
+                "windows": windows, "spread_s": spread, "switch_s": switches, "bytes": size,
                 "bytes_per_call_second": size / (n * RECORDED) if n else 0,
                 "dropped_samples": dropped, "drops": drops, "latency_s": latency, "files": len(out_files),
                 "active": active}
@@ -417,8 +464,9 @@ def report(results, counts, modes, repeats, header):
     return "\n".join([
         header, "",
         f"Medians of {repeats} repeats. In each run the script switches every call's recorder on and off "
-        f"together {CYCLES} times (off, on, ..., off, then on to the end) and measures {WINDOW_S} s windows once "
-        "every call has followed; the CPU, threads and RSS columns are the \"on\" windows'. \"Added\" is each "
+        f"together {CYCLES} times (off, on, ..., off, then on to the end; an AMI Redirect of every call to an "
+        "extension that starts or stops it and goes back to the sound) and measures {WINDOW_S} s windows from "
+        f"{SETTLE:.0f} s after Asterisk answered the last Redirect; the CPU, threads and RSS columns are the \"on\" windows'. \"Added\" is each "
         "\"on\" window less the mean of the \"off\" windows either side of it in the same Asterisk, averaged over "
         "the cycles, median over repeats (threads: the last cycle; RSS: the first); the `none` row is the same with "
         "nothing switched: the noise left.", "",
