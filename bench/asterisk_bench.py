@@ -355,7 +355,7 @@ def run_point(module, mode, n, port_base):
             # What the console said of it (an encoder thread behind, a
             # slow disk): the lines are kept in the results.
             with open(os.path.join(tmp, "log", "messages"), errors="replace") as f:
-                behind = [line.strip() for line in f if "legrec" in line and ("WARNING" in line or "ERROR" in line)]
+                behind = [line.strip() for line in f if " legrec: " in line and ("WARNING" in line or "ERROR" in line)]
             drops = {"by_leg": by_leg, "recordings": hit, "console": behind[:20]}
             out_files = [f for f in files_under(os.path.join(tmp, "recordings")) if f.endswith(".flac")]
         else:
