@@ -20,7 +20,7 @@
 //! `finish` rewrites STREAMINFO (total samples, MD5, frame sizes) and the
 //! seek table in place.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::time::{Duration, Instant};
@@ -99,6 +99,16 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// Time this thread spent in writes to the files since it last asked
+    /// (`take_write_time`): what tells a disk that blocks from a CPU that
+    /// is short when an encoder pass runs long.
+    static WRITE_TIME: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+}
+
+/// The time this thread spent writing encoded audio to files since the
+/// last call, and start counting again.
+pub fn take_write_time() -> Duration {
+    WRITE_TIME.with(|t| t.replace(Duration::ZERO))
 }
 
 /// One FLAC file being written.
@@ -222,7 +232,10 @@ impl FlacWriter {
 
     fn flush(&mut self) -> io::Result<()> {
         if !self.unwritten.is_empty() {
-            self.file.write_all(&self.unwritten)?;
+            let started = Instant::now();
+            let written = self.file.write_all(&self.unwritten);
+            WRITE_TIME.with(|t| t.set(t.get() + started.elapsed()));
+            written?;
             self.unwritten.clear();
         }
         self.unwritten_samples = 0;

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::job::Job;
+use crate::flac::encoder::take_write_time;
 use super::session::{Outcome, Recording};
 use super::shared::Shared;
 use crate::Status;
@@ -52,6 +53,7 @@ pub fn run(inbox: Arc<Inbox>, closer: Arc<Inbox>, shared: Arc<Shared>) {
     let mut shutting_down = false;
     loop {
         let started = Instant::now();
+        take_write_time();
         for msg in inbox.take() {
             match msg {
                 Control::Add(job) => jobs.push(*job),
@@ -75,7 +77,7 @@ pub fn run(inbox: Arc<Inbox>, closer: Arc<Inbox>, shared: Arc<Shared>) {
                 i += 1;
             }
         }
-        warn_if_behind(started.elapsed(), jobs.len(), &shared);
+        warn_if_behind(started.elapsed(), take_write_time(), jobs.len(), &shared);
         if shutting_down && jobs.is_empty() {
             return;
         }
@@ -136,9 +138,10 @@ fn unfinished(rec: &Recording) -> Outcome {
 }
 
 /// Tell the admin when an encoder thread fell behind by more than half of
-/// what a ring holds: audio is being dropped or about to be (the box is
-/// out of CPU, or the disk blocks writes).
-fn warn_if_behind(took: Duration, recordings: usize, shared: &Shared) {
+/// what a ring holds: audio is being dropped or about to be.  `writing` is
+/// how much of the pass went into writes to the files, which says whether
+/// the disk or the CPU held it up.
+fn warn_if_behind(took: Duration, writing: Duration, recordings: usize, shared: &Shared) {
     // A pass within its poll is the normal case: no need to look at the
     // settings (ring_ms is at least 200 ms, so half a ring is never less).
     if took <= POLL {
@@ -147,11 +150,34 @@ fn warn_if_behind(took: Duration, recordings: usize, shared: &Shared) {
     let ring = Duration::from_millis(u64::from(shared.ring_ms()));
     if took > ring / 2 {
         log::warn!(
-            "an encoder thread needed {} ms for one pass over its {recordings} recordings; \
-             audio is dropped once that passes ring_ms ({} ms): the machine is short of CPU \
-             or the disk is blocking writes",
+            "an encoder thread needed {} ms for one pass over its {recordings} recordings, \
+             {} ms of it writing to the files; audio is dropped once that passes ring_ms ({} ms): {}",
             took.as_millis(),
-            ring.as_millis()
+            writing.as_millis(),
+            ring.as_millis(),
+            behind_because(took, writing)
         );
+    }
+}
+
+/// Which of the two held a pass up, in the admin's words.
+fn behind_because(took: Duration, writing: Duration) -> &'static str {
+    if writing * 2 >= took {
+        "the disk is blocking writes (a slow or busy disk, or a file system waiting on its journal)"
+    } else {
+        "the machine is short of CPU"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_spent_mostly_writing_blames_the_disk() {
+        let ms = Duration::from_millis;
+        assert!(behind_because(ms(900), ms(800)).starts_with("the disk"));
+        assert!(behind_because(ms(900), ms(450)).starts_with("the disk"));
+        assert!(behind_because(ms(900), ms(100)).contains("short of CPU"));
     }
 }
