@@ -39,6 +39,7 @@ CALL_SECONDS = 30
 WINDOW = 20
 RAMP = 4
 PERF_DIR = os.environ.get("LEGREC_BENCH_PERF")
+RING_MS = os.environ.get("LEGREC_BENCH_RING_MS")
 
 # The recorders go on and off together, CYCLES times, in the same Asterisk
 # with the same channels up: off, on, off, on, ..., off, then on for the
@@ -261,8 +262,14 @@ def run_point(module, mode, n, port_base):
     sandbox("create", tmp, module, str(sip), str(ami_port))
     with open(os.path.join(tmp, "etc", "extensions.conf"), "a") as f:
         f.write(dialplan())
-    with open(os.path.join(tmp, "etc", "legrec.conf"), "a") as f:
+    conf = os.path.join(tmp, "etc", "legrec.conf")
+    with open(conf, "a") as f:
         f.write(POLICIES)
+    if RING_MS:
+        # A trial of another ring size (LEGREC_BENCH_RING_MS): set in the
+        # sandbox's [general].
+        text = open(conf).read().replace("[general]\n", f"[general]\nring_ms = {RING_MS}\n", 1)
+        open(conf, "w").write(text)
     sounds = os.path.join(tmp, "data", "sounds", "en")
     make_sound(os.path.join(sounds, "bench-30s.sln"))
     # The far side talks through the whole call.
@@ -352,11 +359,7 @@ def run_point(module, mode, n, port_base):
                 hit += any(leg["dropped_samples"] for leg in legs)
             # Where drops fall (which direction, how many calls) says what
             # held the leg up; see BENCHMARKS.md.
-            # What the console said of it (an encoder thread behind, a
-            # slow disk): the lines are kept in the results.
-            with open(os.path.join(tmp, "log", "messages"), errors="replace") as f:
-                behind = [line.strip() for line in f if " legrec: " in line and ("WARNING" in line or "ERROR" in line)]
-            drops = {"by_leg": by_leg, "recordings": hit, "console": behind[:20]}
+            drops = {"by_leg": by_leg, "recordings": hit}
             out_files = [f for f in files_under(os.path.join(tmp, "recordings")) if f.endswith(".flac")]
         else:
             dropped, drops = None, None
@@ -369,6 +372,14 @@ def run_point(module, mode, n, port_base):
             time.sleep(0.5)
             latency = None
         ami.close()
+        # What the console said, in every mode: legrec's warnings (an
+        # encoder thread behind, and why) and Asterisk's "Exceptionally long
+        # voice queue", which says a channel's thread did not read its
+        # frames for about 2 s (96 frames queued; Asterisk drops some).
+        with open(os.path.join(tmp, "log", "messages"), errors="replace") as f:
+            said = [line.strip() for line in f if (" legrec: " in line and ("WARNING" in line or "ERROR" in line))
+                    or "Exceptionally long" in line]
+        long_queues = sum("Exceptionally long" in line for line in said)
         size = sum(os.path.getsize(f) for f in out_files)
         return {"cpu": statistics.mean(w["cpu"] for w in on),
                 "encoder_cpu": statistics.mean(w["encoder_cpu"] for w in on),
@@ -379,7 +390,7 @@ def run_point(module, mode, n, port_base):
                 "threads_ab": last["threads"] - off[-2]["threads"], "rss_ab_kib": on[0]["rss"] - off[0]["rss"],
                 "windows": windows, "spread_s": spread, "switch_s": switches, "bytes": size,
                 "bytes_per_call_second": size / (n * RECORDED) if n else 0,
-                "dropped_samples": dropped, "drops": drops, "latency_s": latency, "files": len(out_files),
+                "dropped_samples": dropped, "drops": drops, "long_queues": long_queues, "console": said[:20], "latency_s": latency, "files": len(out_files),
                 "active": active}
     finally:
         sandbox("stop", tmp)
@@ -534,7 +545,7 @@ def main():
                       f"channels={res['channel_cpu']} B-A: cpu={res.get('cpu_ab')} channels={res.get('channel_ab')} "
                       f"threads={res['threads']} rss={res['rss_kib']} KiB (idle {res['rss_idle_kib']}) "
                       f"bytes/call-s={res['bytes_per_call_second']} dropped={res['dropped_samples']} {res['drops'] or ''} "
-                      f"latency={res['latency_s']} ({res['active'].splitlines()[0]})", file=sys.stderr, flush=True)
+                      f"latency={res['latency_s']} long_queues={res.get('long_queues')} ({res['active'].splitlines()[0]})", file=sys.stderr, flush=True)
     if args.json:
         json.dump({f"{n}:{m}": v for (n, m), v in results.items()}, open(args.json, "w"), indent=1)
     # MixMonitor's mixed-only mode is for the table, not the targets.

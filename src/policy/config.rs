@@ -265,7 +265,12 @@ impl Default for General {
             file_mode: Mode(0o640),
             dir_mode: Mode(0o750),
             align_slack_ms: 250,
-            ring_ms: 1000,
+            // 3 s: with 300 calls starting their recorders in one instant
+            // on a 2-core machine, channel threads held up for over a
+            // second handed legs bursts that overflowed 1 s rings in every
+            // run, and 3 s rings in 1 of 5 (BENCHMARKS.md).  Beyond the
+            // 250 ms hot part a ring is address space, not memory.
+            ring_ms: 3000,
             repair_interrupted: true,
             jurisdictions_file: None,
             on_finish_jobs: 2,
