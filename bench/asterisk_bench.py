@@ -90,8 +90,6 @@ def dialplan():
 # An upper bound for the time every Redirect takes to be answered (it is
 # measured each time; this only sizes the far side's sound).
 SWITCH_MAX = 5.0
-# Seconds each call records, about: the "on" segments and the tail.
-RECORDED = CYCLES * (SETTLE + WINDOW_S) + TAIL
 CALL_LENGTH = PRE + (2 * CYCLES + 1) * (SWITCH_MAX + SETTLE + WINDOW_S) + TAIL + 2 * SWITCH_MAX
 
 POLICIES = """
@@ -297,7 +295,7 @@ def run_point(module, mode, n, port_base):
         calls = recorded_channels(tmp, mode)
         if len(calls) != n:
             raise RuntimeError(f"{len(calls)} of {n} calls in the dialplan")
-        switches = []
+        switches = []   # (sent, all answered), on the script's clock
 
         def switch(to):
             # Every call at once, over one AMI session; done when Asterisk
@@ -309,7 +307,7 @@ def run_point(module, mode, n, port_base):
             failed = ami.answered(len(calls), 30)
             if failed:
                 raise RuntimeError(f"{failed} of {len(calls)} Redirects to {to} failed")
-            switches.append(time.monotonic() - t)
+            switches.append((t, time.monotonic()))
 
         windows = []
         for j in range(2 * CYCLES + 1):
@@ -323,6 +321,13 @@ def run_point(module, mode, n, port_base):
         switch(f"{mode}-on")
         time.sleep(SETTLE + TAIL)
         switch("end")
+
+        # Seconds each call recorded: from each switch on to the switch
+        # after it (off, or the hangup), each switch taken at its middle
+        # (the calls follow while Asterisk answers the Redirects, which at
+        # N = 300 takes up to seconds).
+        middles = [(a + b) / 2 for a, b in switches]
+        recorded = sum(middles[k + 1] - middles[k] for k in range(0, len(middles), 2))
 
         def switched(key):
             # Each "on" window less the mean of the "off" windows either
@@ -388,8 +393,9 @@ def run_point(module, mode, n, port_base):
                 "rss_kib": last["rss"], "rss_idle_kib": rss_idle, "rss_calls_kib": last["rss"] - rss_idle,
                 "cpu_ab": switched("cpu"), "channel_ab": switched("channel_cpu"),
                 "threads_ab": last["threads"] - off[-2]["threads"], "rss_ab_kib": on[0]["rss"] - off[0]["rss"],
-                "windows": windows, "spread_s": spread, "switch_s": switches, "bytes": size,
-                "bytes_per_call_second": size / (n * RECORDED) if n else 0,
+                "windows": windows, "spread_s": spread, "switch_s": [b - a for a, b in switches],
+                "recorded_s": recorded, "bytes": size,
+                "bytes_per_call_second": size / (n * recorded) if n else 0,
                 "dropped_samples": dropped, "drops": drops, "long_queues": long_queues, "console": said[:20], "latency_s": latency, "files": len(out_files),
                 "active": active}
     finally:
@@ -480,11 +486,11 @@ def report(results, counts, modes, repeats, header):
         header, "",
         f"Medians of {repeats} repeats. In each run the script switches every call's recorder on and off "
         f"together {CYCLES} times (off, on, ..., off, then on to the end; an AMI Redirect of every call to an "
-        "extension that starts or stops it and goes back to the sound) and measures {WINDOW_S} s windows from "
+        f"extension that starts or stops it and goes back to the sound) and measures {WINDOW_S} s windows from "
         f"{SETTLE:.0f} s after Asterisk answered the last Redirect; the CPU, threads and RSS columns are the \"on\" windows'. \"Added\" is each "
         "\"on\" window less the mean of the \"off\" windows either side of it in the same Asterisk, averaged over "
         "the cycles, median over repeats (threads: the last cycle; RSS: the first); the `none` row is the same with "
-        "nothing switched: the noise left.", "",
+        "nothing recorded: the noise left.", "",
         *lines, "",
         "| N | legrec added CPU ÷ MixMonitor per-leg added CPU (median of repeats) | per repeat | legrec's own "
         "threads ÷ MixMonitor per-leg added CPU | legrec's threads (cores) | the core predicts | ratio | "
