@@ -53,7 +53,6 @@ pub fn run(inbox: Arc<Inbox>, closer: Arc<Inbox>, shared: Arc<Shared>) {
     let mut shutting_down = false;
     loop {
         let started = Instant::now();
-        take_write_time();
         for msg in inbox.take() {
             match msg {
                 Control::Add(job) => jobs.push(*job),
@@ -77,6 +76,7 @@ pub fn run(inbox: Arc<Inbox>, closer: Arc<Inbox>, shared: Arc<Shared>) {
                 i += 1;
             }
         }
+        // Taking the write time also starts the next pass's count at zero.
         warn_if_behind(started.elapsed(), take_write_time(), jobs.len(), &shared);
         if shutting_down && jobs.is_empty() {
             return;
