@@ -105,10 +105,19 @@ thread_local! {
     static WRITE_TIME: Cell<Duration> = const { Cell::new(Duration::ZERO) };
 }
 
-/// The time this thread spent writing encoded audio to files since the
+/// The time this thread spent writing to a recording's files since the
 /// last call, and start counting again.
 pub fn take_write_time() -> Duration {
     WRITE_TIME.with(|t| t.replace(Duration::ZERO))
+}
+
+/// Run `write`, a write to a recording's files, counting its time for
+/// `take_write_time`.
+pub fn timed_write<T>(write: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let result = write();
+    WRITE_TIME.with(|t| t.set(t.get() + started.elapsed()));
+    result
 }
 
 /// One FLAC file being written.
@@ -232,10 +241,7 @@ impl FlacWriter {
 
     fn flush(&mut self) -> io::Result<()> {
         if !self.unwritten.is_empty() {
-            let started = Instant::now();
-            let written = self.file.write_all(&self.unwritten);
-            WRITE_TIME.with(|t| t.set(t.get() + started.elapsed()));
-            written?;
+            timed_write(|| self.file.write_all(&self.unwritten))?;
             self.unwritten.clear();
         }
         self.unwritten_samples = 0;

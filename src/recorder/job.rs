@@ -17,7 +17,7 @@ use super::report;
 use super::ring::LegConsumer;
 use super::session::{Outcome, Recording};
 use super::track::{flush, LegOutput, Track, WRITE_CHUNK};
-use crate::flac::encoder::FlacWriter;
+use crate::flac::encoder::{timed_write, FlacWriter};
 use crate::policy::outcome;
 use crate::sidecar::{LegFile, Sidecar};
 use crate::spool::digest::hash_file;
@@ -103,7 +103,9 @@ impl Job {
         if json == self.marker_json {
             return;
         }
-        match replace_locked(&self.rec.paths.marker(), &json, self.file_mode) {
+        // On the encoder thread, like the audio's writes: its time counts
+        // with theirs when a pass runs long.
+        match timed_write(|| replace_locked(&self.rec.paths.marker(), &json, self.file_mode)) {
             Ok(f) => {
                 self._marker_lock = f;
                 self.marker_json = json;
