@@ -246,6 +246,9 @@ pub struct General {
     pub align_slack_ms: u32,
     /// Each leg's ring holds this much audio; beyond it frames are dropped.
     pub ring_ms: u32,
+    /// How long a call's start waits for its files to be created before it
+    /// goes on without them (they are made behind it; see recorder::opener).
+    pub start_wait_ms: u32,
     /// At load, repair the recordings a crash left unfinished (their
     /// in-progress markers that no live process holds).
     pub repair_interrupted: bool,
@@ -271,6 +274,10 @@ impl Default for General {
             // run, and 3 s rings in 1 of 5 (BENCHMARKS.md).  Beyond the
             // 250 ms hot part a ring is address space, not memory.
             ring_ms: 3000,
+            // Long enough for any healthy disk (one start alone takes
+            // 1-4 ms here), short enough that a call never waits on a sick
+            // one for more than a blink.
+            start_wait_ms: 250,
             repair_interrupted: true,
             jurisdictions_file: None,
             on_finish_jobs: 2,
@@ -502,6 +509,9 @@ fn check_general(g: &General) -> Result<(), (&'static str, String)> {
     if !(200..=30_000).contains(&g.ring_ms) {
         return Err(("ring_ms", "must be from 200 to 30000".into()));
     }
+    if g.start_wait_ms > 5000 {
+        return Err(("start_wait_ms", "must be from 0 to 5000".into()));
+    }
     if !(1..=32).contains(&g.on_finish_jobs) {
         return Err(("on_finish_jobs", "must be from 1 to 32".into()));
     }
@@ -571,6 +581,7 @@ mod tests {
         ("general", "dir_mode"),
         ("general", "align_slack_ms"),
         ("general", "ring_ms"),
+        ("general", "start_wait_ms"),
         ("general", "repair_interrupted"),
         ("p", "notice"),
         ("p", "notice_to"),

@@ -2,6 +2,7 @@
 
 pub mod failpoint;
 pub mod job;
+mod opener;
 pub mod peers;
 mod report;
 pub mod resample;
@@ -16,16 +17,13 @@ pub mod worker;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use crate::flac::encoder::{FlacSpec, FlacWriter};
 use crate::policy::config::ConsentMode;
 use crate::policy::config::Settings;
 use crate::policy::plan;
 use crate::spool::files;
 use crate::spool::layout::{self, RecordingPaths};
-use job::{Job, JobFiles};
-use report::initial_sidecar;
 use session::{CallInfo, Recording};
 use shared::Shared;
 use worker::{Control, Inbox};
@@ -65,6 +63,8 @@ pub struct Core {
     workers: Vec<(Arc<Inbox>, thread::Thread)>,
     /// Finishes the recordings that ended (see `worker::close`).
     closer: Option<(Arc<Inbox>, thread::Thread)>,
+    /// Creates new recordings' files (see `opener`).
+    opener: Option<(Arc<opener::Openings>, thread::Thread)>,
     next_worker: AtomicUsize,
     shutting_down: Arc<AtomicBool>,
     /// Threads started with `run_beside`.
@@ -92,6 +92,7 @@ impl Core {
             shared,
             workers: Vec::with_capacity(n),
             closer: None,
+            opener: None,
             next_worker: AtomicUsize::new(0),
             shutting_down: Arc::new(AtomicBool::new(false)),
             beside: Vec::new(),
@@ -112,7 +113,13 @@ impl Core {
             let handle = thread::spawn(&format!("legrec-enc{i}"), move || worker::run(ib, cl, sh))?;
             core.workers.push((inbox, handle));
         }
-        log::info!(target: "notice", "legrec {} started: {} encoder threads and a closer", crate::VERSION, n);
+        let openings = Arc::new(opener::Openings::default());
+        let (op, sh) = (Arc::clone(&openings), Arc::clone(&core.shared));
+        core.opener = Some((
+            openings,
+            thread::spawn("legrec-open", move || opener::run(op, sh))?,
+        ));
+        log::info!(target: "notice", "legrec {} started: {} encoder threads, an opener and a closer", crate::VERSION, n);
         Ok(core)
     }
 
@@ -165,7 +172,8 @@ impl Core {
             .clone()
     }
 
-    /// Open a recording: files, marker, rings; hand it to a worker.
+    /// Start a recording: its rings now, its files on the opener thread
+    /// (waited for at most `start_wait_ms`), then a worker.
     pub fn start(&self, policy_name: &str, call: CallInfo) -> Result<Arc<Recording>, StartError> {
         if self.shutting_down.load(Ordering::Acquire) {
             return Err(StartError::ShuttingDown);
@@ -197,11 +205,6 @@ impl Core {
         let id = layout::new_id(now);
         let paths = RecordingPaths::new(&g.spool_dir, &policy.name, now, &id)
             .map_err(|e| StartError::Io(e.to_string()))?;
-        let io_err = |what: &std::path::Path, e: io::Error| {
-            StartError::Io(format!("{}: {e}", what.display()))
-        };
-        files::create_dirs(&paths.dir, g.dir_mode.0).map_err(|e| io_err(&paths.dir, e))?;
-
         let capacity = (u64::from(g.ring_ms) * u64::from(policy.sample_rate) / 1000) as usize;
         let (pi, ci) = ring::leg_ring(capacity, policy.sample_rate);
         let (po, co) = ring::leg_ring(capacity, policy.sample_rate);
@@ -209,71 +212,38 @@ impl Core {
             id,
             Arc::clone(&policy),
             call,
-            paths.clone(),
+            paths,
             plan,
             [pi, po],
         ));
-
-        let marker = serde_json::to_vec_pretty(&initial_sidecar(&rec)).expect("sidecar serializes");
-        let mut created = Vec::new();
-        let opened = (|| {
-            let m = paths.marker();
-            let mut f = files::create_new(&m, g.file_mode.0).map_err(|e| io_err(&m, e))?;
-            created.push(m.clone());
-            // Held until the recording is final: "this one is alive".
-            files::try_lock(&f).map_err(|e| io_err(&m, e))?;
-            io::Write::write_all(&mut f, &marker).map_err(|e| io_err(&m, e))?;
-            let tags = vorbis_tags(&rec);
-            let open = |path: std::path::PathBuf, channels: u32, created: &mut Vec<_>| {
-                let f = files::create_new(&path, g.file_mode.0).map_err(|e| io_err(&path, e))?;
-                created.push(path.clone());
-                let spec = FlacSpec {
-                    channels,
-                    sample_rate: policy.sample_rate,
-                    compression_level: g.compression_level,
-                    blocksize: crate::flac::encoder::speech_blocksize(policy.sample_rate),
-                    tags: tags.clone(),
-                };
-                FlacWriter::new(f, &spec).map_err(|e| io_err(&path, e))
-            };
-            let (mut legs, mut stereo) = ([None, None], None);
-            for file in paths.audio(policy.legs) {
-                let writer = open(file.path, file.channels, &mut created)?;
-                match file.leg {
-                    Some(i) => legs[i] = Some(writer),
-                    None => stereo = Some(writer),
-                }
-            }
-            Ok(JobFiles {
-                legs,
-                stereo,
-                marker: f,
-            })
-        })();
-        let job_files = match opened {
-            Ok(f) => f,
-            Err(e) => {
-                for p in &created {
-                    let _ = std::fs::remove_file(p);
-                }
-                log::error!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str(); "cannot start recording: {e}");
-                return Err(e);
-            }
-        };
-        let job = Job::new(
-            Arc::clone(&rec),
-            [ci, co],
-            job_files,
-            g.align_slack_ms,
-            g.file_mode.0,
-        );
+        // Live from now: the CLI lists it and a stop reaches it while its
+        // files are being created.
         self.shared
             .live
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(Arc::clone(&rec));
         let w = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
-        self.workers[w].0.send(Control::Add(Box::new(job)));
+        let reply = Arc::new(opener::Reply::default());
+        let wait = Duration::from_millis(u64::from(g.start_wait_ms));
+        let opening = opener::Opening {
+            rec: Arc::clone(&rec),
+            consumers: [ci, co],
+            settings: Arc::clone(&settings),
+            worker: Arc::clone(&self.workers[w].0),
+            reply: Arc::clone(&reply),
+        };
+        let sent = match &self.opener {
+            Some((openings, _)) => openings.send(opening).map_err(|_| StartError::ShuttingDown),
+            None => Err(StartError::ShuttingDown),
+        };
+        // No answer in time: the opener says later how it went.
+        let answer = sent.and_then(|()| reply.wait(wait).unwrap_or(Ok(())));
+        if let Err(e) = answer {
+            self.shared.forget(&rec);
+            log::error!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str(); "cannot start recording: {e}");
+            return Err(e);
+        }
         log::info!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str();
             "recording {} started under policy {} into {}", rec.id, policy.name, rec.paths.dir.display());
         Ok(rec)
@@ -286,6 +256,11 @@ impl Core {
         }
         for rec in self.live() {
             rec.stop();
+        }
+        // First: the opener hands its last recordings to the workers.
+        if let Some((openings, handle)) = self.opener.take() {
+            openings.shut();
+            handle.join();
         }
         for (inbox, _) in &self.workers {
             inbox.send(Control::Shutdown);
@@ -309,32 +284,4 @@ impl Drop for Core {
     fn drop(&mut self) {
         self.shutdown();
     }
-}
-
-fn vorbis_tags(rec: &Recording) -> Vec<(String, String)> {
-    let c = &rec.call;
-    let mut tags = vec![
-        ("TITLE".to_string(), format!("Call {}", rec.id)),
-        (
-            "DATE".to_string(),
-            humantime::format_rfc3339_seconds(rec.started_at).to_string(),
-        ),
-        ("LEGREC_ID".to_string(), rec.id.clone()),
-        ("LEGREC_POLICY".to_string(), rec.policy.name.clone()),
-        ("ENCODER".to_string(), format!("legrec {}", crate::VERSION)),
-    ];
-    for (k, v) in [
-        ("LEGREC_PBX", &c.pbx),
-        ("LEGREC_CHANNEL", &c.channel),
-        ("LEGREC_UNIQUEID", &c.uniqueid),
-        ("LEGREC_CALLER_NUMBER", &c.caller_number),
-        ("LEGREC_CALLER_NAME", &c.caller_name),
-        ("LEGREC_CALLEE", &c.callee),
-        ("LEGREC_QUEUE", &c.queue),
-    ] {
-        if !v.is_empty() {
-            tags.push((k.to_string(), v.clone()));
-        }
-    }
-    tags
 }

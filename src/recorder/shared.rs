@@ -26,11 +26,16 @@ impl Shared {
             .ring_ms
     }
 
-    pub(super) fn finished(&self, rec: &Arc<Recording>, outcome: Outcome) {
+    /// Off the live list.
+    pub(super) fn forget(&self, rec: &Arc<Recording>) {
         self.live
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|r| !Arc::ptr_eq(r, rec));
+    }
+
+    pub(super) fn finished(&self, rec: &Arc<Recording>, outcome: Outcome) {
+        self.forget(rec);
         log::info!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str();
             "recording {} {} ({:.1} s{}{})", rec.id, outcome.status.as_str(), outcome.seconds,
             if outcome.reason.is_empty() { "" } else { ": " }, outcome.reason);

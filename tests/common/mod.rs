@@ -246,6 +246,94 @@ impl Drop for Tmpfs {
     }
 }
 
+/// A small ext4 file system on a loop device, for a disk that can be frozen
+/// (`fsfreeze`): every write to it, a new file or folder included, then
+/// waits in the kernel until it thaws, as on a network mount that hangs.
+/// Unmounted when dropped.
+pub struct Ext4 {
+    mount: PathBuf,
+    image: PathBuf,
+}
+
+impl Ext4 {
+    /// `size_mib` MiB at `path`.
+    pub fn mount(path: &Path, size_mib: u32) -> Ext4 {
+        Ext4::make(path, size_mib, &[])
+    }
+
+    /// The same with only `inodes` files and folders (a handful go to the
+    /// file system itself): a disk that runs out of them, and says so
+    /// (ENOSPC), while blocks are left. Blocks cannot run out for root: ext4
+    /// keeps a reserve for metadata.
+    pub fn mount_with_inodes(path: &Path, size_mib: u32, inodes: u32) -> Ext4 {
+        Ext4::make(path, size_mib, &["-N", &inodes.to_string()])
+    }
+
+    fn make(path: &Path, size_mib: u32, mkfs: &[&str]) -> Ext4 {
+        std::fs::create_dir_all(path).unwrap();
+        let image = path.with_extension("ext4.img");
+        let f = std::fs::File::create(&image).unwrap();
+        f.set_len(u64::from(size_mib) << 20).unwrap();
+        let run = |cmd: &mut Command| {
+            let st = cmd.status().unwrap();
+            assert!(
+                st.success(),
+                "{cmd:?} failed (needs root and loop devices; CI has both)"
+            );
+        };
+        run(Command::new("mkfs.ext4")
+            .args(["-q", "-F", "-m", "0"])
+            .args(mkfs)
+            .arg(&image));
+        run(Command::new("mount")
+            .args(["-o", "loop"])
+            .arg(&image)
+            .arg(path));
+        Ext4 {
+            mount: path.to_path_buf(),
+            image,
+        }
+    }
+
+    /// Freeze it until the guard is dropped.  Declare the guard after
+    /// anything whose drop writes there (a Core, a sandbox Asterisk): a
+    /// writer waits uninterruptibly, so it must thaw first.
+    pub fn freeze(&self) -> Frozen {
+        let st = Command::new("fsfreeze")
+            .arg("-f")
+            .arg(&self.mount)
+            .status()
+            .unwrap();
+        assert!(st.success(), "fsfreeze -f {}", self.mount.display());
+        Frozen(self.mount.clone())
+    }
+}
+
+impl Drop for Ext4 {
+    fn drop(&mut self) {
+        let _ = Command::new("fsfreeze")
+            .arg("-u")
+            .arg(&self.mount)
+            .stderr(std::process::Stdio::null())
+            .status();
+        let _ = Command::new("umount").arg("-l").arg(&self.mount).status();
+        let _ = std::fs::remove_file(&self.image);
+    }
+}
+
+/// A frozen `Ext4`; thawed when dropped.
+pub struct Frozen(PathBuf);
+
+impl Frozen {
+    pub fn thaw(self) {}
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = Command::new("fsfreeze").arg("-u").arg(&self.0).status();
+    }
+}
+
 /// The samples of an 8 kHz recording from `from_s` to `to_s` seconds,
 /// clamped to its length.
 pub fn window(x: &[i16], from_s: f64, to_s: f64) -> &[i16] {
