@@ -382,7 +382,10 @@ def run_point(module, mode, n, port_base):
         # voice queue", which says a channel's thread did not read its
         # frames for about 2 s (96 frames queued; Asterisk drops some).
         with open(os.path.join(tmp, "log", "messages"), errors="replace") as f:
-            said = [line.strip() for line in f if (" legrec: " in line and ("WARNING" in line or "ERROR" in line))
+            # legrec's lines name its Rust source ("src/recorder/worker.rs:"
+            # on 16, "... legrec: " on 22, which also prints the function).
+            said = [line.strip() for line in f
+                    if ((".rs:" in line or " legrec: " in line) and ("WARNING" in line or "ERROR" in line))
                     or "Exceptionally long" in line]
         long_queues = sum("Exceptionally long" in line for line in said)
         size = sum(os.path.getsize(f) for f in out_files)

@@ -293,10 +293,14 @@ typedef struct legrec_call_info {
 
 /*
  * Open a recording under the policy `policy` for the call described by
- * `call`.  Creates the files (O_EXCL, the configured modes) and the
- * in-progress marker, allocates both legs' rings, and hands the recording to
- * a worker.  Recording starts at once: both legs share this instant as
- * their start.  On success `*out` owns the handle; free it with
+ * `call`.  Allocates both legs' rings and has legrec's opener thread
+ * create the files (O_EXCL, the configured modes) and the in-progress
+ * marker, then hand the recording to a worker.  Waits for the opener at
+ * most `start_wait_ms`: an error within it is returned (LEGREC_ERR_IO);
+ * after it this returns LEGREC_OK, the rings hold the audio until the files
+ * are there, and an error then is logged and ends the recording failed
+ * (the host's finished callback says so).  Recording starts at once: both
+ * legs share this instant as their start.  On success `*out` owns the handle; free it with
  * legrec_recording_free() once the PBX no longer pushes into it.
  * Errors: LEGREC_ERR_UNKNOWN_POLICY, LEGREC_ERR_IO,
  * LEGREC_ERR_SHUTTING_DOWN, LEGREC_ERR_EXEMPT (never_record),

@@ -63,8 +63,8 @@ pub struct Core {
     workers: Vec<(Arc<Inbox>, thread::Thread)>,
     /// Finishes the recordings that ended (see `worker::close`).
     closer: Option<(Arc<Inbox>, thread::Thread)>,
-    /// Creates new recordings' files (see `opener`).
-    opener: Option<(Arc<opener::Openings>, thread::Thread)>,
+    /// Create new recordings' files (see `opener`).
+    opener: Option<(Arc<opener::Openings>, Vec<thread::Thread>)>,
     next_worker: AtomicUsize,
     shutting_down: Arc<AtomicBool>,
     /// Threads started with `run_beside`.
@@ -114,12 +114,15 @@ impl Core {
             core.workers.push((inbox, handle));
         }
         let openings = Arc::new(opener::Openings::default());
-        let (op, sh) = (Arc::clone(&openings), Arc::clone(&core.shared));
-        core.opener = Some((
-            openings,
-            thread::spawn("legrec-open", move || opener::run(op, sh))?,
-        ));
-        log::info!(target: "notice", "legrec {} started: {} encoder threads, an opener and a closer", crate::VERSION, n);
+        core.opener = Some((Arc::clone(&openings), Vec::new()));
+        for i in 0..opener::THREADS {
+            let (op, sh) = (Arc::clone(&openings), Arc::clone(&core.shared));
+            let handle = thread::spawn(&format!("legrec-open{i}"), move || opener::run(op, sh))?;
+            if let Some((_, handles)) = core.opener.as_mut() {
+                handles.push(handle);
+            }
+        }
+        log::info!(target: "notice", "legrec {} started: {} encoder threads, {} openers and a closer", crate::VERSION, n, opener::THREADS);
         Ok(core)
     }
 
@@ -258,9 +261,11 @@ impl Core {
             rec.stop();
         }
         // First: the opener hands its last recordings to the workers.
-        if let Some((openings, handle)) = self.opener.take() {
+        if let Some((openings, handles)) = self.opener.take() {
             openings.shut();
-            handle.join();
+            for handle in handles {
+                handle.join();
+            }
         }
         for (inbox, _) in &self.workers {
             inbox.send(Control::Shutdown);

@@ -1,8 +1,8 @@
-//! The opener thread: creates each new recording's folder, its locked
-//! in-progress marker and its FLAC files, then hands the recording to an
+//! The opener threads: create each new recording's folder, its locked
+//! in-progress marker and its FLAC files, then hand the recording to an
 //! encoder thread.
 //!
-//! Why a thread of its own: a recording starts on the call's own thread
+//! Why threads of its own: a recording starts on the call's own thread
 //! (the dialplan's `LegRecord`, FreeSWITCH's session thread), and creating
 //! files can wait on the disk for as long as the disk likes.  300 starts at
 //! once into one folder on an ordinary ext4 disk waited up to 1.5 s each
@@ -36,6 +36,13 @@ use crate::flac::encoder::{FlacSpec, FlacWriter};
 use crate::policy::config::{General, Settings};
 use crate::spool::files;
 use crate::Status;
+
+/// Opener threads.  Creating a file costs the kernel about 1 ms of CPU
+/// here (ext4's inode allocator), so one thread's share of a saturated
+/// machine could not keep up with 300 starts at once; several take turns
+/// at the folder's lock, and at most this many calls' files wait on a disk
+/// that hangs.
+pub(super) const THREADS: usize = 4;
 
 /// A recording waiting for its files.
 pub(super) struct Opening {
@@ -131,7 +138,7 @@ impl Openings {
     /// Open what is queued, then stop.
     pub fn shut(&self) {
         self.lock().shutting_down = true;
-        self.ready.notify_one();
+        self.ready.notify_all();
     }
 
     fn next(&self) -> Option<Opening> {
