@@ -293,10 +293,10 @@ typedef struct legrec_call_info {
 
 /*
  * Open a recording under the policy `policy` for the call described by
- * `call`.  Allocates both legs' rings and has legrec's opener thread
- * create the files (O_EXCL, the configured modes) and the in-progress
- * marker, then hand the recording to a worker.  Waits for the opener at
- * most `start_wait_ms`: an error within it is returned (LEGREC_ERR_IO);
+ * `call`.  Allocates both legs' rings and has one of legrec's opener
+ * threads create the files (O_EXCL, the configured modes) and the
+ * in-progress marker, then hand the recording to a worker.  Waits for it
+ * at most `start_wait_ms`: an error within it is returned (LEGREC_ERR_IO);
  * after it this returns LEGREC_OK, the rings hold the audio until the files
  * are there, and an error then is logged and ends the recording failed
  * (the host's finished callback says so).  Recording starts at once: both

@@ -63,8 +63,11 @@ pub struct Core {
     workers: Vec<(Arc<Inbox>, thread::Thread)>,
     /// Finishes the recordings that ended (see `worker::close`).
     closer: Option<(Arc<Inbox>, thread::Thread)>,
-    /// Create new recordings' files (see `opener`).
-    opener: Option<(Arc<opener::Openings>, Vec<thread::Thread>)>,
+    /// New recordings waiting for their files (see `opener`); refuses
+    /// more once shut.
+    openings: Arc<opener::Openings>,
+    /// The threads that create them.
+    openers: Vec<thread::Thread>,
     next_worker: AtomicUsize,
     shutting_down: Arc<AtomicBool>,
     /// Threads started with `run_beside`.
@@ -92,7 +95,8 @@ impl Core {
             shared,
             workers: Vec::with_capacity(n),
             closer: None,
-            opener: None,
+            openings: Arc::new(opener::Openings::default()),
+            openers: Vec::with_capacity(opener::THREADS),
             next_worker: AtomicUsize::new(0),
             shutting_down: Arc::new(AtomicBool::new(false)),
             beside: Vec::new(),
@@ -113,14 +117,10 @@ impl Core {
             let handle = thread::spawn(&format!("legrec-enc{i}"), move || worker::run(ib, cl, sh))?;
             core.workers.push((inbox, handle));
         }
-        let openings = Arc::new(opener::Openings::default());
-        core.opener = Some((Arc::clone(&openings), Vec::new()));
         for i in 0..opener::THREADS {
-            let (op, sh) = (Arc::clone(&openings), Arc::clone(&core.shared));
+            let (op, sh) = (Arc::clone(&core.openings), Arc::clone(&core.shared));
             let handle = thread::spawn(&format!("legrec-open{i}"), move || opener::run(op, sh))?;
-            if let Some((_, handles)) = core.opener.as_mut() {
-                handles.push(handle);
-            }
+            core.openers.push(handle);
         }
         log::info!(target: "notice", "legrec {} started: {} encoder threads, {} openers and a closer", crate::VERSION, n, opener::THREADS);
         Ok(core)
@@ -175,7 +175,7 @@ impl Core {
             .clone()
     }
 
-    /// Start a recording: its rings now, its files on the opener thread
+    /// Start a recording: its rings now, its files on an opener thread
     /// (waited for at most `start_wait_ms`), then a worker.
     pub fn start(&self, policy_name: &str, call: CallInfo) -> Result<Arc<Recording>, StartError> {
         if self.shutting_down.load(Ordering::Acquire) {
@@ -236,12 +236,11 @@ impl Core {
             worker: Arc::clone(&self.workers[w].0),
             reply: Arc::clone(&reply),
         };
-        let sent = match &self.opener {
-            Some((openings, _)) => openings.send(opening).map_err(|_| StartError::ShuttingDown),
-            None => Err(StartError::ShuttingDown),
-        };
         // No answer in time: the opener says later how it went.
-        let answer = sent.and_then(|()| reply.wait(wait).unwrap_or(Ok(())));
+        let answer = self
+            .openings
+            .send(opening)
+            .and_then(|()| reply.wait(wait).unwrap_or(Ok(())));
         if let Err(e) = answer {
             self.shared.forget(&rec);
             log::error!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str(); "cannot start recording: {e}");
@@ -260,12 +259,10 @@ impl Core {
         for rec in self.live() {
             rec.stop();
         }
-        // First: the opener hands its last recordings to the workers.
-        if let Some((openings, handles)) = self.opener.take() {
-            openings.shut();
-            for handle in handles {
-                handle.join();
-            }
+        // First: the openers hand their last recordings to the workers.
+        self.openings.shut();
+        for handle in self.openers.drain(..) {
+            handle.join();
         }
         for (inbox, _) in &self.workers {
             inbox.send(Control::Shutdown);

@@ -37,11 +37,11 @@ use crate::policy::config::{General, Settings};
 use crate::spool::files;
 use crate::Status;
 
-/// Opener threads.  Creating a file costs the kernel about 1 ms of CPU
-/// here (ext4's inode allocator), so one thread's share of a saturated
-/// machine could not keep up with 300 starts at once; several take turns
-/// at the folder's lock, and at most this many calls' files wait on a disk
-/// that hangs.
+/// Opener threads.  A start costs the kernel over 1 ms here (ext4's inode
+/// allocator), and on the saturated benchmark machine one thread fell
+/// behind 300 starts at once by seconds; four fell behind less, though not
+/// always within `ring_ms` (BENCHMARKS.md).  On a disk that hangs, at most
+/// this many threads wait on it.
 pub(super) const THREADS: usize = 4;
 
 /// A recording waiting for its files.
@@ -67,7 +67,7 @@ enum Answer {
     #[default]
     Waiting,
     Given(Result<(), StartError>),
-    /// The caller went on: the opener reports what happens itself.
+    /// The caller went on: the opener thread reports what happens itself.
     NotAwaited,
 }
 
@@ -111,7 +111,7 @@ struct Queue {
     shutting_down: bool,
 }
 
-/// The opener's inbox.
+/// The openers' inbox.
 #[derive(Default)]
 pub(super) struct Openings {
     queue: Mutex<Queue>,
@@ -123,12 +123,12 @@ impl Openings {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queue a start; given back once the opener is shutting down, when
+    /// Queue a start; refused once the openers are shutting down, when
     /// nobody would open it.
-    pub fn send(&self, opening: Opening) -> Result<(), Box<Opening>> {
+    pub fn send(&self, opening: Opening) -> Result<(), StartError> {
         let mut q = self.lock();
         if q.shutting_down {
-            return Err(Box::new(opening));
+            return Err(StartError::ShuttingDown);
         }
         q.openings.push_back(opening);
         self.ready.notify_one();
@@ -155,7 +155,7 @@ impl Openings {
     }
 }
 
-/// The opener thread's body.
+/// An opener thread's body.
 pub(super) fn run(openings: Arc<Openings>, shared: Arc<Shared>) {
     while let Some(o) = openings.next() {
         let Opening {
