@@ -295,11 +295,11 @@ typedef struct legrec_call_info {
  * Open a recording under the policy `policy` for the call described by
  * `call`.  Allocates both legs' rings and has one of legrec's opener
  * threads create the files (O_EXCL, the configured modes) and the
- * in-progress marker, then hand the recording to a worker.  Waits for it
- * at most `start_wait_ms`: an error within it is returned (LEGREC_ERR_IO);
- * after it this returns LEGREC_OK, the rings hold the audio until the files
- * are there, and an error then is logged and ends the recording failed
- * (the host's finished callback says so).  Recording starts at once: both
+ * in-progress marker.  Waits for them at most `start_wait_ms`: an error
+ * within it is returned (LEGREC_ERR_IO); after it this returns LEGREC_OK,
+ * the worker encodes the audio into memory until the files are there (up
+ * to 30 s of it), and an error then is logged and ends the recording
+ * failed (the host's finished callback says so).  Recording starts at once: both
  * legs share this instant as their start.  On success `*out` owns the handle; free it with
  * legrec_recording_free() once the PBX no longer pushes into it.
  * Errors: LEGREC_ERR_UNKNOWN_POLICY, LEGREC_ERR_IO,

@@ -1,6 +1,7 @@
-//! A spool whose disk hangs: the recording's files are created on the
+//! A spool whose disk hangs: the recording's files are created on an
 //! opener thread, so a start waits at most `start_wait_ms` and never for
-//! the disk.  The disk is a real ext4 file system frozen with `fsfreeze`
+//! the disk, and its audio is encoded into memory until the files are
+//! there.  The disk is a real ext4 file system frozen with `fsfreeze`
 //! (every write to it waits in the kernel until it thaws), not a mock.
 
 mod common;
@@ -14,14 +15,20 @@ use legrec::recorder::session::{CallInfo, Recording};
 use legrec::recorder::{Core, StartError};
 use legrec::Status;
 
+/// The smallest rings there are (200 ms): audio that waits for the files
+/// must not wait in them.
 fn settings(spool: &std::path::Path) -> Settings {
+    settings_with_rings(spool, 200)
+}
+
+fn settings_with_rings(spool: &std::path::Path, ring_ms: u32) -> Settings {
     let mut raw = RawConfig::default();
     raw.set("general", "spool_dir", spool.to_str().unwrap(), 1);
     raw.set("general", "workers", "1", 2);
-    raw.set("general", "ring_ms", "10000", 3);
+    raw.set("general", "ring_ms", &ring_ms.to_string(), 3);
     raw.set("general", "start_wait_ms", "100", 4);
-    // The audio below is pushed faster than real time.
-    raw.set("general", "align_slack_ms", "10000", 5);
+    // Audio pushed by a test thread comes a little unevenly.
+    raw.set("general", "align_slack_ms", "2000", 5);
     raw.set("p", "legs", "split", 6);
     Settings::from_raw(&raw).unwrap()
 }
@@ -46,23 +53,37 @@ fn start_beside(core: &Arc<Core>) -> Result<Arc<Recording>, StartError> {
         .expect("the start returned while the spool's disk was frozen")
 }
 
-/// Two legs of different sound, 50 frames a second.
+/// Two legs of different sound, 50 frames a second, in real time (as a
+/// call would: faster would overflow the 200 ms rings between polls).
 fn push(rec: &Recording, seconds: usize) -> [Vec<i16>; 2] {
-    let mut pushed = [Vec::new(), Vec::new()];
+    let (pushed, refused) = push_faster(rec, seconds, 1);
+    assert_eq!(refused, 0, "frames refused");
+    pushed
+}
+
+/// As `push`, `speed` times faster than real time; the frames pushed and
+/// how many of them a full ring refused.
+fn push_faster(rec: &Recording, seconds: usize, speed: u64) -> ([Vec<i16>; 2], usize) {
+    let (mut pushed, mut refused) = ([Vec::new(), Vec::new()], 0);
+    let t0 = std::time::Instant::now();
     for f in 0..seconds * 50 {
+        let due = Duration::from_micros(20_000 * f as u64 / speed);
+        if let Some(early) = due.checked_sub(t0.elapsed()) {
+            std::thread::sleep(early);
+        }
         for (leg, kept) in pushed.iter_mut().enumerate() {
             let frame: Vec<i16> = (0..160)
                 .map(|i| (((f * 160 + i) * (leg + 3)) % 2000) as i16 - 1000)
                 .collect();
-            rec.push(leg, &frame, 8000).unwrap();
+            refused += usize::from(rec.push(leg, &frame, 8000).is_err());
             kept.extend_from_slice(&frame);
         }
     }
-    pushed
+    (pushed, refused)
 }
 
 #[test]
-fn a_frozen_disk_does_not_hold_up_the_start_and_loses_nothing() {
+fn a_frozen_disk_holds_up_neither_the_start_nor_the_audio() {
     let tmp = tempfile::tempdir().unwrap();
     let spool = tmp.path().join("spool");
     let disk = Ext4::mount(&spool, 16);
@@ -75,6 +96,7 @@ fn a_frozen_disk_does_not_hold_up_the_start_and_loses_nothing() {
         "nothing can be created on the frozen disk yet"
     );
     assert_eq!(core.live().len(), 1, "listed while its files wait");
+    // Fifteen times what the rings hold.
     let pushed = push(&rec, 3);
     frozen.thaw();
 
@@ -91,6 +113,52 @@ fn a_frozen_disk_does_not_hold_up_the_start_and_loses_nothing() {
             file.name,
             got.len(),
             pushed[leg].len()
+        );
+    }
+}
+
+#[test]
+fn a_disk_that_hangs_past_the_hold_costs_the_audio_after_it_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    let disk = Ext4::mount(&spool, 16);
+    // 10 s rings, so that audio pushed ten times faster than a call fits
+    // between polls; the hold (30 s) is what runs out.
+    let core = Arc::new(Core::new(settings_with_rings(&spool, 10_000), None).unwrap());
+    let frozen = disk.freeze();
+
+    let rec = start_beside(&core).expect("started");
+    let (pushed, refused) = push_faster(&rec, 60, 10);
+    assert!(
+        refused > 0,
+        "past 30 s held and 10 s in the rings, pushes are refused"
+    );
+    frozen.thaw();
+
+    rec.stop();
+    let outcome = rec.wait_outcome(Duration::from_secs(30)).expect("final");
+    assert_eq!(outcome.status, Status::Complete, "{outcome:?}");
+    let sidecar = read_sidecar(&rec.paths.sidecar());
+    let held = 30 * 8000;
+    for file in rec.paths.audio(rec.policy.legs) {
+        let leg = file.leg.unwrap();
+        let got = flac_decode(&file.path);
+        assert!(
+            got.len() >= held && got[..held] == pushed[leg][..held],
+            "{}: the first 30 s are kept whole ({} samples)",
+            file.name,
+            got.len()
+        );
+        let dropped = sidecar
+            .legs
+            .iter()
+            .find(|l| l.name == file.name)
+            .unwrap()
+            .dropped_samples;
+        assert!(
+            dropped >= 10 * 8000,
+            "{}: {dropped} samples counted as dropped",
+            file.name
         );
     }
 }

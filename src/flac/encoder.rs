@@ -122,7 +122,9 @@ pub fn timed_write<T>(write: impl FnOnce() -> T) -> T {
 
 /// One FLAC file being written.
 pub struct FlacWriter {
-    file: File,
+    /// None until the file is there (`attach`): the stream is encoded into
+    /// `unwritten` meanwhile, the header first.
+    file: Option<File>,
     position: u64,
     audio_offset: u64,
     effort: Effort,
@@ -161,7 +163,17 @@ fn bad_spec(why: String) -> io::Error {
 
 impl FlacWriter {
     /// Start a FLAC stream into `file` (already created and empty).
-    pub fn new(mut file: File, spec: &FlacSpec) -> io::Result<Self> {
+    pub fn new(file: File, spec: &FlacSpec) -> io::Result<Self> {
+        let mut w = Self::unattached(spec)?;
+        w.attach(file)?;
+        Ok(w)
+    }
+
+    /// Start a FLAC stream whose file is not there yet: what is encoded
+    /// stays in memory until `attach`.  A recording starts encoding at once
+    /// while its files are created elsewhere, so a slow disk costs memory,
+    /// not audio.
+    pub fn unattached(spec: &FlacSpec) -> io::Result<Self> {
         let channels = spec.channels as usize;
         let blocksize = match spec.blocksize {
             0 => speech_blocksize(spec.sample_rate),
@@ -177,9 +189,8 @@ impl FlacWriter {
             return Err(bad_spec(format!("sample rate {}", spec.sample_rate)));
         }
         let head = header(spec, blocksize as u16);
-        file.write_all(&head)?;
         Ok(FlacWriter {
-            file,
+            file: None,
             position: head.len() as u64,
             audio_offset: head.len() as u64,
             effort: Effort::from_level(spec.compression_level),
@@ -194,7 +205,7 @@ impl FlacWriter {
             max_frame: 0,
             points: Vec::new(),
             spacing: SEEK_SPACING_SECONDS * u64::from(spec.sample_rate),
-            unwritten: Vec::new(),
+            unwritten: head,
             unwritten_samples: 0,
             unwritten_since: None,
             tags: spec.tags.clone(),
@@ -239,9 +250,20 @@ impl FlacWriter {
         }
     }
 
+    /// Give the stream its file (created and empty): what was encoded so
+    /// far goes into it now.
+    pub fn attach(&mut self, file: File) -> io::Result<()> {
+        debug_assert!(self.file.is_none());
+        self.file = Some(file);
+        self.flush()
+    }
+
     fn flush(&mut self) -> io::Result<()> {
+        let Some(file) = &mut self.file else {
+            return Ok(()); // kept until `attach`
+        };
         if !self.unwritten.is_empty() {
-            timed_write(|| self.file.write_all(&self.unwritten))?;
+            timed_write(|| file.write_all(&self.unwritten))?;
             self.unwritten.clear();
         }
         self.unwritten_samples = 0;
@@ -328,6 +350,9 @@ impl FlacWriter {
     pub fn finish(mut self) -> io::Result<File> {
         self.encode_pending()?;
         self.flush()?;
+        let Some(mut file) = self.file.take() else {
+            return Err(io::Error::other("the FLAC file was never created"));
+        };
         let mut streaminfo = [0u8; STREAMINFO_LEN];
         let block = self.blocksize as u16;
         streaminfo[0..2].copy_from_slice(&block.to_be_bytes());
@@ -340,27 +365,27 @@ impl FlacWriter {
         streaminfo[10..18].copy_from_slice(&packed.to_be_bytes());
         let digest = std::mem::take(&mut self.md5).finalize();
         streaminfo[STREAMINFO_MD5].copy_from_slice(&digest);
-        self.file.seek(SeekFrom::Start(STREAMINFO_OFFSET))?;
-        self.file.write_all(&streaminfo)?;
+        file.seek(SeekFrom::Start(STREAMINFO_OFFSET))?;
+        file.write_all(&streaminfo)?;
         if !self.late_tags.is_empty() {
             let mut all = std::mem::take(&mut self.tags);
             let before = comments_and_padding(&all, 0).len();
             all.append(&mut self.late_tags);
             let blocks = comments_and_padding(&all, before);
             if blocks.len() == before {
-                self.file.seek(SeekFrom::Start(COMMENTS_OFFSET))?;
-                self.file.write_all(&blocks)?;
+                file.seek(SeekFrom::Start(COMMENTS_OFFSET))?;
+                file.write_all(&blocks)?;
             }
         }
         if !self.points.is_empty() {
-            self.file.seek(SeekFrom::Start(
+            file.seek(SeekFrom::Start(
                 self.audio_offset - (SEEK_POINTS * 18) as u64,
             ))?;
-            self.file.write_all(&seek_table(&self.points))?;
+            file.write_all(&seek_table(&self.points))?;
         }
-        self.file.seek(SeekFrom::End(0))?;
-        self.file.sync_data()?;
-        Ok(self.file)
+        file.seek(SeekFrom::End(0))?;
+        file.sync_data()?;
+        Ok(file)
     }
 }
 

@@ -13,11 +13,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::failpoint;
+use super::handover::{Handover, JobFiles, HOLD_WHILE_OPENING};
 use super::report;
 use super::ring::LegConsumer;
 use super::session::{Outcome, Recording};
 use super::track::{flush, LegOutput, Track, WRITE_CHUNK};
-use crate::flac::encoder::{timed_write, FlacWriter};
+use crate::flac::encoder::{speech_blocksize, timed_write, FlacSpec, FlacWriter};
+use crate::policy::config::General;
 use crate::policy::outcome;
 use crate::sidecar::{LegFile, Sidecar};
 use crate::spool::digest::hash_file;
@@ -34,10 +36,16 @@ pub struct Job {
     file_mode: u32,
     /// Why the recording failed; already said on the console at ERROR.
     failure: Option<String>,
+    /// Where the files come from while an opener thread makes them; None
+    /// once they came (or could not be made).
+    handover: Option<Arc<Handover>>,
+    /// Whether the files were made: a recording whose files never were
+    /// ends with nothing to finish.
+    files_made: bool,
     /// The in-progress marker, locked, and what it holds: rewritten when
     /// the call's story changes (peers, masks, keys...), at most every
     /// MARKER_EVERY, so that a repair after a crash keeps it.
-    _marker_lock: std::fs::File,
+    marker_lock: Option<std::fs::File>,
     marker_json: Vec<u8>,
     marker_due: Instant,
     marker_failed: bool,
@@ -45,28 +53,35 @@ pub struct Job {
 
 const MARKER_EVERY: Duration = Duration::from_secs(1);
 
-/// The files a new job writes into, opened by the core on the caller's
-/// thread so that a failure to create them is reported to the dialplan.
-pub struct JobFiles {
-    pub legs: [Option<FlacWriter>; 2],
-    pub stereo: Option<FlacWriter>,
-    /// The in-progress marker, open and locked (files::try_lock) for as
-    /// long as the job lives.
-    pub marker: std::fs::File,
-}
-
 impl Job {
-    pub fn new(
+    /// A new recording's encoding, started before its files exist: they
+    /// come through `handover`.
+    pub(super) fn new(
         rec: Arc<Recording>,
         consumers: [LegConsumer; 2],
-        files: JobFiles,
-        slack_ms: u32,
-        file_mode: u32,
-    ) -> Job {
+        handover: Arc<Handover>,
+        g: &General,
+    ) -> io::Result<Job> {
         let rate = rec.policy.sample_rate;
-        let want_pending = files.stereo.is_some();
+        let tags = vorbis_tags(&rec);
+        let (mut legs, mut stereo) = ([None, None], None);
+        for file in rec.paths.audio(rec.policy.legs) {
+            let spec = FlacSpec {
+                channels: file.channels,
+                sample_rate: rate,
+                compression_level: g.compression_level,
+                blocksize: speech_blocksize(rate),
+                tags: tags.clone(),
+            };
+            let writer = FlacWriter::unattached(&spec)?;
+            match file.leg {
+                Some(i) => legs[i] = Some(writer),
+                None => stereo = Some(writer),
+            }
+        }
+        let want_pending = stereo.is_some();
         let [ci, co] = consumers;
-        let [fi, fo] = files.legs;
+        let [fi, fo] = legs;
         let track = |consumer, flac| Track {
             consumer,
             leg_rate: rate,
@@ -81,19 +96,79 @@ impl Job {
                 filled: 0,
             },
         };
-        Job {
+        Ok(Job {
             tracks: [track(ci, fi), track(co, fo)],
-            stereo: files.stereo,
+            stereo,
             interleave: Vec::new(),
-            slack: u64::from(slack_ms) * u64::from(rate) / 1000,
-            file_mode,
+            slack: u64::from(g.align_slack_ms) * u64::from(rate) / 1000,
+            file_mode: g.file_mode.0,
             failure: None,
-            _marker_lock: files.marker,
+            handover: Some(handover),
+            files_made: false,
+            marker_lock: None,
             marker_json: marker_json(&rec),
             marker_due: Instant::now() + MARKER_EVERY,
             marker_failed: false,
             rec,
+        })
+    }
+
+    /// Whether its files are still being made.
+    pub fn awaits_files(&self) -> bool {
+        self.handover.is_some()
+    }
+
+    /// Take the files if they came; whether this poll goes on: with the
+    /// files, or into memory while they are made and `HOLD_WHILE_OPENING`
+    /// is not used up.
+    fn take_files(&mut self) -> bool {
+        let Some(handover) = &self.handover else {
+            return true;
+        };
+        let Some(made) = handover.take() else {
+            let held = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
+            let limit = HOLD_WHILE_OPENING.as_secs() * u64::from(self.rec.policy.sample_rate);
+            return held < limit;
+        };
+        self.handover = None;
+        match made {
+            Ok(files) => {
+                self.files_made = true;
+                match self.attach(files) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        self.fail(e);
+                        false
+                    }
+                }
+            }
+            Err(e) => {
+                // Said on the console by the opener thread (or returned to
+                // the caller, who then never handed this job over).
+                self.failure.get_or_insert_with(|| e.to_string());
+                self.rec.stop();
+                false
+            }
         }
+    }
+
+    /// Give every encoder its file: what they encoded meanwhile goes in.
+    fn attach(&mut self, files: JobFiles) -> io::Result<()> {
+        let JobFiles {
+            legs,
+            stereo,
+            marker,
+        } = files;
+        self.marker_lock = Some(marker);
+        for (t, file) in self.tracks.iter_mut().zip(legs) {
+            if let (Some(w), Some(f)) = (&mut t.out.flac, file) {
+                w.attach(f)?;
+            }
+        }
+        if let (Some(w), Some(f)) = (&mut self.stereo, stereo) {
+            w.attach(f)?;
+        }
+        Ok(())
     }
 
     /// Bring the marker up to date.  A failure (disk full) keeps the older
@@ -107,7 +182,7 @@ impl Job {
         // with theirs when a pass runs long.
         match timed_write(|| replace_locked(&self.rec.paths.marker(), &json, self.file_mode)) {
             Ok(f) => {
-                self._marker_lock = f;
+                self.marker_lock = Some(f);
                 self.marker_json = json;
             }
             Err(e) if !self.marker_failed => {
@@ -126,7 +201,9 @@ impl Job {
 
     /// Move queued audio into the files; called every poll.
     pub fn poll(&mut self, now: Instant) {
-        if self.failure.is_some() {
+        // Files that come after a failure are taken too, to be finished
+        // with what the recording had.
+        if !self.take_files() || self.failure.is_some() {
             return;
         }
         if failpoint::hit(&failpoint::PANIC_IN_POLL) {
@@ -165,7 +242,7 @@ impl Job {
         }
         let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
         self.rec.recorded_samples.store(longest, Ordering::Relaxed);
-        if now >= self.marker_due {
+        if now >= self.marker_due && self.files_made {
             self.marker_due = now + MARKER_EVERY;
             self.refresh_marker();
         }
@@ -233,6 +310,19 @@ impl Job {
         if failpoint::hit(&failpoint::PANIC_IN_FINALIZE) {
             panic!("failpoint PANIC_IN_FINALIZE");
         }
+        if !self.files_made {
+            // Nothing on disk to finish, publish or chain.
+            let reason = self
+                .failure
+                .take()
+                .unwrap_or_else(|| "its files were never created".into());
+            return Outcome {
+                status: Status::Failed,
+                reason,
+                files: Vec::new(),
+                seconds: 0.0,
+            };
+        }
         if self.failure.is_none() {
             if let Err(e) = self.finish_audio() {
                 self.fail(e);
@@ -276,9 +366,14 @@ impl Job {
     /// Whatever the rings still hold goes into the files; legs end
     /// together (the shorter one padded).
     fn finish_audio(&mut self) -> io::Result<()> {
-        for t in &mut self.tracks {
+        for (leg, t) in self.tracks.iter_mut().enumerate() {
             t.drain()?;
             flush(&mut t.resampler, &mut t.out)?;
+            // Audio the full ring refused at the very end is counted (and
+            // timed) like any other gap.
+            let gap = self.rec.trailing_gap(leg);
+            t.out.dropped += gap;
+            t.out.silence(gap)?;
         }
         let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
         for t in &mut self.tracks {
@@ -432,6 +527,34 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+fn vorbis_tags(rec: &Recording) -> Vec<(String, String)> {
+    let c = &rec.call;
+    let mut tags = vec![
+        ("TITLE".to_string(), format!("Call {}", rec.id)),
+        (
+            "DATE".to_string(),
+            humantime::format_rfc3339_seconds(rec.started_at).to_string(),
+        ),
+        ("LEGREC_ID".to_string(), rec.id.clone()),
+        ("LEGREC_POLICY".to_string(), rec.policy.name.clone()),
+        ("ENCODER".to_string(), format!("legrec {}", crate::VERSION)),
+    ];
+    for (k, v) in [
+        ("LEGREC_PBX", &c.pbx),
+        ("LEGREC_CHANNEL", &c.channel),
+        ("LEGREC_UNIQUEID", &c.uniqueid),
+        ("LEGREC_CALLER_NUMBER", &c.caller_number),
+        ("LEGREC_CALLER_NAME", &c.caller_name),
+        ("LEGREC_CALLEE", &c.callee),
+        ("LEGREC_QUEUE", &c.queue),
+    ] {
+        if !v.is_empty() {
+            tags.push((k.to_string(), v.clone()));
+        }
+    }
+    tags
 }
 
 /// The marker's content now (report::interim_sidecar).

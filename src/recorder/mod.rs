@@ -1,6 +1,7 @@
 //! The recorder: live recordings, their rings and the worker pool.
 
 pub mod failpoint;
+mod handover;
 pub mod job;
 mod opener;
 pub mod peers;
@@ -24,6 +25,7 @@ use crate::policy::config::Settings;
 use crate::policy::plan;
 use crate::spool::files;
 use crate::spool::layout::{self, RecordingPaths};
+use job::Job;
 use session::{CallInfo, Recording};
 use shared::Shared;
 use worker::{Control, Inbox};
@@ -118,8 +120,8 @@ impl Core {
             core.workers.push((inbox, handle));
         }
         for i in 0..opener::THREADS {
-            let (op, sh) = (Arc::clone(&core.openings), Arc::clone(&core.shared));
-            let handle = thread::spawn(&format!("legrec-open{i}"), move || opener::run(op, sh))?;
+            let op = Arc::clone(&core.openings);
+            let handle = thread::spawn(&format!("legrec-open{i}"), move || opener::run(op))?;
             core.openers.push(handle);
         }
         log::info!(target: "notice", "legrec {} started: {} encoder threads, {} openers and a closer", crate::VERSION, n, opener::THREADS);
@@ -175,8 +177,8 @@ impl Core {
             .clone()
     }
 
-    /// Start a recording: its rings now, its files on an opener thread
-    /// (waited for at most `start_wait_ms`), then a worker.
+    /// Start a recording: its rings and encoders now, its files on an
+    /// opener thread (waited for at most `start_wait_ms`).
     pub fn start(&self, policy_name: &str, call: CallInfo) -> Result<Arc<Recording>, StartError> {
         if self.shutting_down.load(Ordering::Acquire) {
             return Err(StartError::ShuttingDown);
@@ -219,6 +221,9 @@ impl Core {
             plan,
             [pi, po],
         ));
+        let handover = Arc::new(handover::Handover::default());
+        let job = Job::new(Arc::clone(&rec), [ci, co], Arc::clone(&handover), g)
+            .map_err(|e| StartError::Io(e.to_string()))?;
         // Live from now: the CLI lists it and a stop reaches it while its
         // files are being created.
         self.shared
@@ -226,26 +231,25 @@ impl Core {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(Arc::clone(&rec));
-        let w = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
-        let reply = Arc::new(opener::Reply::default());
-        let wait = Duration::from_millis(u64::from(g.start_wait_ms));
         let opening = opener::Opening {
             rec: Arc::clone(&rec),
-            consumers: [ci, co],
             settings: Arc::clone(&settings),
-            worker: Arc::clone(&self.workers[w].0),
-            reply: Arc::clone(&reply),
+            handover: Arc::clone(&handover),
         };
-        // No answer in time: the opener says later how it went.
+        // No answer in time: the encoder thread holds the audio in memory
+        // until the files come, and the opener says later how it went.
+        let wait = Duration::from_millis(u64::from(g.start_wait_ms));
         let answer = self
             .openings
             .send(opening)
-            .and_then(|()| reply.wait(wait).unwrap_or(Ok(())));
+            .and_then(|()| handover.wait(wait).unwrap_or(Ok(())));
         if let Err(e) = answer {
             self.shared.forget(&rec);
             log::error!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str(); "cannot start recording: {e}");
             return Err(e);
         }
+        let w = self.next_worker.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+        self.workers[w].0.send(Control::Add(Box::new(job)));
         log::info!(channel = rec.call.channel.as_str(), uniqueid = rec.call.uniqueid.as_str();
             "recording {} started under policy {} into {}", rec.id, policy.name, rec.paths.dir.display());
         Ok(rec)
@@ -259,7 +263,7 @@ impl Core {
         for rec in self.live() {
             rec.stop();
         }
-        // First: the openers hand their last recordings to the workers.
+        // First: the openers hand over the last recordings' files.
         self.openings.shut();
         for handle in self.openers.drain(..) {
             handle.join();

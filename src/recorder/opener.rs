@@ -1,20 +1,21 @@
 //! The opener threads: create each new recording's folder, its locked
-//! in-progress marker and its FLAC files, then hand the recording to an
-//! encoder thread.
+//! in-progress marker and its (empty) audio files, and hand them over.
 //!
 //! Why threads of its own: a recording starts on the call's own thread
 //! (the dialplan's `LegRecord`, FreeSWITCH's session thread), and creating
 //! files can wait on the disk for as long as the disk likes.  300 starts at
 //! once into one folder on an ordinary ext4 disk waited up to 1.5 s each
 //! (BENCHMARKS.md), and a spool on a network mount that hangs would hold
-//! every call that starts a recording.  Here the caller waits for the answer
+//! every call that starts a recording.  Here the caller waits for the files
 //! at most `start_wait_ms`: a failure within it (a full disk, a folder it
 //! may not write) is returned as before, so the dialplan still sees
-//! `LEGREC_STATUS=FAILED`; past it the call goes on, its first audio waits
-//! in the rings (`ring_ms`), and a late failure is logged and ends the
-//! recording failed.  MixMonitor opens its file on its own thread too.
+//! `LEGREC_STATUS=FAILED`.  Either way the recording goes to its encoder
+//! thread, which encodes its audio into memory until the files are there
+//! (`handover::HOLD_WHILE_OPENING`), so a slow disk costs memory, not audio; a
+//! late failure is logged and ends the recording failed.  MixMonitor opens
+//! its file on its own thread too.
 //!
-//! The queue and the replies use a mutex and a condition variable, not a
+//! The queue and the hand-over use a mutex and a condition variable, not a
 //! channel: a channel crate keeps thread-local state on the PBX thread that
 //! sends or waits (see `worker.rs`).
 
@@ -22,87 +23,29 @@ use std::collections::VecDeque;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
 
-use super::job::{Job, JobFiles};
+use super::handover::{Handover, JobFiles, HOLD_WHILE_OPENING};
 use super::report::initial_sidecar;
-use super::ring::LegConsumer;
-use super::session::{Outcome, Recording};
-use super::shared::Shared;
-use super::worker::{Control, Inbox};
+use super::session::Recording;
 use super::StartError;
-use crate::flac::encoder::{FlacSpec, FlacWriter};
 use crate::policy::config::{General, Settings};
 use crate::spool::files;
-use crate::Status;
 
 /// Opener threads.  A start costs the kernel over 1 ms here (ext4's inode
 /// allocator), and on the saturated benchmark machine one thread fell
-/// behind 300 starts at once by seconds; four fell behind less, though not
-/// always within `ring_ms` (BENCHMARKS.md).  On a disk that hangs, at most
-/// this many threads wait on it.
+/// behind 300 starts at once by seconds; four fell behind less
+/// (BENCHMARKS.md).  On a disk that hangs, at most this many threads wait
+/// on it.
 pub(super) const THREADS: usize = 4;
 
 /// A recording waiting for its files.
 pub(super) struct Opening {
     pub rec: Arc<Recording>,
-    pub consumers: [LegConsumer; 2],
     /// The settings it started under (a reload meanwhile changes nothing).
     pub settings: Arc<Settings>,
-    /// The encoder thread that will serve it.
-    pub worker: Arc<Inbox>,
-    pub reply: Arc<Reply>,
-}
-
-/// The answer to one start, for a caller that may have stopped waiting.
-#[derive(Default)]
-pub(super) struct Reply {
-    state: Mutex<Answer>,
-    answered: Condvar,
-}
-
-#[derive(Default)]
-enum Answer {
-    #[default]
-    Waiting,
-    Given(Result<(), StartError>),
-    /// The caller went on: the opener thread reports what happens itself.
-    NotAwaited,
-}
-
-impl Reply {
-    fn lock(&self) -> MutexGuard<'_, Answer> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The caller's side: the answer if it came within `limit`; `None` if
-    /// not, and from then on the opener no longer gives it here.
-    pub fn wait(&self, limit: Duration) -> Option<Result<(), StartError>> {
-        let guard = self.lock();
-        let (mut state, _) = self
-            .answered
-            .wait_timeout_while(guard, limit, |s| matches!(s, Answer::Waiting))
-            .unwrap_or_else(|e| e.into_inner());
-        match std::mem::replace(&mut *state, Answer::NotAwaited) {
-            Answer::Given(r) => Some(r),
-            _ => None,
-        }
-    }
-
-    /// The opener's side: hands `result` over, or gives it back when the
-    /// caller is no longer waiting.
-    fn give(&self, result: Result<(), StartError>) -> Result<(), Result<(), StartError>> {
-        let mut state = self.lock();
-        match *state {
-            Answer::Waiting => {
-                *state = Answer::Given(result);
-                self.answered.notify_all();
-                Ok(())
-            }
-            _ => Err(result),
-        }
-    }
+    pub handover: Arc<Handover>,
 }
 
 #[derive(Default)]
@@ -156,70 +99,59 @@ impl Openings {
 }
 
 /// An opener thread's body.
-pub(super) fn run(openings: Arc<Openings>, shared: Arc<Shared>) {
+pub(super) fn run(openings: Arc<Openings>) {
     while let Some(o) = openings.next() {
         let Opening {
             rec,
-            consumers,
             settings,
-            worker,
-            reply,
+            handover,
         } = o;
         // A panic creating one recording's files must not leave every later
         // start waiting for a thread that is gone.
-        let general = &settings.general;
-        let opened = catch_unwind(AssertUnwindSafe(|| open(&rec, general))).unwrap_or_else(|_| {
+        let g = &settings.general;
+        let made = catch_unwind(AssertUnwindSafe(|| open(&rec, g))).unwrap_or_else(|_| {
             Err(StartError::Io(
                 "internal error while creating the files (caught)".into(),
             ))
         });
-        let result = opened.map(|files| {
-            let job = Job::new(
-                Arc::clone(&rec),
-                consumers,
-                files,
-                general.align_slack_ms,
-                general.file_mode.0,
-            );
-            worker.send(Control::Add(Box::new(job)));
-        });
-        if let Err(late) = reply.give(result) {
-            went_on_without(&rec, late, general, &shared);
+        let failure = made.as_ref().err().map(ToString::to_string);
+        if !handover.give(made) {
+            went_on_without(&rec, failure, g);
         }
     }
 }
 
-/// The call went on before its files were there: say how it ended.
-fn went_on_without(
-    rec: &Arc<Recording>,
-    late: Result<(), StartError>,
-    g: &General,
-    shared: &Shared,
-) {
-    let took = rec.started.elapsed().as_millis();
+/// The call went on before its files were there: say how it went.  The
+/// recording's encoder thread ends it when they could not be made.
+fn went_on_without(rec: &Recording, failure: Option<String>, g: &General) {
+    let ms = rec.started.elapsed().as_millis();
     let (channel, uniqueid) = (rec.call.channel.as_str(), rec.call.uniqueid.as_str());
-    match late {
-        Ok(()) => {
-            let lost = if took > u128::from(g.ring_ms) {
-                "; audio beyond ring_ms was dropped"
+    match failure {
+        None => {
+            // What the rings refused while the encoder thread held the
+            // audio at its limit (HOLD_WHILE_OPENING).
+            let dropped: u64 = rec
+                .legs
+                .iter()
+                .map(|l| l.dropped_samples.load(Ordering::Relaxed))
+                .sum();
+            let lost = if dropped > 0 {
+                format!(
+                    "; past the first {} s it held in memory, {dropped} samples were dropped",
+                    HOLD_WHILE_OPENING.as_secs()
+                )
             } else {
-                ", and its first audio waited in memory"
+                ", and its audio meanwhile waited in memory".to_string()
             };
             log::warn!(channel = channel, uniqueid = uniqueid;
-                "recording {}: creating its files in {} took {took} ms (the call waits at most start_wait_ms, {} ms){lost}; the spool's disk is slow",
+                "recording {}: creating its files in {} took {ms} ms (the call waits at most start_wait_ms, {} ms){lost}; the spool's disk is slow",
                 rec.id, rec.paths.dir.display(), g.start_wait_ms);
         }
-        Err(e) => {
+        Some(e) => {
             log::error!(channel = channel, uniqueid = uniqueid;
-                "cannot start recording {} (after {took} ms; the call went on unrecorded): {e}", rec.id);
+                "cannot start recording {} (after {ms} ms; the call went on unrecorded): {e}", rec.id);
+            // Refuse its audio from now on.
             rec.stop();
-            let outcome = Outcome {
-                status: Status::Failed,
-                reason: e.to_string(),
-                files: Vec::new(),
-                seconds: 0.0,
-            };
-            shared.finished(rec, outcome);
         }
     }
 }
@@ -254,23 +186,14 @@ fn create(
     created.push(m.clone());
     files::try_lock(&f).map_err(|e| io_err(&m, e))?;
     io::Write::write_all(&mut f, &marker).map_err(|e| io_err(&m, e))?;
-    let tags = vorbis_tags(rec);
     let (mut legs, mut stereo) = ([None, None], None);
     for file in paths.audio(rec.policy.legs) {
         let out =
             files::create_new(&file.path, g.file_mode.0).map_err(|e| io_err(&file.path, e))?;
         created.push(file.path.clone());
-        let spec = FlacSpec {
-            channels: file.channels,
-            sample_rate: rec.policy.sample_rate,
-            compression_level: g.compression_level,
-            blocksize: crate::flac::encoder::speech_blocksize(rec.policy.sample_rate),
-            tags: tags.clone(),
-        };
-        let writer = FlacWriter::new(out, &spec).map_err(|e| io_err(&file.path, e))?;
         match file.leg {
-            Some(i) => legs[i] = Some(writer),
-            None => stereo = Some(writer),
+            Some(i) => legs[i] = Some(out),
+            None => stereo = Some(out),
         }
     }
     Ok(JobFiles {
@@ -278,54 +201,4 @@ fn create(
         stereo,
         marker: f,
     })
-}
-
-fn vorbis_tags(rec: &Recording) -> Vec<(String, String)> {
-    let c = &rec.call;
-    let mut tags = vec![
-        ("TITLE".to_string(), format!("Call {}", rec.id)),
-        (
-            "DATE".to_string(),
-            humantime::format_rfc3339_seconds(rec.started_at).to_string(),
-        ),
-        ("LEGREC_ID".to_string(), rec.id.clone()),
-        ("LEGREC_POLICY".to_string(), rec.policy.name.clone()),
-        ("ENCODER".to_string(), format!("legrec {}", crate::VERSION)),
-    ];
-    for (k, v) in [
-        ("LEGREC_PBX", &c.pbx),
-        ("LEGREC_CHANNEL", &c.channel),
-        ("LEGREC_UNIQUEID", &c.uniqueid),
-        ("LEGREC_CALLER_NUMBER", &c.caller_number),
-        ("LEGREC_CALLER_NAME", &c.caller_name),
-        ("LEGREC_CALLEE", &c.callee),
-        ("LEGREC_QUEUE", &c.queue),
-    ] {
-        if !v.is_empty() {
-            tags.push((k.to_string(), v.clone()));
-        }
-    }
-    tags
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_answer_after_the_wait_goes_back_to_the_opener() {
-        let r = Reply::default();
-        assert!(r.wait(Duration::from_millis(1)).is_none());
-        assert!(r.give(Ok(())).is_err(), "nobody waits any more");
-    }
-
-    #[test]
-    fn an_answer_in_time_reaches_the_caller() {
-        let r = Arc::new(Reply::default());
-        let r2 = Arc::clone(&r);
-        let t = std::thread::spawn(move || r2.give(Err(StartError::ShuttingDown)).is_ok());
-        let got = r.wait(Duration::from_secs(10));
-        assert!(t.join().unwrap());
-        assert!(matches!(got, Some(Err(StartError::ShuttingDown))));
-    }
 }

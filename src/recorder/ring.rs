@@ -134,6 +134,12 @@ fn to_leg_rate(n: usize, rate: u32, leg_rate: u32) -> u64 {
 }
 
 impl LegProducer {
+    /// The dropped duration no push announced (the ring was still full
+    /// when the frames stopped), in leg-rate samples; taken once.
+    pub fn take_trailing_gap(&mut self) -> u64 {
+        std::mem::take(&mut self.pending_gap)
+    }
+
     /// Queue one frame; `silent` records it as zeros (a masked recording).
     /// Never allocates, locks or blocks.
     pub fn push(&mut self, frame: &[i16], rate: u32, silent: bool) -> Result<(), Dropped> {

@@ -253,6 +253,24 @@ impl Recording {
         }
     }
 
+    /// What a leg dropped at its end that no later frame announced to the
+    /// worker (see `LegProducer::take_trailing_gap`); for the worker once
+    /// the recording stopped, when no push holds the leg any more.  0 when
+    /// a push still holds it.
+    pub fn trailing_gap(&self, leg: usize) -> u64 {
+        let input = &self.legs[leg];
+        if input
+            .busy
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return 0;
+        }
+        let _busy = Release(&input.busy);
+        // SAFETY: `busy` gives this thread exclusive use of the producer.
+        unsafe { &mut *input.producer.get() }.take_trailing_gap()
+    }
+
     /// Media-thread path: mix the warning tone into `frame` where the
     /// schedule says.  No allocation, no lock.
     pub fn beep(&self, leg: usize, frame: &mut [i16], rate: u32) -> bool {

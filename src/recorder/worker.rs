@@ -70,7 +70,10 @@ pub fn run(inbox: Arc<Inbox>, closer: Arc<Inbox>, shared: Arc<Shared>) {
             if catch_unwind(AssertUnwindSafe(|| jobs[i].poll(started))).is_err() {
                 jobs[i].panicked();
             }
-            if stopping || jobs[i].failed() {
+            // One whose files are still being made waits for them (its
+            // audio is in memory); at shutdown the openers are done.
+            let waits = jobs[i].awaits_files() && !shutting_down;
+            if (stopping || jobs[i].failed()) && !waits {
                 closer.send(Control::Add(Box::new(jobs.swap_remove(i))));
             } else {
                 i += 1;
