@@ -98,8 +98,17 @@ impl Openings {
     }
 }
 
+/// How much lower than the PBX's threads an opener runs: its work can
+/// wait (the audio waits in memory meanwhile), the calls' and the encoder
+/// threads' cannot.  Creating files costs kernel CPU here (ext4's inode
+/// allocator); in the benchmark, 300 starts at once on the saturated
+/// 2-core machine kept the encoder threads from the CPU long enough that
+/// their rings overflowed (BENCHMARKS.md).
+const NICENESS: i32 = 10;
+
 /// An opener thread's body.
 pub(super) fn run(openings: Arc<Openings>) {
+    super::thread::lower_priority(NICENESS);
     while let Some(o) = openings.next() {
         let Opening {
             rec,
