@@ -36,7 +36,7 @@ fn a_frozen_spool_does_not_hold_up_the_call_and_the_recording_is_whole() {
     assert!(sb
         .cli("legrec show recordings")
         .contains("1 active recording"));
-    // Frozen for about 2 s of the call in all: less than ring_ms (3 s).
+    // Frozen for about 2 s of the call in all.
     std::thread::sleep(Duration::from_millis(1500));
     frozen.thaw();
 

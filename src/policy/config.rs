@@ -268,12 +268,14 @@ impl Default for General {
             file_mode: Mode(0o640),
             dir_mode: Mode(0o750),
             align_slack_ms: 250,
-            // 3 s: with 300 calls starting their recorders in one instant
-            // on a 2-core machine, channel threads held up for over a
-            // second handed legs bursts that overflowed 1 s rings in every
-            // run, and 3 s rings in 1 of 5 (BENCHMARKS.md).  Beyond the
-            // 250 ms hot part a ring is address space, not memory.
-            ring_ms: 3000,
+            // 10 s: with 300 calls starting their recorders in one instant
+            // on a saturated 2-core machine, channel threads held up for
+            // over a second overflowed 1 s rings in every run, and encoder
+            // threads kept from the CPU for 2-4 s overflowed 3 s rings in
+            // about half the runs (BENCHMARKS.md).  Beyond the 250 ms hot
+            // part a ring is address space, not memory, until a stall
+            // fills it.
+            ring_ms: 10_000,
             // Long enough for any healthy disk (one start alone takes
             // 1-4 ms here), short enough that a call never waits on a sick
             // one for more than a blink.

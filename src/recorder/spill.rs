@@ -3,7 +3,7 @@
 //!
 //! A leg's ring must hold a whole stall of its worker (a slow disk, a busy
 //! CPU, a channel thread that was held up and hands over a
-//! burst; `ring_ms`, 3 s by default) but in normal running holds one or two
+//! burst; `ring_ms`, 10 s by default) but in normal running holds one or two
 //! 20 ms frames.  So a ring is two FIFOs: a small hot one whose pages are
 //! mapped when the leg starts, and this spill area, mapped straight from
 //! the kernel and left untouched, so it costs address space but no memory
