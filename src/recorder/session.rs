@@ -54,6 +54,24 @@ pub struct LegInput {
 unsafe impl Sync for LegInput {}
 
 impl LegInput {
+    /// Run `f` on the producer if no other thread holds it (None if one
+    /// does: a second pusher is refused, never made to wait).
+    #[inline]
+    fn with_producer<T>(&self, f: impl FnOnce(&mut LegProducer) -> T) -> Option<T> {
+        if self
+            .busy
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return None;
+        }
+        // Released however `f` ends: a panic inside it (caught at the FFI
+        // boundary) must not leave the leg refusing every later frame.
+        let _busy = Release(&self.busy);
+        // SAFETY: `busy` gives this thread exclusive use of the producer.
+        Some(f(unsafe { &mut *self.producer.get() }))
+    }
+
     pub fn new(producer: LegProducer) -> Self {
         LegInput {
             busy: AtomicBool::new(false),
@@ -219,23 +237,13 @@ impl Recording {
             return Ok(());
         }
         let input = &self.legs[leg];
-        if input
-            .busy
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
+        let masked = self.masked.load(Ordering::Acquire);
+        let Some(result) = input.with_producer(|p| p.push(frame, rate, masked)) else {
             let n = frame.len() as u64 * u64::from(self.policy.sample_rate) / u64::from(rate);
             input.dropped_samples.fetch_add(n, Ordering::Relaxed);
             input.dropped_frames.fetch_add(1, Ordering::Relaxed);
             return Err(PushError::Busy);
-        }
-        // Released however push ends: a panic inside it (caught at the FFI
-        // boundary) must not leave the leg refusing every later frame.
-        let _busy = Release(&input.busy);
-        // SAFETY: `busy` gives this thread exclusive use of the producer.
-        let producer = unsafe { &mut *input.producer.get() };
-        let result = producer.push(frame, rate, self.masked.load(Ordering::Acquire));
-        drop(_busy);
+        };
         match result {
             Ok(()) => {
                 input
@@ -258,17 +266,9 @@ impl Recording {
     /// the recording stopped, when no push holds the leg any more.  0 when
     /// a push still holds it.
     pub fn trailing_gap(&self, leg: usize) -> u64 {
-        let input = &self.legs[leg];
-        if input
-            .busy
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            return 0;
-        }
-        let _busy = Release(&input.busy);
-        // SAFETY: `busy` gives this thread exclusive use of the producer.
-        unsafe { &mut *input.producer.get() }.take_trailing_gap()
+        self.legs[leg]
+            .with_producer(LegProducer::take_trailing_gap)
+            .unwrap_or(0)
     }
 
     /// Media-thread path: mix the warning tone into `frame` where the
