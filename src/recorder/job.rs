@@ -39,12 +39,10 @@ pub struct Job {
     /// Where the files come from while an opener thread makes them; None
     /// once they came (or could not be made).
     handover: Option<Arc<Handover>>,
-    /// Whether the files were made: a recording whose files never were
-    /// ends with nothing to finish.
-    files_made: bool,
     /// The in-progress marker, locked, and what it holds: rewritten when
     /// the call's story changes (peers, masks, keys...), at most every
-    /// MARKER_EVERY, so that a repair after a crash keeps it.
+    /// MARKER_EVERY, so that a repair after a crash keeps it.  None until
+    /// the files are made (see `files_made`).
     marker_lock: Option<std::fs::File>,
     marker_json: Vec<u8>,
     marker_due: Instant,
@@ -104,7 +102,6 @@ impl Job {
             file_mode: g.file_mode.0,
             failure: None,
             handover: Some(handover),
-            files_made: false,
             marker_lock: None,
             marker_json: marker_json(&rec),
             marker_due: Instant::now() + MARKER_EVERY,
@@ -118,6 +115,17 @@ impl Job {
         self.handover.is_some()
     }
 
+    /// Whether the files were made (their marker came with them): a
+    /// recording whose files never were ends with nothing to finish.
+    fn files_made(&self) -> bool {
+        self.marker_lock.is_some()
+    }
+
+    /// Samples in the longer leg so far.
+    fn longest(&self) -> u64 {
+        self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0)
+    }
+
     /// Take the files if they came; whether this poll goes on: with the
     /// files, or into memory while they are made and `HOLD_WHILE_OPENING`
     /// is not used up.
@@ -126,22 +134,18 @@ impl Job {
             return true;
         };
         let Some(made) = handover.take() else {
-            let held = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
             let limit = HOLD_WHILE_OPENING.as_secs() * u64::from(self.rec.policy.sample_rate);
-            return held < limit;
+            return self.longest() < limit;
         };
         self.handover = None;
         match made {
-            Ok(files) => {
-                self.files_made = true;
-                match self.attach(files) {
-                    Ok(()) => true,
-                    Err(e) => {
-                        self.fail(e);
-                        false
-                    }
+            Ok(files) => match self.attach(files) {
+                Ok(()) => true,
+                Err(e) => {
+                    self.fail(e);
+                    false
                 }
-            }
+            },
             Err(e) => {
                 // Said on the console by the opener thread (or returned to
                 // the caller, who then never handed this job over).
@@ -240,9 +244,9 @@ impl Job {
         if let Some(f) = &mut self.stereo {
             f.flush_stale(now)?;
         }
-        let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
+        let longest = self.longest();
         self.rec.recorded_samples.store(longest, Ordering::Relaxed);
-        if now >= self.marker_due && self.files_made {
+        if now >= self.marker_due && self.files_made() {
             self.marker_due = now + MARKER_EVERY;
             self.refresh_marker();
         }
@@ -310,7 +314,7 @@ impl Job {
         if failpoint::hit(&failpoint::PANIC_IN_FINALIZE) {
             panic!("failpoint PANIC_IN_FINALIZE");
         }
-        if !self.files_made {
+        if !self.files_made() {
             // Nothing on disk to finish, publish or chain.
             let reason = self
                 .failure
@@ -328,7 +332,7 @@ impl Job {
                 self.fail(e);
             }
         }
-        let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
+        let longest = self.longest();
         let seconds = longest as f64 / f64::from(self.rec.policy.sample_rate);
         let mut legs = self.close_files();
         let rec = Arc::clone(&self.rec);
@@ -375,7 +379,7 @@ impl Job {
             t.out.dropped += gap;
             t.out.silence(gap)?;
         }
-        let longest = self.tracks.iter().map(|t| t.out.samples).max().unwrap_or(0);
+        let longest = self.longest();
         for t in &mut self.tracks {
             let n = longest - t.out.samples;
             t.out.filled += n;
