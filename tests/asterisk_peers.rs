@@ -1,6 +1,8 @@
 //! Who talked, on a real Asterisk: a queue call answered by a named member
 //! (the agent in the sidecar, LEGREC_AGENT, the AMI stop event, the FLAC
-//! tags and `legrec info`), an attended transfer by AMI Atxfer whose
+//! tags and `legrec info`), with queues.conf's `setinterfacevar = yes` and
+//! without it (app_queue then sets no MEMBERNAME: the member comes from its
+//! AgentConnect message alone), an attended transfer by AMI Atxfer whose
 //! sidecar names both parties with when each joined and left, and a pickup
 //! (PickupChan) that names the picker.
 
@@ -18,6 +20,12 @@ exten => caller,1,Answer()
  same => n,Queue(peersq,t,,,30)
  same => n,Hangup()
 exten => h,1,ExecIf($["${LEGREC_AGENT}" != ""]?Set(GLOBAL(AGENT_SEEN)=${LEGREC_AGENT}))
+
+; The same queue call, to a queue that sets no member variables.
+exten => plaincaller,1,Answer()
+ same => n,LegRecord(support,n)
+ same => n,Queue(plainq,t,,,30)
+ same => n,Hangup()
 
 exten => alice,1,Answer()
  same => n,Playback(legrec-test-agent)
@@ -62,6 +70,11 @@ timeout = 15
 setinterfacevar = yes
 member => Local/alice@peers-test/n,0,Alice Smith
 
+[plainq]
+strategy = ringall
+timeout = 15
+member => Local/alice@peers-test/n,0,Alice Smith
+
 [xferq]
 strategy = ringall
 timeout = 15
@@ -97,9 +110,20 @@ fn wait_until_ok(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn a_queue_call_names_the_member_who_answered_everywhere() {
+    names_the_member_who_answered("caller");
+}
+
+#[test]
+fn a_queue_without_setinterfacevar_still_names_the_member_who_answered() {
+    names_the_member_who_answered("plaincaller");
+}
+
+fn names_the_member_who_answered(caller: &str) {
     let sb = sandbox();
     let ami = sb.ami();
-    sb.cli("channel originate Local/caller@peers-test application Playback legrec-test-caller");
+    sb.cli(&format!(
+        "channel originate Local/{caller}@peers-test application Playback legrec-test-caller"
+    ));
     let sidecars = sb.wait_sidecars(1, Duration::from_secs(30));
     let sc = read_sidecar(&sidecars[0]);
     assert_eq!(sc.agent.as_deref(), Some("Alice Smith"), "{:#?}", sc.peers);

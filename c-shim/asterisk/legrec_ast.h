@@ -67,6 +67,10 @@ struct legrec_chan {
   int npeers;
   /* The agent keys' framehook (legrec_keys.c), or -1. */
   int keys_hook;
+  /* app_queue's AgentConnect on the channel (legrec_queue.c), or NULL. */
+  struct stasis_subscription *queue_watch;
+  /* LEGREC_AGENT is set (legrec_peers.c; the bridge thread only). */
+  int agent_named;
 };
 
 struct ast_bridge_channel;
@@ -74,6 +78,12 @@ struct ast_bridge_channel;
 /* legrec_peers.c: who joined and left the recorded channel's bridge. */
 void legrec_peers_poll(struct ast_bridge_channel *bridge_channel, struct legrec_chan *lc);
 void legrec_peers_left(struct legrec_chan *lc);
+
+/* legrec_queue.c: name the queue member who answers from app_queue's
+ * AgentConnect; the subscription (NULL on failure) holds a reference to
+ * `lc` until stasis_unsubscribe's final message. */
+struct stasis_subscription;
+struct stasis_subscription *legrec_queue_watch(struct ast_channel *chan, struct legrec_chan *lc);
 
 /* legrec_keys.c: watch the channel's DTMF for the policy's agent keys; the
  * framehook id, or -1. */

@@ -23,6 +23,7 @@
 #include "asterisk/logger.h"
 #include "asterisk/module.h"
 #include "asterisk/pbx.h"
+#include "asterisk/stasis.h"
 #include "asterisk/ast_version.h"
 
 #define LEGREC_SOURCE "LegRecord"
@@ -71,9 +72,14 @@ static void chan_free(void *obj)
 	}
 }
 
+/* The datastore goes (hangup or stop): no more queue messages are asked
+ * for; the subscription's own reference goes with its final message. */
 static void chan_destroy(void *data)
 {
-	ao2_ref(data, -1);
+	struct legrec_chan *lc = data;
+
+	lc->queue_watch = stasis_unsubscribe(lc->queue_watch);
+	ao2_ref(lc, -1);
 }
 
 static const struct ast_datastore_info legrec_datastore = {
@@ -367,6 +373,7 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 		return -1;
 	}
 	pbx_builtin_setvar_helper(chan, "LEGREC_ID", lc->id);
+	lc->queue_watch = legrec_queue_watch(chan, lc);
 	add_bridge_hooks(chan);
 	lc->keys_hook = plan.keys ? legrec_keys_attach(chan, lc) : -1;
 	legrec_ami_start_event(chan, lc);

@@ -4,9 +4,10 @@
  * hooks, legrec_hook.c), so `lc->peers` needs no lock: it compares the
  * bridge's other channels with those it saw last and tells the core who
  * joined and who left.  A queue's member name comes from app_queue's
- * MEMBERNAME / MEMBERINTERFACE on the recorded channel (queues.conf
- * setinterfacevar = yes), given to the party whose channel is that
- * interface's.
+ * MEMBERNAME / MEMBERINTERFACE on the recorded channel where queues.conf
+ * sets `setinterfacevar = yes`, given to the party whose channel is that
+ * interface's; and always from app_queue's AgentConnect (legrec_queue.c),
+ * which the core gives to the party bridged without a member.
  */
 #include "legrec_ast.h"
 
@@ -39,7 +40,7 @@ static int of_interface(const char *channel, const char *interface)
 
 static void joined(struct ast_channel *chan, struct legrec_chan *lc, const struct seen *s)
 {
-	char member[128] = "", interface[AST_CHANNEL_NAME] = "", agent[128] = "";
+	char member[128] = "", interface[AST_CHANNEL_NAME] = "";
 	const char *v;
 	legrec_peer peer;
 
@@ -57,8 +58,19 @@ static void joined(struct ast_channel *chan, struct legrec_chan *lc, const struc
 	legrec_recording_peer_join(lc->rec, &peer);
 	ast_verb(4, "%s: recording %s: %s joined%s%s\n", ast_channel_name(chan), lc->id, s->channel,
 		*member ? " as queue member " : "", member);
-	if (legrec_recording_agent(lc->rec, agent, sizeof(agent)) == LEGREC_OK && *agent) {
+}
+
+/* LEGREC_AGENT for the dialplan, once the core knows who answered: from
+ * the bridge (above) or from app_queue's message, which may come a poll
+ * later. */
+static void name_agent(struct ast_channel *chan, struct legrec_chan *lc)
+{
+	char agent[128] = "";
+
+	if (!lc->agent_named && legrec_recording_agent(lc->rec, agent, sizeof(agent)) == LEGREC_OK && *agent) {
 		pbx_builtin_setvar_helper(chan, "LEGREC_AGENT", agent);
+		ast_verb(3, "%s: recording %s: answered by queue member %s\n", ast_channel_name(chan), lc->id, agent);
+		lc->agent_named = 1;
 	}
 }
 
@@ -105,6 +117,7 @@ void legrec_peers_poll(struct ast_bridge_channel *bridge_channel, struct legrec_
 		ast_copy_string(lc->peers[j], now[j].channel, sizeof(lc->peers[j]));
 	}
 	lc->npeers = n;
+	name_agent(bridge_channel->chan, lc);
 }
 
 void legrec_peers_left(struct legrec_chan *lc)

@@ -33,6 +33,10 @@ impl PeerLog {
             if let Some((member, interface)) = self.pending.take() {
                 (who.member, who.interface) = (member, interface);
             }
+        } else if self.pending.as_ref().is_some_and(|(m, _)| *m == who.member) {
+            // The queue said it first, the bridge said it too (Asterisk's
+            // AgentConnect and MEMBERNAME): not a member still to come.
+            self.pending = None;
         }
         let some = |s: String| (!s.is_empty()).then_some(s);
         self.peers.push(Peer {
@@ -121,6 +125,17 @@ mod tests {
             member: member.into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_member_said_by_the_queue_and_the_bridge_is_one_member() {
+        let mut log = PeerLog::default();
+        log.queue_member("Alice".into(), "PJSIP/a1".into());
+        assert!(log.join(who("PJSIP/a1-1", "Alice"), "t0".into(), 1.0));
+        // A party transferred in later is no queue member.
+        assert!(log.join(who("PJSIP/bob-2", ""), "t1".into(), 9.0));
+        assert_eq!(log.peers[1].member, None);
+        assert_eq!(log.agent(), Some("Alice"));
     }
 
     #[test]
