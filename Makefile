@@ -95,7 +95,7 @@ install-asterisk:
 	@if [ -f $(AST_MODULE_SO) ]; then \
 		scripts/install-stripped $(AST_MODULE_SO) $(DESTDIR)$(ASTMODDIR)/app_legrec.so $(DESTDIR) && \
 		install -D -m 0644 c-shim/asterisk/legrec-en_US.xml $(DESTDIR)$(ASTDATADIR)/documentation/thirdparty/legrec-en_US.xml && \
-		for p in $(PROMPTS); do install -D -m 0644 $$p $(DESTDIR)$(ASTDATADIR)/sounds/en/$$(basename $$p) || exit 1; done && \
+		for p in $(PROMPTS); do install -D -m 0644 $$p $(DESTDIR)$(ASTDATADIR)/sounds/legrec/$$(basename $$p) || exit 1; done && \
 		install -D -m 0644 samples/asterisk/legrec.conf $(DESTDIR)$(ASTETCDIR)/legrec.conf.sample && \
 		{ [ -e $(DESTDIR)$(ASTETCDIR)/legrec.conf ] || install -m 0640 samples/asterisk/legrec.conf $(DESTDIR)$(ASTETCDIR)/legrec.conf; } && \
 		echo "app_legrec installed: load it with 'module load app_legrec.so'"; \

@@ -502,7 +502,7 @@ fn notice_to_both_reaches_the_agent_once_and_stereo_is_written() {
     assert_eq!(parties, ["caller", "agent"], "{:?}", sc.notice);
     assert!(sb
         .log()
-        .contains("recording notice 'legrec-notice' queued to Local/agent@legrec-test"));
+        .contains("recording notice 'legrec/legrec-notice' queued to Local/agent@legrec-test"));
     // legs = both: split files and a stereo file, L = in, R = out.
     let names: Vec<&str> = sc.legs.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["in", "out", "stereo"]);
@@ -604,8 +604,8 @@ fn make_install_puts_module_docs_prompt_and_config_in_place() {
     for f in [
         moddir.join("app_legrec.so"),
         datadir.join("documentation/thirdparty/legrec-en_US.xml"),
-        datadir.join("sounds/en/legrec-notice.wav"),
-        datadir.join("sounds/en/legrec-notice.wav16"),
+        datadir.join("sounds/legrec/legrec-notice.wav"),
+        datadir.join("sounds/legrec/legrec-notice.wav16"),
         "/etc/asterisk/legrec.conf".into(),
         "/etc/asterisk/legrec.conf.sample".into(),
     ] {

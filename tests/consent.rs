@@ -185,7 +185,7 @@ fn jurisdiction_auto_forces_the_notice_for_an_all_party_state() {
     let rec = core
         .start("p", call("+14155550100", "+12125550199"))
         .unwrap();
-    assert_eq!(rec.plan.notice, "legrec-notice");
+    assert_eq!(rec.plan.notice, "legrec/legrec-notice");
     assert!(rec.plan.notice_required_by_law);
     let (sc, _) = finish(&rec);
     let law = sc.consent.law.unwrap();
@@ -348,7 +348,7 @@ fn the_dialplan_n_option_skips_the_policys_notice_but_not_the_laws() {
     let rec = core
         .start("p", call("+14155550100", "+12125550199"))
         .unwrap();
-    assert_eq!(rec.plan.notice, "legrec-notice");
+    assert_eq!(rec.plan.notice, "legrec/legrec-notice");
     finish(&rec);
     // A policy with no notice of its own: the law's notice plays despite `n`.
     let tmp = tempfile::tempdir().unwrap();
@@ -361,7 +361,7 @@ fn the_dialplan_n_option_skips_the_policys_notice_but_not_the_laws() {
         ],
     );
     let rec = core.start("p", before("+14155550100")).unwrap();
-    assert_eq!(rec.plan.notice, "legrec-notice");
+    assert_eq!(rec.plan.notice, "legrec/legrec-notice");
     assert!(rec.plan.notice_required_by_law);
     finish(&rec);
 }

@@ -4,12 +4,20 @@
 //! into the packaged spool, the prune timer's command run as it would run,
 //! then `apt purge`: no file of the package left, the recordings kept.
 //!
+//! Everything outside the package's own files (Asterisk's data, config and
+//! module folders, and /etc/alternatives: paths, types, symlink targets,
+//! hashes) must be as it was after `apt remove` (the conffile aside) and
+//! after `apt purge`, and Asterisk must still play its own prompts: on
+//! Debian, `sounds/en` is a symlink update-alternatives manages, and a
+//! package that ships files under it takes it away when removed.
+//!
 //! It installs into this machine's (or the sid root's) real system, so it
 //! refuses to run where legrec is installed already, and purges what it
 //! installed even when it fails.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -17,6 +25,9 @@ use std::time::Duration;
 use common::asterisk::{Sandbox, Setup};
 
 const SPOOL: &str = "/var/spool/asterisk/legrec";
+
+/// Both tests install into the one system: one at a time.
+static SYSTEM: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("command runs");
@@ -30,11 +41,22 @@ fn run(cmd: &mut Command) -> String {
 }
 
 fn installed(pkg: &str) -> bool {
+    status(pkg).contains("ok installed")
+}
+
+/// dpkg's status of `pkg` ("" when dpkg never heard of it).
+fn status(pkg: &str) -> String {
     Command::new("dpkg-query")
         .args(["-W", "-f=${Status}", pkg])
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).contains("ok installed"))
-        .unwrap_or(false)
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// Installed, or removed with its conffile left ("rc"): purge finds it.
+fn known(pkg: &str) -> bool {
+    let s = status(pkg);
+    !s.is_empty() && !s.contains("not-installed")
 }
 
 fn apt(args: &[&str]) -> String {
@@ -44,17 +66,117 @@ fn apt(args: &[&str]) -> String {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-/// Purges the package when the test ends, passed or not.
+/// Purges the package when the test ends, passed or not, and puts back the
+/// English prompts' symlink should the test end while it is missing.
 struct Installed;
 impl Drop for Installed {
     fn drop(&mut self) {
-        if installed("legrec") {
+        let known: Vec<&str> = ["legrec-dbgsym", "legrec"]
+            .into_iter()
+            .filter(|p| known(p))
+            .collect();
+        if !known.is_empty() {
             let _ = Command::new("apt-get")
-                .args(["-y", "-q", "purge", "legrec-dbgsym", "legrec"])
+                .args(["-y", "-q", "purge"])
+                .args(&known)
                 .env("DEBIAN_FRONTEND", "noninteractive")
                 .status();
         }
+        if std::fs::symlink_metadata(english_prompts()).is_err() {
+            let _ = Command::new("update-alternatives")
+                .args(["--auto", "asterisk-prompt-en"])
+                .status();
+        }
     }
+}
+
+/// Asterisk's English prompts: on Debian a symlink of the
+/// `asterisk-prompt-en` alternative.
+fn english_prompts() -> PathBuf {
+    common::asterisk::installed_dir("astdatadir").join("sounds/en")
+}
+
+/// What a package could disturb outside its own files: every path under
+/// Asterisk's data, config and module folders and /etc/alternatives, with
+/// its type, its symlink's target, its file's SHA-256.  Symlinks are not
+/// followed: the link itself is what an alternative owns.
+fn outside_legrec() -> BTreeMap<PathBuf, String> {
+    use sha2::{Digest, Sha256};
+    fn walk(p: &Path, out: &mut BTreeMap<PathBuf, String>) {
+        let Ok(meta) = std::fs::symlink_metadata(p) else {
+            return;
+        };
+        let what = if meta.file_type().is_symlink() {
+            format!("link -> {}", std::fs::read_link(p).unwrap().display())
+        } else if meta.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            entries.sort();
+            for e in entries {
+                walk(&e, out);
+            }
+            "dir".to_string()
+        } else if meta.is_file() {
+            let bytes = std::fs::read(p).unwrap();
+            format!("file {:x}", Sha256::digest(&bytes))
+        } else {
+            "special".to_string()
+        };
+        out.insert(p.to_path_buf(), what);
+    }
+    let mut out = BTreeMap::new();
+    for root in [
+        common::asterisk::installed_dir("astdatadir"),
+        common::asterisk::installed_dir("astetcdir"),
+        common::asterisk::installed_dir("astmoddir"),
+        PathBuf::from("/etc/alternatives"),
+    ] {
+        walk(&root, &mut out);
+    }
+    out
+}
+
+/// The paths that differ between two snapshots, as a readable list.
+fn changed(before: &BTreeMap<PathBuf, String>, after: &BTreeMap<PathBuf, String>) -> Vec<String> {
+    let mut keys: Vec<&PathBuf> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .map(|k| {
+            format!(
+                "{}: {} -> {}",
+                k.display(),
+                before.get(k).map_or("(absent)", String::as_str),
+                after.get(k).map_or("(absent)", String::as_str)
+            )
+        })
+        .collect()
+}
+
+/// Asterisk, as installed, plays its own `pbx-transfer` (the prompt an
+/// attended transfer needs) on a call.
+fn asterisk_plays_its_own_prompts() {
+    let mut sb = Sandbox::new();
+    sb.append(
+        "extensions.conf",
+        "\n[legrec-pkg-prompts]\nexten => s,1,Answer()\n same => n,Playback(pbx-transfer)\n same => n,Hangup()\n",
+    );
+    sb.start();
+    sb.cli("channel originate Local/s@legrec-pkg-prompts application Wait 3");
+    sb.wait_for("pbx-transfer played", Duration::from_secs(20), || {
+        let log = sb.log();
+        log.contains("Playing 'pbx-transfer") || log.contains("pbx-transfer does not exist")
+    });
+    let log = sb.log();
+    sb.stop();
+    assert!(
+        !log.contains("does not exist") && log.contains("Playing 'pbx-transfer"),
+        "Asterisk no longer finds its own prompts: {}",
+        common::asterisk::tail(&log, 20)
+    );
 }
 
 fn build_deb(out: &Path) -> (PathBuf, PathBuf) {
@@ -84,9 +206,10 @@ fn field(deb: &Path, name: &str) -> String {
 
 #[test]
 fn the_package_installs_records_and_purges_leaving_the_recordings() {
+    let _one = SYSTEM.lock().unwrap_or_else(|e| e.into_inner());
     assert!(
-        !installed("legrec"),
-        "legrec is installed on this system already: this test installs and purges it, so it does not run here"
+        !known("legrec"),
+        "legrec is installed on this system already (or removed, its legrec.conf kept): this test installs and purges it, so it does not run here"
     );
     let out = tempfile::tempdir().unwrap();
     let (deb, dbgsym) = build_deb(out.path());
@@ -126,6 +249,7 @@ fn the_package_installs_records_and_purges_leaving_the_recordings() {
 
     let spool_existed = Path::new(SPOOL).exists();
     let _guard = Installed;
+    let pristine = outside_legrec();
     apt(&["install", deb.to_str().unwrap(), dbgsym.to_str().unwrap()]);
     let files: Vec<PathBuf> = run(Command::new("dpkg").args(["-L", "legrec"]))
         .lines()
@@ -138,8 +262,8 @@ fn the_package_installs_records_and_purges_leaving_the_recordings() {
     for f in [
         module.clone(),
         docs.clone(),
-        datadir.join("sounds/en/legrec-notice.wav"),
-        datadir.join("sounds/en/legrec-notice.wav16"),
+        datadir.join("sounds/legrec/legrec-notice.wav"),
+        datadir.join("sounds/legrec/legrec-notice.wav16"),
         PathBuf::from("/etc/asterisk/legrec.conf"),
         PathBuf::from("/usr/share/doc/legrec/examples/legrec.conf.sample"),
         PathBuf::from("/usr/bin/legrec"),
@@ -239,7 +363,7 @@ fn the_package_installs_records_and_purges_leaving_the_recordings() {
         let owner = run(Command::new("stat").args(["-c", "%U"]).arg(f));
         assert_eq!(owner.trim(), "asterisk", "{}", f.display());
     }
-    run(Command::new("/usr/bin/legrec").args(["verify", SPOOL]));
+    run(Command::new("/usr/bin/legrec").arg("verify").arg(&made[0]));
 
     // The timer's command, as the unit runs it (as asterisk).
     let unit = std::fs::read_to_string("/lib/systemd/system/legrec-prune.service").unwrap();
@@ -252,18 +376,70 @@ fn the_package_installs_records_and_purges_leaving_the_recordings() {
         .args(exec.split_whitespace()));
     assert!(pruned.contains("0 recording(s) pruned"), "{pruned}");
 
-    apt(&["purge", "legrec-dbgsym", "legrec"]);
-    assert!(!installed("legrec"));
+    // Removed, everything outside the package is as it was but the conffile.
+    apt(&["remove", "legrec-dbgsym", "legrec"]);
+    let mut removed = outside_legrec();
+    let conffile = PathBuf::from("/etc/asterisk/legrec.conf");
+    assert!(
+        removed.remove(&conffile).is_some(),
+        "remove kept no conffile"
+    );
+    let diff = changed(&pristine, &removed);
+    assert!(diff.is_empty(), "apt remove changed: {diff:#?}");
+    // legrec-dbgsym has no conffile: remove took it whole.
+    apt(&["purge", "legrec"]);
+    assert!(!known("legrec") && !known("legrec-dbgsym"));
+    let diff = changed(&pristine, &outside_legrec());
+    assert!(diff.is_empty(), "apt purge changed: {diff:#?}");
+    asterisk_plays_its_own_prompts();
     let stray: Vec<&PathBuf> = files.iter().filter(|f| f.exists()).collect();
     assert!(stray.is_empty(), "left after purge: {stray:?}");
     assert!(!Path::new("/etc/asterisk/legrec.conf").exists());
     for f in &kept {
         assert!(f.exists(), "purge removed the recording {}", f.display());
     }
-    // The test's own recording goes; an admin's spool stays as it was.
-    for f in &kept {
-        std::fs::remove_file(f).unwrap();
+    // A spool the test made goes; an admin's spool keeps the test's
+    // recording (deleting it outside `legrec prune` would break its chain).
+    if !spool_existed {
+        std::fs::remove_dir_all(SPOOL).unwrap();
     }
+}
+
+/// legrec 0.1.0 removed the English prompts' symlink when it was removed
+/// or upgraded: installing this package puts it back, in the mode the
+/// admin had chosen, and Asterisk plays its prompts again.
+#[test]
+fn installing_repairs_the_english_prompts_an_earlier_legrec_removed() {
+    let _one = SYSTEM.lock().unwrap_or_else(|e| e.into_inner());
+    assert!(
+        !known("legrec"),
+        "legrec is installed on this system already (or removed, its legrec.conf kept): this test installs and purges it, so it does not run here"
+    );
+    let link = english_prompts();
+    let Ok(target) = std::fs::read_link(&link) else {
+        panic!(
+            "{} is not a symlink here: no alternative to repair",
+            link.display()
+        );
+    };
+    let out = tempfile::tempdir().unwrap();
+    let (deb, _) = build_deb(out.path());
+    let _guard = Installed;
+    let spool_existed = Path::new(SPOOL).exists();
+    let pristine = outside_legrec();
+    std::fs::remove_file(&link).unwrap();
+    apt(&["install", deb.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_link(&link).ok(),
+        Some(target),
+        "the postinst did not put {} back",
+        link.display()
+    );
+    apt(&["purge", "legrec"]);
+    let diff = changed(&pristine, &outside_legrec());
+    assert!(diff.is_empty(), "install + purge changed: {diff:#?}");
+    asterisk_plays_its_own_prompts();
+    // The postinst made an empty spool; purge keeps spools (recordings).
     if !spool_existed {
         std::fs::remove_dir_all(SPOOL).unwrap();
     }

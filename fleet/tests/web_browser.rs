@@ -228,7 +228,7 @@ async fn browse(c: &Client, server: &Server, rich_id: &str, support_id: &str) ->
         "+14155550123 (Dana Reyes) called +14155550100 through queue sales",
         "Answered by agent alice.",
         "bob (PJSIP/bob-00000003",
-        "The notice 'legrec-notice' was played to the caller at 0.0 s.",
+        "The notice 'legrec/legrec-notice' was played to the caller at 0.0 s.",
         "The law applied: all-party",
         "Masked (silence, timeline kept) from 3.0 s to 4.0 s, asked by dialplan.",
         "asked by cli (the time is cut out)",

@@ -305,7 +305,7 @@ pub struct Policy {
     pub consent_digit: String,
     /// Seconds, from the start of the consent prompt, to press it.
     pub consent_timeout: u32,
-    /// The prompt after the notice; empty = legrec-optout / legrec-optin.
+    /// The prompt after the notice; empty = legrec's own (`prompts`).
     pub consent_prompt: String,
     pub declined_action: DeclinedAction,
     pub jurisdiction: JurisdictionMode,
@@ -355,8 +355,8 @@ impl Policy {
         match (self.consent, self.consent_prompt.is_empty()) {
             (ConsentMode::Notify, _) => "",
             (_, false) => &self.consent_prompt,
-            (ConsentMode::OptOut, true) => "legrec-optout",
-            (ConsentMode::OptIn, true) => "legrec-optin",
+            (ConsentMode::OptOut, true) => super::prompts::OPT_OUT,
+            (ConsentMode::OptIn, true) => super::prompts::OPT_IN,
         }
     }
 
@@ -455,6 +455,8 @@ impl Settings {
                 }
                 let mut policy: Policy = section.read()?;
                 policy.name = section.name.clone();
+                policy.notice = super::prompts::resolve(&policy.notice).to_string();
+                policy.consent_prompt = super::prompts::resolve(&policy.consent_prompt).to_string();
                 check_policy(&policy).map_err(|(k, m)| located(key_error(k, m)))?;
                 policies.insert(policy.name.clone(), policy);
             }

@@ -6,7 +6,8 @@
 //!   recording does then;
 //! - `outcome`: the final status, and what a refusal keeps;
 //! - `notify`: the command and the webhook told when a recording is final;
-//! - `keys`: the agent keys (mask, pause, on-demand recording).
+//! - `keys`: the agent keys (mask, pause, on-demand recording);
+//! - `prompts`: what legrec's own prompts are called.
 //!
 //! Nothing here touches audio, files or the PBX: the recorder applies
 //! these decisions, the shims carry them out.
@@ -19,4 +20,5 @@ pub mod keys;
 pub mod notify;
 pub mod outcome;
 pub mod plan;
+pub mod prompts;
 pub mod values;

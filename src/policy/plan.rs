@@ -7,7 +7,7 @@ use super::config::{JurisdictionMode, NoticeTo, Policy};
 use super::jurisdiction::{self, Requirement, Rule};
 
 /// The sound played when the law asks for a notice and the policy has none.
-pub const DEFAULT_NOTICE: &str = "legrec-notice";
+pub const DEFAULT_NOTICE: &str = super::prompts::NOTICE;
 
 /// Which side of the call something concerns: the recorded party (the
 /// caller, for a queue call) or the party bridged to it (the agent).

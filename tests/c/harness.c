@@ -168,7 +168,7 @@ static void misuse(legrec_core *core, const char *spool) {
         "notice begun twice");
   CHECK(legrec_recording_notice_end(rec, LEGREC_SIDE_CALLER, true) == LEGREC_OK, "notice played");
   legrec_plan plan;
-  CHECK(legrec_recording_plan(rec, &plan) == LEGREC_OK && strcmp(plan.notice, "legrec-notice") == 0 &&
+  CHECK(legrec_recording_plan(rec, &plan) == LEGREC_OK && strcmp(plan.notice, "legrec/legrec-notice") == 0 &&
             plan.notice_to == LEGREC_PARTY_CALLER,
         "plan");
   /* The words both shims use. */
