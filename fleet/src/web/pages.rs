@@ -99,6 +99,7 @@ pub async fn search(
         prev => (offset > 0).then(|| format!("/recordings?{}", params.link(offset.saturating_sub(u64::from(limit)), None, None))),
         next => more.then(|| format!("/recordings?{}", params.link(offset + u64::from(limit), None, None))),
         scope => scope_words(&s),
+        fresh => app.freshness.status_for(&s.user),
     };
     let status = if error.is_some() {
         axum::http::StatusCode::BAD_REQUEST

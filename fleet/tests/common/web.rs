@@ -156,6 +156,20 @@ impl Answer {
     }
 }
 
+/// The ids of a list of recordings the API answered (200), sorted.
+pub fn ids(a: &Answer) -> Vec<String> {
+    assert_eq!(a.status, 200, "{}", a.text());
+    let mut v: Vec<String> = a
+        .json()
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
 pub fn agent() -> ureq::Agent {
     ureq::AgentBuilder::new()
         .redirects(0)
