@@ -148,6 +148,16 @@ pub async fn recording(State(app): State<Arc<App>>, Me(s): Me, Path(id): Path<St
     });
     let hears = s.user.role.hears_audio() && (local || in_bucket);
     let base = format!("/api/recordings/{id}");
+    // Split legs are first played together (what a dispute needs first);
+    // a stereo file, where there is one, already is both.
+    let split = legs.contains(&"in") && legs.contains(&"out");
+    let first = if legs.contains(&"stereo") {
+        Some("stereo")
+    } else if split {
+        Some("together")
+    } else {
+        legs.first().copied()
+    };
     let data = context! {
         id => id,
         duration => duration,
@@ -168,7 +178,8 @@ pub async fn recording(State(app): State<Arc<App>>, Me(s): Me, Path(id): Path<St
         hears => hears,
         deaf => !s.user.role.hears_audio(),
         local => local,
-        first => legs.first().copied().map(|l| if legs.contains(&"stereo") { "stereo" } else { l }),
+        first => first,
+        split => split,
         base => base,
         data => data,
     };
