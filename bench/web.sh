@@ -117,6 +117,7 @@ done
 echo "== page weight"
 weigh() { curl -s -b "$w/jar-admin" -o /dev/null -w '%{size_download}' "$base$1"; }
 css=$(weigh /assets/style.css)
-js=$(( $(weigh /assets/wavesurfer.min.js) + $(weigh /assets/regions.min.js) + $(weigh /assets/timeline.min.js) + $(weigh /assets/recording.js) ))
+ours=$(( $(weigh /assets/recording.js) + $(weigh /assets/together.js) ))
+js=$(( $(weigh /assets/wavesurfer.min.js) + $(weigh /assets/regions.min.js) + $(weigh /assets/timeline.min.js) + ours ))
 echo "search page (50 rows): $(weigh /recordings) bytes HTML + $css bytes CSS; no script"
-echo "recording page: $(weigh "/recordings/$id") bytes HTML + $css bytes CSS + $js bytes of script (wavesurfer.js and plugins $((js - $(weigh /assets/recording.js))), ours $(weigh /assets/recording.js)) + 2 waveforms of $(weigh "/api/recordings/$id/peaks/in") bytes; nothing else (the audio streams by ranges)"
+echo "recording page: $(weigh "/recordings/$id") bytes HTML + $css bytes CSS + $js bytes of script (wavesurfer.js and plugins $((js - ours)), ours $ours) + 2 waveforms of $(weigh "/api/recordings/$id/peaks/in") bytes; nothing else (the audio streams by ranges)"

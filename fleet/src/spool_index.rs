@@ -1,12 +1,16 @@
 //! Feeding the index from a spool: every finished recording's sidecar (a
 //! recording still being made has only its marker, and is left for later).
+//! `legrec index` reads the whole spool; `legrec serve` does so at start
+//! and then reads only the sidecars the audit chain says were written.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use legrec::spool::layout;
 
 use crate::index::{Facts, Index};
 
+#[derive(Debug, Default)]
 pub struct Tally {
     /// Written now, new or changed.
     pub indexed: usize,
@@ -15,24 +19,43 @@ pub struct Tally {
     pub failed: Vec<String>,
 }
 
+impl Tally {
+    pub fn add(&mut self, other: Tally) {
+        self.indexed += other.indexed;
+        self.unchanged += other.unchanged;
+        self.failed.extend(other.failed);
+    }
+}
+
+/// Each recording id the index holds, with its sidecar's SHA-256 and
+/// location (`Index::known`).
+pub type Known = HashMap<String, (String, String)>;
+
 /// Puts every sidecar under `spool` into the index as `pbx`'s, skipping
 /// those it holds already as they are (so a timer can run this often on a
 /// large spool).
 pub async fn index_spool(index: &Index, spool: &Path, pbx: &str) -> Tally {
-    let mut tally = Tally {
-        indexed: 0,
-        unchanged: 0,
-        failed: Vec::new(),
-    };
-    let known = match index.known(pbx).await {
-        Ok(k) => k,
-        Err(e) => {
-            tally.failed.push(e);
-            return tally;
-        }
-    };
-    for path in layout::sidecars(spool) {
-        let facts = std::fs::read(&path)
+    match index.known(pbx).await {
+        Ok(known) => index_sidecars(index, spool, pbx, &layout::sidecars(spool), &known).await,
+        Err(e) => Tally {
+            failed: vec![e],
+            ..Tally::default()
+        },
+    }
+}
+
+/// Puts these sidecars of `spool` into the index as `pbx`'s, skipping
+/// those `known` holds as they are.
+pub async fn index_sidecars(
+    index: &Index,
+    spool: &Path,
+    pbx: &str,
+    sidecars: &[PathBuf],
+    known: &Known,
+) -> Tally {
+    let mut tally = Tally::default();
+    for path in sidecars {
+        let facts = std::fs::read(path)
             .map_err(|e| e.to_string())
             .and_then(|bytes| Facts::of(pbx, &bytes, "spool"));
         let result = match facts {

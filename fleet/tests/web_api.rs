@@ -8,19 +8,6 @@ mod common;
 use common::web::*;
 use common::*;
 
-fn ids(a: &Answer) -> Vec<String> {
-    assert_eq!(a.status, 200, "{}", a.text());
-    let mut v: Vec<String> = a
-        .json()
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v

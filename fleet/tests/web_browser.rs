@@ -9,147 +9,13 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::browser::*;
 use common::web::*;
 use common::*;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::json;
-
-/// chromedriver on a port of the test's own, in its own process group so
-/// that dropping it ends it and the Chromium it started, whatever happened.
-struct Driver {
-    child: Child,
-    url: String,
-    _profile: tempfile::TempDir,
-}
-
-impl Driver {
-    fn start() -> Driver {
-        let port = ports();
-        let child = Command::new("/usr/bin/chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("chromedriver (Debian's chromium-driver) runs");
-        let url = format!("http://127.0.0.1:{port}");
-        let d = Driver {
-            child,
-            url,
-            _profile: tempfile::tempdir().unwrap(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        d
-    }
-
-    async fn browser(&self) -> Client {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu",
-                    "--disable-dev-shm-usage", "--window-size=1280,1400",
-                    "--autoplay-policy=no-user-gesture-required",
-                    format!("--user-data-dir={}", self._profile.path().display()),
-                ],
-            }),
-        );
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&self.url)
-            .await
-            .expect("a Chromium session")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let group = self.child.id() as i32;
-        unsafe { libc::kill(-group, libc::SIGTERM) };
-        std::thread::sleep(Duration::from_millis(300));
-        unsafe { libc::kill(-group, libc::SIGKILL) };
-        let _ = self.child.wait();
-    }
-}
-
-async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-async fn login(c: &Client, server: &Server, user: &str, then: &str) {
-    c.goto(&server.url(then)).await.unwrap();
-    // Any page without a session is the login form (answered 401), which
-    // comes back to the page asked for.
-    let form = c.form(Locator::Css("form.login")).await.unwrap();
-    form.set_by_name("user", user).await.unwrap();
-    form.set_by_name("password", &password(user)).await.unwrap();
-    form.submit().await.unwrap();
-    expect(c, "#me").await;
-    assert!(text(c, "#me").await.starts_with(user));
-}
-
-/// The status of GET `path` from the page (with its cookie).
-async fn status_of(c: &Client, path: &str) -> u64 {
-    c.execute_async(
-        "fetch(arguments[0]).then(r => arguments[1](r.status))",
-        vec![json!(path)],
-    )
-    .await
-    .unwrap()
-    .as_u64()
-    .unwrap()
-}
-
-/// Waits for `css`; on a timeout, fails showing the page it got.
-async fn expect(c: &Client, css: &str) {
-    if c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .is_err()
-    {
-        let url = c
-            .current_url()
-            .await
-            .map(|u| u.to_string())
-            .unwrap_or_default();
-        panic!(
-            "no {css} at {url}:\n{}",
-            c.source().await.unwrap_or_default()
-        );
-    }
-}
-
-async fn js(c: &Client, script: &str) -> serde_json::Value {
-    c.execute(script, vec![]).await.unwrap()
-}
-
-async fn wait_js(c: &Client, script: &str, what: &str) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let v = js(c, script).await;
-        if v != json!(false) && v != json!(null) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "waited 20 s for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 #[test]
 fn search_open_play_and_the_limits_of_each_role() {
@@ -165,15 +31,7 @@ fn search_open_play_and_the_limits_of_each_role() {
         ],
     );
     let support_id = others[0].file_stem().unwrap().to_str().unwrap().to_string();
-    let conf = write_conf(tmp.path(), &spool, "pbx_name = pbx-a");
-    fleet_ok(&["index", "--config", conf.to_str().unwrap()]);
-    add_user(
-        &conf,
-        "sue",
-        "supervisor",
-        &["--queues", "sales"],
-        &password("sue"),
-    );
+    let conf = conf_with_sue(tmp.path(), &spool);
     add_user(&conf, "alice", "agent", &[], &password("alice"));
     add_user(&conf, "audrey", "auditor", &[], &password("audrey"));
     let server = Server::start(&conf);
@@ -191,20 +49,14 @@ fn search_open_play_and_the_limits_of_each_role() {
         std::fs::write(repo().join("doc/browser-recording.png"), &shot).unwrap();
     }
     // Every playback the browser made is in the chain legrec verify checks.
-    let mut report = Vec::new();
-    assert_eq!(
-        legrec::admin::verify::run(&spool, &mut report),
-        0,
-        "{}",
-        String::from_utf8_lossy(&report)
-    );
+    assert_verified(&spool);
     let log = std::fs::read_to_string(spool.join("audit.jsonl")).unwrap();
     assert!(log.contains("\"event\":\"played\"") && log.contains("\\\"user\\\":\\\"sue\\\""));
 }
 
 async fn browse(c: &Client, server: &Server, rich_id: &str, support_id: &str) -> Vec<u8> {
     // The supervisor of sales logs in and searches.
-    login(c, server, "sue", "/recordings").await;
+    browser_login(c, server, "sue", "/recordings").await;
     let rows = c
         .find_all(Locator::Css("#results tbody a.open"))
         .await
@@ -357,7 +209,7 @@ async fn browse(c: &Client, server: &Server, rich_id: &str, support_id: &str) ->
     c.delete_all_cookies().await.unwrap();
 
     // The agent sees her call and who listened to it.
-    login(c, server, "alice", "/trail").await;
+    browser_login(c, server, "alice", "/trail").await;
     let trail = text(c, "#trail").await;
     assert!(
         trail.contains(rich_id) && trail.contains("sue") && trail.contains("supervisor"),
@@ -384,7 +236,7 @@ async fn browse(c: &Client, server: &Server, rich_id: &str, support_id: &str) ->
     expect(c, "form.login").await;
 
     // The auditor: the facts and the chain, no player, no audio.
-    login(c, server, "audrey", &format!("/recordings/{rich_id}")).await;
+    browser_login(c, server, "audrey", &format!("/recordings/{rich_id}")).await;
     assert_eq!(text(c, "#verdict").await, "intact");
     assert!(c.find_all(Locator::Css("audio")).await.unwrap().is_empty());
     assert_eq!(

@@ -19,5 +19,5 @@ pub async fn run(args: &Args) -> Result<(), String> {
         web.listen = parse_listen(l).map_err(|e| format!("--listen {e}"))?;
     }
     let index = Index::open(&config.index).await?;
-    web::serve(App::new(index, config, web)?).await
+    web::serve(App::new(index, config, web, &path)?).await
 }

@@ -334,6 +334,31 @@ impl Index {
             .map_err(sql_err("known"))
     }
 
+    /// Whether the index holds recording `id` of `pbx`.
+    pub async fn has(&self, pbx: &str, id: &str) -> Result<bool, String> {
+        let row = sqlx::query("SELECT 1 FROM recordings WHERE pbx = $1 AND id = $2")
+            .bind(pbx)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(sql_err("has"))?;
+        Ok(row.is_some())
+    }
+
+    /// When the newest recording of `pbx` the index holds started.
+    pub async fn newest(&self, pbx: &str) -> Result<Option<String>, String> {
+        let row = sqlx::query(
+            "SELECT started_at FROM recordings WHERE pbx = $1 ORDER BY started_ms DESC LIMIT 1",
+        )
+        .bind(pbx)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(sql_err("newest"))?;
+        row.map(|r| r.try_get(0))
+            .transpose()
+            .map_err(sql_err("newest"))
+    }
+
     /// How many recordings of `pbx` (all PBXs: None) the index holds.
     pub async fn count(&self, pbx: Option<&str>) -> Result<i64, String> {
         let row = match pbx {

@@ -188,3 +188,9 @@ pub async fn audit(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(chain(&app, &s.user).await?))
 }
+
+/// `GET /api/index`: how far the index is behind this server's spool
+/// (why a recording could not be indexed: admins only, it names files).
+pub async fn index(State(app): State<Arc<App>>, Me(s): Me) -> Json<super::freshness::Status> {
+    Json(app.freshness.status_for(&s.user))
+}

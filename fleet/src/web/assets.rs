@@ -16,6 +16,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("assets/recording.js"),
     ),
     (
+        "together.js",
+        "text/javascript",
+        include_bytes!("assets/together.js"),
+    ),
+    (
         "wavesurfer.min.js",
         "text/javascript",
         include_bytes!("assets/vendor/wavesurfer/wavesurfer.min.js"),

@@ -27,21 +27,25 @@ use super::{bucket, local, view, App};
 use crate::index::Record;
 
 /// A player asks for many ranges while one person listens: one "played"
-/// entry per session and file an hour, not one per range.
+/// entry per session and file an hour, not one per range.  The page's
+/// both-legs player fetches `in` and `out` with `together=1`: one play of
+/// the two, entered once as `in+out` (not twice, which would read as two
+/// listenings, nor as one leg, which would hide the other).
 #[derive(Default)]
 pub struct Played(Mutex<HashMap<(String, String, &'static str), Instant>>);
 
 const PLAYED_AGAIN_AFTER: Duration = Duration::from_secs(3600);
 
 impl Played {
-    /// True if this session's playing of this file is news to the trail.
-    fn first(&self, session: &str, id: &str, leg: Leg) -> bool {
+    /// True if this session's playing of `what` (a file, or `TOGETHER`)
+    /// is news to the trail.
+    fn first(&self, session: &str, id: &str, what: &'static str) -> bool {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if m.len() > 100_000 {
             m.retain(|_, t| now - *t < PLAYED_AGAIN_AFTER);
         }
-        let key = (session.to_string(), id.to_string(), leg.name());
+        let key = (session.to_string(), id.to_string(), what);
         match m.get(&key) {
             Some(t) if now - *t < PLAYED_AGAIN_AFTER => false,
             _ => {
@@ -52,9 +56,9 @@ impl Played {
     }
 
     /// Forget a noted playing whose entry could not be written.
-    fn forget(&self, session: &str, id: &str, leg: Leg) {
+    fn forget(&self, session: &str, id: &str, what: &'static str) {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        m.remove(&(session.to_string(), id.to_string(), leg.name()));
+        m.remove(&(session.to_string(), id.to_string(), what));
     }
 }
 
@@ -62,6 +66,21 @@ impl Played {
 #[serde(deny_unknown_fields)]
 pub struct AudioParams {
     download: Option<String>,
+    together: Option<String>,
+}
+
+/// What the trail says was played when both legs were played together.
+pub const TOGETHER: &str = "in+out";
+
+fn yes(key: &str, value: Option<&str>) -> Result<bool, Fail> {
+    match value {
+        None | Some("0") => Ok(false),
+        Some("1") => Ok(true),
+        Some(v) => Err(Fail::BadRequest(format!(
+            "{key} '{}': 0 or 1",
+            v.escape_default()
+        ))),
+    }
 }
 
 /// A recording the user may hear (for an auditor, none: they never hear
@@ -128,25 +147,33 @@ pub async fn audio(
     req: Request,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| Fail::BadRequest(e.body_text()))?;
-    let download = match params.download.as_deref() {
-        None | Some("0") => false,
-        Some("1") => true,
-        Some(v) => {
-            return Err(
-                Fail::BadRequest(format!("download '{}': 0 or 1", v.escape_default())).into(),
-            )
-        }
-    };
+    let download = yes("download", params.download.as_deref())?;
+    let together = yes("together", params.together.as_deref())?;
     let leg = leg_of(&leg)?;
+    if together && (download || leg == Leg::Stereo) {
+        return Err(Fail::BadRequest(
+            "together=1 is for playing the in and out legs at once".into(),
+        )
+        .into());
+    }
     let record = hearable(&app, &me, &id).await?;
     let from = source(&app, &record, leg)?;
+    if together {
+        // Entered as both legs heard: both must be there to be heard.
+        source(
+            &app,
+            &record,
+            if leg == Leg::In { Leg::Out } else { Leg::In },
+        )?;
+    }
+    let what = if together { TOGETHER } else { leg.name() };
     let event = if download { "downloaded" } else { "played" };
     let session = &me.0.token_sha256;
-    if download || app.played.first(session, &id, leg) {
+    if download || app.played.first(session, &id, what) {
         let access = Access {
             user: me.0.user.name.clone(),
             role: me.0.user.role.as_str().into(),
-            what: leg.name().into(),
+            what: what.into(),
             client: client.ip().to_string(),
             pbx: record.summary.pbx.clone(),
         };
@@ -159,7 +186,7 @@ pub async fn audio(
         .await
         .map_err(|e| Fail::Internal(e.to_string()))?;
         if let Err(e) = written {
-            app.played.forget(session, &id, leg);
+            app.played.forget(session, &id, what);
             return Err(Fail::Unavailable(format!(
                 "the access trail cannot be written ({e}): audio is not served unaccounted"
             ))

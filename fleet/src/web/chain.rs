@@ -39,6 +39,21 @@ struct Read {
     lines: Vec<(u64, u64)>,
     /// Where each access entry starts, oldest first.
     accesses: Vec<u64>,
+    /// Where each entry of a recording that finished starts, oldest first.
+    finished: Vec<u64>,
+    /// Counts the files read from their start (see `Mark`).
+    generation: u64,
+}
+
+/// The events the PBX chains once a recording's sidecar is written.
+const FINISHED: [&str; 4] = ["recorded", "declined", "failed", "interrupted"];
+
+/// How many finished recordings of which reading of the file a caller of
+/// `finished_since` has seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Mark {
+    generation: u64,
+    seen: usize,
 }
 
 /// The two fields an entry is indexed by.
@@ -65,16 +80,15 @@ impl Chain {
     /// Reads what was appended since the last call; returns the file.
     fn catch_up(&self, read: &mut Read) -> Option<File> {
         let Ok(mut f) = File::open(&self.path) else {
-            *read = Read::default();
+            if read.file.is_some() {
+                read.restart(None);
+            }
             return None;
         };
         let meta = f.metadata().ok()?;
         let file = Some((meta.dev(), meta.ino()));
         if read.file != file || meta.len() < read.end {
-            *read = Read {
-                file,
-                ..Read::default()
-            };
+            read.restart(file);
         }
         if meta.len() > read.end {
             f.seek(SeekFrom::Start(read.end)).ok()?;
@@ -96,6 +110,9 @@ impl Chain {
                     read.lines.push((id_hash(&head.id), at));
                     if trail::EVENTS.contains(&head.event.as_str()) {
                         read.accesses.push(at);
+                    }
+                    if FINISHED.contains(&head.event.as_str()) {
+                        read.finished.push(at);
                     }
                 }
             }
@@ -133,6 +150,41 @@ impl Chain {
             .collect()
     }
 
+    /// Where the chain ends now, for `finished_since`.
+    pub fn mark(&self) -> Mark {
+        self.caught_up(|read| Mark {
+            generation: read.generation,
+            seen: read.finished.len(),
+        })
+        .1
+    }
+
+    /// The entries of recordings that finished since `mark` (all of them
+    /// when the file was replaced since), and the mark to give next time.
+    /// Blocks on the file: call it off the async threads.
+    pub fn finished_since(&self, mark: Mark) -> (Vec<Entry>, Mark) {
+        let (file, (starts, now)) = self.caught_up(|read| {
+            let now = Mark {
+                generation: read.generation,
+                seen: read.finished.len(),
+            };
+            let from = if mark.generation == now.generation && mark.seen <= now.seen {
+                mark.seen
+            } else {
+                0
+            };
+            (read.finished[from..].to_vec(), now)
+        });
+        let entries = match file {
+            Some(file) => starts
+                .into_iter()
+                .filter_map(|at| entry_at(&file, at))
+                .collect(),
+            None => Vec::new(),
+        };
+        (entries, now)
+    }
+
     /// The accesses of the chain, newest first, read as they are taken.
     /// Blocks on the file: call it off the async threads.
     pub fn accesses(&self) -> impl Iterator<Item = Seen> + Send + 'static {
@@ -142,6 +194,17 @@ impl Chain {
             .rev()
             .filter_map(move |at| entry_at(file.as_ref()?, at))
             .filter_map(|e| trail::seen(&e))
+    }
+}
+
+impl Read {
+    /// Forgets what was read: `file` is read from its start.
+    fn restart(&mut self, file: Option<(u64, u64)>) {
+        *self = Read {
+            file,
+            generation: self.generation + 1,
+            ..Read::default()
+        };
     }
 }
 
@@ -199,6 +262,28 @@ mod tests {
             .unwrap();
         assert_eq!(chain.entries_of("a").len(), 2);
         assert_eq!(chain.accesses().count(), 2);
+    }
+
+    #[test]
+    fn finished_recordings_since_a_mark_and_all_of_another_file() {
+        let d = tempfile::tempdir().unwrap();
+        let log = layout::audit_log(d.path());
+        let chain = Chain::new(d.path());
+        audit::append(&log, Entry::new("recorded", "a", "p", vec![], ""), 0o640).unwrap();
+        let mark = chain.mark();
+        trail::append(d.path(), "played", "a", "p", &access("alice")).unwrap();
+        audit::append(&log, Entry::new("declined", "b", "p", vec![], ""), 0o640).unwrap();
+        let (new, mark) = chain.finished_since(mark);
+        let ids: Vec<&str> = new.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["b"], "only what finished since, no access");
+        assert!(chain.finished_since(mark).0.is_empty());
+        // A chain put back from a backup: every finished recording again.
+        std::fs::remove_file(&log).unwrap();
+        audit::append(&log, Entry::new("recorded", "c", "p", vec![], ""), 0o640).unwrap();
+        audit::append(&log, Entry::new("failed", "d", "p", vec![], ""), 0o640).unwrap();
+        let (new, _) = chain.finished_since(mark);
+        let ids: Vec<&str> = new.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["c", "d"]);
     }
 
     #[test]

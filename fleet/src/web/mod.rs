@@ -17,6 +17,7 @@ pub mod bucket;
 pub mod chain;
 pub mod config;
 pub mod error;
+pub mod freshness;
 pub mod ids;
 pub mod integrity;
 pub mod local;
@@ -56,11 +57,25 @@ pub struct App {
     pub store: Option<crate::shipper::store::Store>,
     /// The spool's audit chain, read once and then as it grows.
     pub chain: chain::Chain,
+    /// How far the index is behind the spool.
+    pub freshness: freshness::Freshness,
 }
 
 impl App {
-    pub fn new(index: Index, config: Config, web: WebConfig) -> Result<App, String> {
+    /// `config_file` is named to the admin when the index needs `legrec
+    /// index`.
+    pub fn new(
+        index: Index,
+        config: Config,
+        web: WebConfig,
+        config_file: &std::path::Path,
+    ) -> Result<App, String> {
         Ok(App {
+            freshness: freshness::Freshness::new(
+                !index.is_postgres(),
+                &config.pbx_name,
+                config_file,
+            ),
             limiter: ratelimit::Limiter::new(web.login_failures, web.login_window),
             dummy_hash: users::hash_password(&session::random_token())?,
             played: audio::Played::default(),
@@ -101,6 +116,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/recordings/{id}/peaks/{leg}", get(audio::peaks))
         .route("/api/trail", get(api::trail))
         .route("/api/audit", get(api::audit))
+        .route("/api/index", get(api::index))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -120,7 +136,9 @@ pub async fn serve(app: App) -> Result<(), String> {
         .map_err(|e| format!("{listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let tls = app.web.tls.clone();
-    let service = router(Arc::new(app)).into_make_service_with_connect_info::<SocketAddr>();
+    let app = Arc::new(app);
+    tokio::spawn(freshness::follow(app.clone()));
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
     tokio::spawn(async move {

@@ -99,6 +99,7 @@ pub async fn search(
         prev => (offset > 0).then(|| format!("/recordings?{}", params.link(offset.saturating_sub(u64::from(limit)), None, None))),
         next => more.then(|| format!("/recordings?{}", params.link(offset + u64::from(limit), None, None))),
         scope => scope_words(&s),
+        fresh => app.freshness.status_for(&s.user),
     };
     let status = if error.is_some() {
         axum::http::StatusCode::BAD_REQUEST
@@ -147,6 +148,16 @@ pub async fn recording(State(app): State<Arc<App>>, Me(s): Me, Path(id): Path<St
     });
     let hears = s.user.role.hears_audio() && (local || in_bucket);
     let base = format!("/api/recordings/{id}");
+    // Split legs are first played together (what a dispute needs first);
+    // a stereo file, where there is one, already is both.
+    let split = legs.contains(&"in") && legs.contains(&"out");
+    let first = if legs.contains(&"stereo") {
+        Some("stereo")
+    } else if split {
+        Some("together")
+    } else {
+        legs.first().copied()
+    };
     let data = context! {
         id => id,
         duration => duration,
@@ -167,7 +178,8 @@ pub async fn recording(State(app): State<Arc<App>>, Me(s): Me, Path(id): Path<St
         hears => hears,
         deaf => !s.user.role.hears_audio(),
         local => local,
-        first => legs.first().copied().map(|l| if legs.contains(&"stereo") { "stereo" } else { l }),
+        first => first,
+        split => split,
         base => base,
         data => data,
     };

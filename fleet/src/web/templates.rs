@@ -14,7 +14,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("base.html", include_str!("templates/base.html")),
         ("login.html", include_str!("templates/login.html")),
         ("search.html", include_str!("templates/search.html")),
+        ("freshness.html", include_str!("templates/freshness.html")),
         ("recording.html", include_str!("templates/recording.html")),
+        ("together.html", include_str!("templates/together.html")),
         ("trail.html", include_str!("templates/trail.html")),
         ("audit.html", include_str!("templates/audit.html")),
         ("error.html", include_str!("templates/error.html")),
@@ -36,7 +38,7 @@ pub fn render(name: &str, ctx: minijinja::Value) -> Result<Html<String>, Fail> {
 mod tests {
     #[test]
     fn templates_parse_and_json_in_a_script_is_escaped() {
-        assert_eq!(super::ENV.templates().count(), 7);
+        assert_eq!(super::ENV.templates().count(), 9);
         // The recording page hands its data to its script with tojson
         // (minijinja's "json" feature), which must escape a closing tag.
         let out = super::ENV

@@ -18,7 +18,8 @@ pub const EVENTS: [&str; 3] = ["played", "downloaded", "exported"];
 pub struct Access {
     pub user: String,
     pub role: String,
-    /// `in`, `out`, `stereo` or `evidence`.
+    /// `in`, `out`, `stereo`, `in+out` (both legs played together) or
+    /// `evidence`.
     pub what: String,
     pub client: String,
     /// The PBX that made the recording (a fleet's browser serves many).

@@ -13,6 +13,7 @@ use legrec::recorder::peers::PeerInfo;
 use legrec::recorder::session::CallInfo;
 use legrec::recorder::Core;
 
+pub mod browser;
 pub mod web;
 
 pub fn repo() -> PathBuf {

@@ -125,6 +125,37 @@ pub fn add_user(conf: &Path, name: &str, role: &str, extra: &[&str], password: &
     fleet_ok(&args);
 }
 
+/// legrec.conf for `spool` of PBX pbx-a, indexed, with sue, supervisor
+/// of queue sales.
+pub fn conf_with_sue(dir: &Path, spool: &Path) -> PathBuf {
+    let conf = write_conf(dir, spool, "pbx_name = pbx-a");
+    fleet_ok(&["index", "--config", conf.to_str().unwrap()]);
+    add_sue(&conf);
+    conf
+}
+
+/// sue, supervisor of queue sales.
+pub fn add_sue(conf: &Path) {
+    add_user(
+        conf,
+        "sue",
+        "supervisor",
+        &["--queues", "sales"],
+        &password("sue"),
+    );
+}
+
+/// `legrec verify` finds the spool's audit chain and files intact.
+pub fn assert_verified(spool: &Path) {
+    let mut report = Vec::new();
+    assert_eq!(
+        legrec::admin::verify::run(spool, &mut report),
+        0,
+        "{}",
+        String::from_utf8_lossy(&report)
+    );
+}
+
 /// An answer: status, headers (lower-case names), body.
 pub struct Answer {
     pub status: u16,
@@ -154,6 +185,20 @@ impl Answer {
             .find_map(|(_, v)| v.strip_prefix(&format!("{name}=")))
             .map(|v| v.split(';').next().unwrap().to_string())
     }
+}
+
+/// The ids of a list of recordings the API answered (200), sorted.
+pub fn ids(a: &Answer) -> Vec<String> {
+    assert_eq!(a.status, 200, "{}", a.text());
+    let mut v: Vec<String> = a
+        .json()
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
 }
 
 pub fn agent() -> ureq::Agent {
@@ -276,13 +321,7 @@ impl Site {
         }
         fleet_ok(&["index", "--config", conf.to_str().unwrap()]);
         add_user(&conf, "root", "admin", &[], &password("root"));
-        add_user(
-            &conf,
-            "sue",
-            "supervisor",
-            &["--queues", "sales"],
-            &password("sue"),
-        );
+        add_sue(&conf);
         add_user(&conf, "alice", "agent", &[], &password("alice"));
         add_user(&conf, "audrey", "auditor", &[], &password("audrey"));
         Site {
@@ -317,8 +356,16 @@ pub fn site_calls() -> Vec<Call> {
 /// recording page marks: the notice, agent alice's span and a transfer to
 /// bob, a mask, a pause, warning beeps, the law of a Californian caller;
 /// queue sales.  Each leg carries its own speaker's bursts of tone, so the
-/// two waveforms differ.  Returns the sidecar.
+/// two waveforms differ: the caller's (`in`) at 320 Hz in 1.2-2.4 s,
+/// 4.6-5.4 s and 6.8-7.6 s, the notice's and the agents' (`out`) at
+/// 560 Hz in 0-1 s, 2.5-4.4 s and 6-6.7 s.  Split legs and stereo (`legs
+/// = both`).  Returns the sidecar.
 pub fn record_call_centre(spool: &Path) -> PathBuf {
+    record_call_centre_as(spool, "both")
+}
+
+/// `record_call_centre` with this `legs` setting.
+pub fn record_call_centre_as(spool: &Path, legs: &str) -> PathBuf {
     use legrec::policy::config::{RawConfig, Settings};
     use legrec::policy::plan::CallSide;
     use legrec::recorder::peers::PeerInfo;
@@ -328,7 +375,7 @@ pub fn record_call_centre(spool: &Path) -> PathBuf {
     for (i, (section, key, value)) in [
         ("general", "spool_dir", spool.to_str().unwrap()),
         ("general", "workers", "1"),
-        ("p", "legs", "both"),
+        ("p", "legs", legs),
         ("p", "notice", "legrec-notice"),
         ("p", "beep_interval", "5"),
         ("p", "jurisdiction", "auto"),

@@ -1,12 +1,23 @@
 // The recording page: both legs' waveforms, one above the other on the one
 // timeline of the page's <audio> element (which plays the stereo file or
-// one leg, by HTTP ranges), with the sidecar's marks as regions.  The
-// waveforms come as peaks computed by the server, so nothing downloads or
-// decodes the whole call first.
+// one leg, by HTTP ranges), or of both legs played together (together.js),
+// with the sidecar's marks as regions.  The waveforms come as peaks
+// computed by the server, so nothing downloads or decodes the whole call
+// first.
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('recording-data').textContent);
   var audio = document.getElementById('player');
+  var box = document.getElementById('together');
+  var together = box ? new window.LegrecTogether(box, data.duration) : null;
+  // The page's player, for scripts (and tests) that look at it.
+  if (box) { box.together = together; }
+  var lanes = {};
+
+  function playingTogether() { return together !== null && !box.hidden; }
+
+  // The element a leg's lane follows.
+  function mediaOf(leg) { return playingTogether() ? together.legs[leg].audio : audio; }
   var colors = {
     notice: 'rgba(0, 110, 230, 0.30)',
     consent: 'rgba(0, 150, 60, 0.30)',
@@ -30,7 +41,7 @@
     if (timeline) { plugins.push(WaveSurfer.Timeline.create({ container: '#timeline' })); }
     var ws = WaveSurfer.create({
       container: '#wave-' + leg,
-      media: audio,
+      media: mediaOf(leg),
       peaks: [peaks.peaks],
       duration: data.duration || peaks.duration,
       height: 72,
@@ -57,10 +68,9 @@
     return ws;
   }
 
-  var lanes = ['in', 'out'];
-  Promise.all(lanes.map(fetchPeaks)).then(function (all) {
-    lane('in', all[0], false);
-    lane('out', all[1], true);
+  Promise.all(['in', 'out'].map(fetchPeaks)).then(function (all) {
+    lanes['in'] = lane('in', all[0], false);
+    lanes.out = lane('out', all[1], true);
   }).catch(function (e) {
     var p = document.createElement('p');
     p.className = 'error';
@@ -68,11 +78,25 @@
     document.querySelector('.player').prepend(p);
   });
 
-  // Another leg keeps the position and whether it was playing.
+  function followedBy(leg) {
+    if (lanes[leg]) { lanes[leg].setMediaElement(mediaOf(leg)); }
+  }
+
+  // Another choice keeps the position and whether it was playing.
   document.querySelectorAll('input[name=leg]').forEach(function (radio) {
     radio.addEventListener('change', function () {
-      var at = audio.currentTime;
-      var playing = !audio.paused;
+      var was = playingTogether();
+      var at = was ? together.time() : audio.currentTime;
+      var playing = was ? together.playing : !audio.paused;
+      if (was) { together.pause(); } else { audio.pause(); }
+      if (box) { box.hidden = radio.value !== 'together'; }
+      audio.hidden = radio.value === 'together';
+      ['in', 'out'].forEach(followedBy);
+      if (radio.value === 'together') {
+        together.seek(at);
+        if (playing) { together.play(); }
+        return;
+      }
       audio.src = data.audio + radio.value;
       audio.addEventListener('loadedmetadata', function () {
         audio.currentTime = at;
@@ -83,8 +107,14 @@
 
   document.querySelectorAll('button.seek').forEach(function (b) {
     b.addEventListener('click', function () {
-      audio.currentTime = parseFloat(b.dataset.at);
-      audio.focus();
+      var at = parseFloat(b.dataset.at);
+      if (playingTogether()) {
+        together.seek(at);
+        document.getElementById('play-both').focus();
+      } else {
+        audio.currentTime = at;
+        audio.focus();
+      }
     });
   });
 })();
