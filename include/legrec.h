@@ -427,10 +427,13 @@ legrec_result legrec_recording_peer_join(legrec_recording *recording, const legr
 legrec_result legrec_recording_peer_leave(legrec_recording *recording, const char *channel);
 
 /*
- * A queue connected `member` (its `interface` may be NULL) to the recorded
- * channel, for a PBX that says so apart from the bridge (mod_callcenter's
- * bridge-agent-start): the party bridged now without a member is it, or
- * else the next to join.  Saying it again changes nothing.
+ * A queue connected `member` of `interface` (may be NULL) to the recorded
+ * channel, for a PBX that says so apart from the bridge (app_queue's
+ * AgentConnect or MEMBERNAME, mod_callcenter's bridge-agent-start).  With
+ * an interface, the party whose channel is of that interface is it (still
+ * there or gone), or else the next of that interface to join; without
+ * one, the party bridged now without a member, or else the next to join.
+ * A member already named is not named again.
  * Errors: LEGREC_ERR_NULL_PARAMETER (`member`).
  */
 legrec_result legrec_recording_peer_member(legrec_recording *recording, const char *member,

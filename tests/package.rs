@@ -26,8 +26,27 @@ use common::asterisk::{Sandbox, Setup};
 
 const SPOOL: &str = "/var/spool/asterisk/legrec";
 
-/// Both tests install into the one system: one at a time.
+/// Both tests install into the one system: one at a time, in this process
+/// and across processes (another checkout's test run on the same machine).
 static SYSTEM: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Held for the test's length: the in-process lock, and the file whose
+/// flock is the cross-process one (released when it closes).
+#[allow(dead_code)]
+struct OneAtATime(std::sync::MutexGuard<'static, ()>, std::fs::File);
+
+fn one_at_a_time() -> OneAtATime {
+    use std::os::unix::io::AsRawFd;
+    let inside = SYSTEM.lock().unwrap_or_else(|e| e.into_inner());
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open("/run/lock/legrec-package-test.lock")
+        .unwrap();
+    // Released when the file closes, with the guard.
+    assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }, 0);
+    OneAtATime(inside, file)
+}
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("command runs");
@@ -38,10 +57,6 @@ fn run(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn installed(pkg: &str) -> bool {
-    status(pkg).contains("ok installed")
 }
 
 /// dpkg's status of `pkg` ("" when dpkg never heard of it).
@@ -102,16 +117,22 @@ fn english_prompts() -> PathBuf {
 /// followed: the link itself is what an alternative owns.
 fn outside_legrec() -> BTreeMap<PathBuf, String> {
     use sha2::{Digest, Sha256};
+    // A file gone between listing and reading is left out, not a failure.
     fn walk(p: &Path, out: &mut BTreeMap<PathBuf, String>) {
         let Ok(meta) = std::fs::symlink_metadata(p) else {
             return;
         };
         let what = if meta.file_type().is_symlink() {
-            format!("link -> {}", std::fs::read_link(p).unwrap().display())
+            match std::fs::read_link(p) {
+                Ok(target) => format!("link -> {}", target.display()),
+                Err(_) => return,
+            }
         } else if meta.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .unwrap()
-                .map(|e| e.unwrap().path())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
                 .collect();
             entries.sort();
             for e in entries {
@@ -119,8 +140,10 @@ fn outside_legrec() -> BTreeMap<PathBuf, String> {
             }
             "dir".to_string()
         } else if meta.is_file() {
-            let bytes = std::fs::read(p).unwrap();
-            format!("file {:x}", Sha256::digest(&bytes))
+            match std::fs::read(p) {
+                Ok(bytes) => format!("file {:x}", Sha256::digest(&bytes)),
+                Err(_) => return,
+            }
         } else {
             "special".to_string()
         };
@@ -131,9 +154,17 @@ fn outside_legrec() -> BTreeMap<PathBuf, String> {
         common::asterisk::installed_dir("astdatadir"),
         common::asterisk::installed_dir("astetcdir"),
         common::asterisk::installed_dir("astmoddir"),
-        PathBuf::from("/etc/alternatives"),
     ] {
         walk(&root, &mut out);
+    }
+    // Asterisk's alternatives; the rest belong to packages that other
+    // installs on this machine may change meanwhile.
+    let alternatives = std::fs::read_dir("/etc/alternatives")
+        .into_iter()
+        .flatten()
+        .flatten();
+    for e in alternatives.filter(|e| e.file_name().to_string_lossy().starts_with("asterisk")) {
+        walk(&e.path(), &mut out);
     }
     out
 }
@@ -206,7 +237,7 @@ fn field(deb: &Path, name: &str) -> String {
 
 #[test]
 fn the_package_installs_records_and_purges_leaving_the_recordings() {
-    let _one = SYSTEM.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = one_at_a_time();
     assert!(
         !known("legrec"),
         "legrec is installed on this system already (or removed, its legrec.conf kept): this test installs and purges it, so it does not run here"
@@ -407,10 +438,11 @@ fn the_package_installs_records_and_purges_leaving_the_recordings() {
 
 /// legrec 0.1.0 removed the English prompts' symlink when it was removed
 /// or upgraded: installing this package puts it back, in the mode the
-/// admin had chosen, and Asterisk plays its prompts again.
+/// admin had chosen (automatic, or a manual choice kept manual), and
+/// Asterisk plays its prompts again.
 #[test]
 fn installing_repairs_the_english_prompts_an_earlier_legrec_removed() {
-    let _one = SYSTEM.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = one_at_a_time();
     assert!(
         !known("legrec"),
         "legrec is installed on this system already (or removed, its legrec.conf kept): this test installs and purges it, so it does not run here"
@@ -422,25 +454,54 @@ fn installing_repairs_the_english_prompts_an_earlier_legrec_removed() {
             link.display()
         );
     };
+    let was_manual = alternative_mode() == "manual";
+    let chosen = std::fs::canonicalize(&link).unwrap();
     let out = tempfile::tempdir().unwrap();
     let (deb, _) = build_deb(out.path());
     let _guard = Installed;
     let spool_existed = Path::new(SPOOL).exists();
-    let pristine = outside_legrec();
-    std::fs::remove_file(&link).unwrap();
-    apt(&["install", deb.to_str().unwrap()]);
-    assert_eq!(
-        std::fs::read_link(&link).ok(),
-        Some(target),
-        "the postinst did not put {} back",
-        link.display()
-    );
-    apt(&["purge", "legrec"]);
-    let diff = changed(&pristine, &outside_legrec());
-    assert!(diff.is_empty(), "install + purge changed: {diff:#?}");
+    for manual in [false, true] {
+        let mode = if manual {
+            run(Command::new("update-alternatives")
+                .args(["--set", "asterisk-prompt-en"])
+                .arg(&chosen));
+            "manual"
+        } else {
+            run(Command::new("update-alternatives").args(["--auto", "asterisk-prompt-en"]));
+            "auto"
+        };
+        let pristine = outside_legrec();
+        std::fs::remove_file(&link).unwrap();
+        apt(&["install", deb.to_str().unwrap()]);
+        assert_eq!(
+            std::fs::read_link(&link).ok().as_ref(),
+            Some(&target),
+            "the postinst did not put {} back ({mode})",
+            link.display()
+        );
+        assert_eq!(alternative_mode(), mode, "the admin's mode was changed");
+        apt(&["purge", "legrec"]);
+        let diff = changed(&pristine, &outside_legrec());
+        assert!(
+            diff.is_empty(),
+            "install + purge changed ({mode}): {diff:#?}"
+        );
+    }
+    if !was_manual {
+        run(Command::new("update-alternatives").args(["--auto", "asterisk-prompt-en"]));
+    }
     asterisk_plays_its_own_prompts();
     // The postinst made an empty spool; purge keeps spools (recordings).
     if !spool_existed {
         std::fs::remove_dir_all(SPOOL).unwrap();
     }
+}
+
+/// `auto` or `manual`, as update-alternatives says of asterisk-prompt-en.
+fn alternative_mode() -> String {
+    run(Command::new("update-alternatives").args(["--query", "asterisk-prompt-en"]))
+        .lines()
+        .find_map(|l| l.strip_prefix("Status: "))
+        .unwrap_or_default()
+        .to_string()
 }

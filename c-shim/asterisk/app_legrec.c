@@ -184,6 +184,12 @@ static int unload_module(void)
 	if (stopped) {
 		ast_log(LOG_NOTICE, "legrec: stopped %d live recording%s on unload\n", stopped, stopped == 1 ? "" : "s");
 	}
+	/* Their queue watches' final messages run this module's code and free
+	 * the recordings: before the core goes. */
+	if ((stopped = legrec_queue_drain(5000))) {
+		ast_log(LOG_WARNING, "legrec: %d queue watch%s still pending after 5 s on unload\n", stopped,
+			stopped == 1 ? "" : "es");
+	}
 	ast_rwlock_wrlock(&legrec_core_lock);
 	core = legrec_the_core;
 	legrec_the_core = NULL;

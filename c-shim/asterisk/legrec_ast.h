@@ -84,6 +84,9 @@ void legrec_peers_left(struct legrec_chan *lc);
  * `lc` until stasis_unsubscribe's final message. */
 struct stasis_subscription;
 struct stasis_subscription *legrec_queue_watch(struct ast_channel *chan, struct legrec_chan *lc);
+/* Wait at most `timeout_ms` for every unsubscribed watch's final message;
+ * how many are still pending. */
+int legrec_queue_drain(int timeout_ms);
 
 /* legrec_keys.c: watch the channel's DTMF for the policy's agent keys; the
  * framehook id, or -1. */

@@ -78,6 +78,9 @@ static void chan_destroy(void *data)
 {
 	struct legrec_chan *lc = data;
 
+	/* The recording ends now, not when the subscription's final message
+	 * lets the last reference go. */
+	legrec_recording_stop(lc->rec);
 	lc->queue_watch = stasis_unsubscribe(lc->queue_watch);
 	ao2_ref(lc, -1);
 }
@@ -361,6 +364,9 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 	ds->data = ao2_bump(lc);
 	ast_module_ref(AST_MODULE_SELF);
 	lc->module_ref = 1;
+	/* Before the datastore is on the channel: a stop from another thread
+	 * can destroy it (and so unsubscribe) from then on. */
+	lc->queue_watch = legrec_queue_watch(chan, lc);
 
 	ast_channel_lock(chan);
 	ast_channel_datastore_add(chan, ds);
@@ -373,7 +379,6 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 		return -1;
 	}
 	pbx_builtin_setvar_helper(chan, "LEGREC_ID", lc->id);
-	lc->queue_watch = legrec_queue_watch(chan, lc);
 	add_bridge_hooks(chan);
 	lc->keys_hook = plan.keys ? legrec_keys_attach(chan, lc) : -1;
 	legrec_ami_start_event(chan, lc);

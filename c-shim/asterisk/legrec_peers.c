@@ -4,10 +4,9 @@
  * hooks, legrec_hook.c), so `lc->peers` needs no lock: it compares the
  * bridge's other channels with those it saw last and tells the core who
  * joined and who left.  A queue's member name comes from app_queue's
- * MEMBERNAME / MEMBERINTERFACE on the recorded channel where queues.conf
- * sets `setinterfacevar = yes`, given to the party whose channel is that
- * interface's; and always from app_queue's AgentConnect (legrec_queue.c),
- * which the core gives to the party bridged without a member.
+ * AgentConnect (legrec_queue.c) and, where queues.conf sets
+ * `setinterfacevar = yes`, from MEMBERNAME / MEMBERINTERFACE on the
+ * recorded channel; the core gives it to the party of that interface.
  */
 #include "legrec_ast.h"
 
@@ -21,23 +20,6 @@ struct seen {
 	char name[128];
 };
 
-/* True when `channel` is a channel of `interface`: "PJSIP/agent1" has
- * "PJSIP/agent1-00000004", "Local/alice@ctx/n" has "Local/alice@ctx-0001;1". */
-static int of_interface(const char *channel, const char *interface)
-{
-	size_t n = strlen(interface);
-	const char *slash = strchr(interface, '/');
-
-	if (!n) {
-		return 0;
-	}
-	/* Local/exten@context/options: the options are not in the name. */
-	if (slash && !strncmp(interface, "Local/", 6) && strchr(slash + 1, '/')) {
-		n = (size_t) (strchr(slash + 1, '/') - interface);
-	}
-	return !strncmp(channel, interface, n) && (channel[n] == '-' || channel[n] == '\0');
-}
-
 static void joined(struct ast_channel *chan, struct legrec_chan *lc, const struct seen *s)
 {
 	char member[128] = "", interface[AST_CHANNEL_NAME] = "";
@@ -46,18 +28,19 @@ static void joined(struct ast_channel *chan, struct legrec_chan *lc, const struc
 
 	ast_channel_lock(chan);
 	v = pbx_builtin_getvar_helper(chan, "MEMBERINTERFACE");
-	if (!ast_strlen_zero(v) && of_interface(s->channel, v)) {
-		ast_copy_string(interface, v, sizeof(interface));
-		v = pbx_builtin_getvar_helper(chan, "MEMBERNAME");
-		ast_copy_string(member, S_OR(v, ""), sizeof(member));
-	}
+	ast_copy_string(interface, S_OR(v, ""), sizeof(interface));
+	v = pbx_builtin_getvar_helper(chan, "MEMBERNAME");
+	ast_copy_string(member, S_OR(v, ""), sizeof(member));
 	ast_channel_unlock(chan);
 	peer = (legrec_peer) {
-		.channel = s->channel, .number = s->number, .name = s->name, .member = member, .interface = interface,
+		.channel = s->channel, .number = s->number, .name = s->name,
 	};
 	legrec_recording_peer_join(lc->rec, &peer);
-	ast_verb(4, "%s: recording %s: %s joined%s%s\n", ast_channel_name(chan), lc->id, s->channel,
-		*member ? " as queue member " : "", member);
+	ast_verb(4, "%s: recording %s: %s joined\n", ast_channel_name(chan), lc->id, s->channel);
+	/* The core gives the member to the party of that interface. */
+	if (*member && *interface) {
+		legrec_recording_peer_member(lc->rec, member, interface);
+	}
 }
 
 /* LEGREC_AGENT for the dialplan, once the core knows who answered: from

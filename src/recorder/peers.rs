@@ -29,7 +29,11 @@ impl PeerLog {
             return false;
         }
         let mut who = who;
-        if who.member.is_empty() {
+        let pending_is_theirs = self
+            .pending
+            .as_ref()
+            .is_some_and(|(_, i)| i.is_empty() || of_interface(&who.channel, i));
+        if who.member.is_empty() && pending_is_theirs {
             if let Some((member, interface)) = self.pending.take() {
                 (who.member, who.interface) = (member, interface);
             }
@@ -65,31 +69,41 @@ impl PeerLog {
         }
     }
 
-    /// A queue connected `member` (a PBX that says so apart from the
-    /// bridge: mod_callcenter's bridge-agent-start): the party there now
-    /// without a member is it, or else the next to join.
+    /// A queue connected `member` of `interface` (Asterisk's AgentConnect
+    /// or MEMBERNAME, mod_callcenter's bridge-agent-start; the interface
+    /// may be empty).  A member already named stays where it is, whenever
+    /// it is said again.  With an interface, the party whose channel is of
+    /// that interface is it, whether still there or gone (the message may
+    /// come after a transfer), or else the next of that interface to join;
+    /// without one, the party there now without a member, or else the next
+    /// to join.
     pub fn queue_member(&mut self, member: String, interface: String) {
-        let open = |p: &&mut Peer| p.left.is_none();
         if self
             .peers
-            .iter_mut()
-            .filter(open)
+            .iter()
             .any(|p| p.member.as_deref() == Some(member.as_str()))
         {
             return;
         }
         let some = |s: String| (!s.is_empty()).then_some(s);
-        match self
-            .peers
-            .iter_mut()
-            .rev()
-            .filter(open)
-            .find(|p| p.member.is_none())
-        {
-            Some(p) => {
+        let target = if interface.is_empty() {
+            self.peers
+                .iter_mut()
+                .rev()
+                .find(|p| p.left.is_none() && p.member.is_none())
+        } else {
+            self.peers
+                .iter_mut()
+                .rev()
+                .find(|p| of_interface(&p.channel, &interface))
+        };
+        match target {
+            Some(p) if p.member.is_none() => {
                 p.member = some(member);
                 p.interface = some(interface);
             }
+            // That party was named already, as another member.
+            Some(_) => {}
             None => self.pending = Some((member, interface)),
         }
     }
@@ -115,6 +129,24 @@ impl PeerLog {
     }
 }
 
+/// True when `channel` is a channel of the queue member `interface`:
+/// "PJSIP/agent1" has "PJSIP/agent1-00000004", "Local/alice@ctx/n" has
+/// "Local/alice@ctx-0001;1" (a Local interface's options are not in its
+/// channels' names).
+pub fn of_interface(channel: &str, interface: &str) -> bool {
+    let base = match interface.strip_prefix("Local/") {
+        Some(rest) => match rest.find('/') {
+            Some(slash) => &interface[..6 + slash],
+            None => interface,
+        },
+        None => interface,
+    };
+    !base.is_empty()
+        && channel
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +157,42 @@ mod tests {
             member: member.into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn channels_of_an_interface() {
+        assert!(of_interface("PJSIP/agent1-00000004", "PJSIP/agent1"));
+        assert!(of_interface("Local/alice@ctx-0001;1", "Local/alice@ctx/n"));
+        assert!(of_interface("Local/alice@ctx-0001;1", "Local/alice@ctx"));
+        assert!(!of_interface("PJSIP/agent10-00000004", "PJSIP/agent1"));
+        assert!(!of_interface("PJSIP/bob-1", "PJSIP/agent1"));
+        assert!(!of_interface("PJSIP/agent1-1", ""));
+    }
+
+    #[test]
+    fn a_late_queue_message_names_the_member_who_answered_not_the_transfer_target() {
+        let mut log = PeerLog::default();
+        log.join(who("Local/alice@q-0001;1", ""), "t0".into(), 1.0);
+        log.leave("Local/alice@q-0001;1", "t1".into(), 5.0);
+        log.join(who("PJSIP/bob-2", ""), "t1".into(), 5.0);
+        log.queue_member("Alice".into(), "Local/alice@q/n".into());
+        assert_eq!(log.peers[0].member.as_deref(), Some("Alice"));
+        assert_eq!(log.peers[1].member, None);
+        // Said again (MEMBERNAME on every later join): nothing moves.
+        log.queue_member("Alice".into(), "Local/alice@q/n".into());
+        log.join(who("PJSIP/carol-3", ""), "t2".into(), 9.0);
+        assert_eq!(log.peers[2].member, None);
+    }
+
+    #[test]
+    fn a_queue_message_before_the_bridge_waits_for_its_member() {
+        let mut log = PeerLog::default();
+        log.queue_member("Alice".into(), "PJSIP/a1".into());
+        // Someone else first (a transfer target, a pickup): not Alice.
+        log.join(who("PJSIP/bob-1", ""), "t0".into(), 1.0);
+        log.join(who("PJSIP/a1-2", ""), "t1".into(), 2.0);
+        assert_eq!(log.peers[0].member, None);
+        assert_eq!(log.peers[1].member.as_deref(), Some("Alice"));
     }
 
     #[test]
@@ -168,7 +236,7 @@ mod tests {
         assert_eq!(log.agent(), Some("agent1"));
         let mut log = PeerLog::default();
         log.queue_member("agent1".into(), "loopback/agent".into());
-        log.join(who("loopback/phone-a", ""), "t".into(), 4.0);
+        log.join(who("loopback/agent-a", ""), "t".into(), 4.0);
         assert_eq!(log.peers[0].interface.as_deref(), Some("loopback/agent"));
         assert_eq!(log.agent(), Some("agent1"));
     }
