@@ -67,6 +67,9 @@ struct legrec_chan {
   int npeers;
   /* The agent keys' framehook (legrec_keys.c), or -1. */
   int keys_hook;
+  /* A frame the audiohook gave in another format than signed linear was
+   * logged (once: it is the media thread's path). */
+  int foreign_frame_logged;
 };
 
 struct ast_bridge_channel;
