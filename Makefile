@@ -19,22 +19,31 @@ FLEET_BIN  ?= $(TARGET_DIR)/release/legrec-fleet
 NATIVE_LIBS = -lFLAC -lpthread -ldl -lm
 include c-shim/hardening.mk
 
+# An Asterisk built from source with ./configure --prefix=PREFIX
+# (`make AST_PREFIX=/opt/asterisk-20`): its headers, its asterisk.conf and
+# its folders.  Empty: the packaged Asterisk (/usr/include, /etc/asterisk).
+# The tests' knob LEGREC_ASTERISK_PREFIX sets it too.
+AST_PREFIX  ?= $(LEGREC_ASTERISK_PREFIX)
 # The installed Asterisk's folders, as its asterisk.conf names them
 # (scripts/asterisk-dir); override for other installs.
-ASTMODDIR   ?= $(shell scripts/asterisk-dir astmoddir)
-ASTETCDIR   ?= $(shell scripts/asterisk-dir astetcdir)
-ASTDATADIR  ?= $(shell scripts/asterisk-dir astdatadir)
+ASTMODDIR   ?= $(shell LEGREC_ASTERISK_PREFIX=$(AST_PREFIX) scripts/asterisk-dir astmoddir)
+ASTETCDIR   ?= $(shell LEGREC_ASTERISK_PREFIX=$(AST_PREFIX) scripts/asterisk-dir astetcdir)
+ASTDATADIR  ?= $(shell LEGREC_ASTERISK_PREFIX=$(AST_PREFIX) scripts/asterisk-dir astdatadir)
 BINDIR      ?= /usr/local/bin
-AST_HEADER  ?= /usr/include/asterisk.h
+AST_HEADER  ?= $(or $(AST_PREFIX:%/=%),/usr)/include/asterisk.h
 
 AST_CFLAGS = -fPIC -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE $(HARDEN_CFLAGS) \
 	-DAST_MODULE=\"app_legrec\" -DAST_MODULE_SELF_SYM=__internal_app_legrec_self \
 	-Iinclude -Ic-shim/asterisk $(AST_INCLUDE)
 # An Asterisk installed elsewhere (from source: /usr/local/include/asterisk.h)
-# is built against by naming its asterisk.h.
-AST_INCLUDE = $(if $(filter-out /usr/include/,$(dir $(AST_HEADER))),-I$(dir $(AST_HEADER)))
+# is built against by naming its asterisk.h, or its AST_PREFIX.  Its headers
+# are system headers to us: with -I, -Wextra -Werror stops on Asterisk's own
+# strings.h ("'inline' is not at beginning of declaration").
+AST_INCLUDE = $(if $(filter-out /usr/include/,$(dir $(AST_HEADER))),-isystem $(dir $(AST_HEADER)))
 AST_SOURCES = $(wildcard c-shim/asterisk/*.c)
-AST_MODULE_SO ?= $(BUILD)/app_legrec.so
+# One module per Asterisk built against: Asterisk refuses a module built
+# with another release's headers.
+AST_MODULE_SO ?= $(BUILD)/$(if $(AST_PREFIX),asterisk$(subst /,-,$(AST_PREFIX:%/=%))/)app_legrec.so
 
 PROMPT_NAMES := $(shell grep -v '^\#' sounds/notices.txt | cut -f1)
 PROMPTS = $(foreach n,$(PROMPT_NAMES),$(BUILD)/sounds/$(n).wav $(BUILD)/sounds/$(n).wav16)
@@ -55,7 +64,7 @@ asterisk:
 	@if [ -f $(AST_HEADER) ]; then $(MAKE) --no-print-directory $(AST_MODULE_SO); \
 	else echo "Asterisk headers not found ($(AST_HEADER)): app_legrec.so skipped"; fi
 
-$(AST_MODULE_SO): $(AST_SOURCES) c-shim/asterisk/legrec_ast.h c-shim/asterisk/app_legrec.map include/legrec.h $(LEGREC_LIB) c-shim/hardening.mk
+$(AST_MODULE_SO): $(AST_SOURCES) c-shim/asterisk/legrec_ast.h c-shim/asterisk/app_legrec.map include/legrec.h $(LEGREC_LIB) c-shim/hardening.mk $(AST_HEADER)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(AST_CFLAGS) -o $@ $(AST_SOURCES) $(LEGREC_LIB) $(NATIVE_LIBS) $(HARDEN_LDFLAGS) \
 		-Wl,--version-script=c-shim/asterisk/app_legrec.map -Wl,--exclude-libs,ALL

@@ -600,14 +600,15 @@ fn make_install_puts_module_docs_prompt_and_config_in_place() {
     // Where the installed Asterisk keeps modules (16 and 22 differ).
     let moddir = common::asterisk::installed_dir("astmoddir");
     let datadir = common::asterisk::installed_dir("astdatadir");
+    let etcdir = common::asterisk::installed_dir("astetcdir");
     let under_dest = |p: &Path| dest.path().join(p.strip_prefix("/").unwrap());
     for f in [
         moddir.join("app_legrec.so"),
         datadir.join("documentation/thirdparty/legrec-en_US.xml"),
         datadir.join("sounds/legrec/legrec-notice.wav"),
         datadir.join("sounds/legrec/legrec-notice.wav16"),
-        "/etc/asterisk/legrec.conf".into(),
-        "/etc/asterisk/legrec.conf.sample".into(),
+        etcdir.join("legrec.conf"),
+        etcdir.join("legrec.conf.sample"),
     ] {
         assert!(under_dest(&f).is_file(), "{} installed", f.display());
     }

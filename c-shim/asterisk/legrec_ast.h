@@ -71,6 +71,9 @@ struct legrec_chan {
   struct stasis_subscription *queue_watch;
   /* LEGREC_AGENT is set (legrec_peers.c; the bridge thread only). */
   int agent_named;
+  /* A frame the audiohook gave in another format than signed linear was
+   * logged (once: it is the media thread's path). */
+  int foreign_frame_logged;
 };
 
 struct ast_bridge_channel;

@@ -18,6 +18,7 @@
 #include "asterisk/datastore.h"
 #include "asterisk/file.h"
 #include "asterisk/format.h"
+#include "asterisk/format_cache.h"
 #include "asterisk/framehook.h"
 #include "asterisk/frame.h"
 #include "asterisk/logger.h"
@@ -33,14 +34,26 @@ static int on_frame(struct ast_audiohook *hook, struct ast_channel *chan, struct
 {
 	struct legrec_chan *lc = (struct legrec_chan *) hook;
 
-	(void)chan;
 	if (!frame || hook->status != AST_AUDIOHOOK_STATUS_RUNNING || frame->frametype != AST_FRAME_VOICE
 		|| !frame->data.ptr || frame->samples <= 0) {
 		return -1;
 	}
 	legrec_leg leg = direction == AST_AUDIOHOOK_DIRECTION_READ ? LEGREC_LEG_IN : LEGREC_LEG_OUT;
-	unsigned int rate = ast_format_get_sample_rate(frame->subclass.format);
 	bool mixed = false;
+
+	/* The audiohook hands signed linear at the rate it settled on for the
+	 * channel (16 kHz on a G.722 leg, whatever was asked for), so the rate is
+	 * the frame's own; the core resamples what is not the policy's.  Anything
+	 * but signed linear would be read as samples it does not hold. */
+	if (!ast_format_cache_is_slinear(frame->subclass.format) || frame->datalen < frame->samples * 2) {
+		if (!lc->foreign_frame_logged) {
+			lc->foreign_frame_logged = 1;
+			ast_log(LOG_WARNING, "%s: recording %s: a %s frame that is not signed linear was left out\n",
+				ast_channel_name(chan), lc->id, ast_format_get_name(frame->subclass.format));
+		}
+		return -1;
+	}
+	unsigned int rate = ast_format_get_sample_rate(frame->subclass.format);
 
 	/* The warning beep goes into what both parties hear (the caller hears
 	 * the write direction, the agent the read direction) and so into the

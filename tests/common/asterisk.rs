@@ -11,19 +11,44 @@ use std::time::{Duration, Instant};
 
 use super::{repo, target_dir};
 
-/// app_legrec.so built once per test binary from the library cargo built.
+/// The Asterisk built from source under this prefix (/opt/asterisk-20) that
+/// the tests run against, named by LEGREC_ASTERISK_PREFIX; `None`: the
+/// packaged one (`asterisk` on the PATH, /usr/include).
+pub fn prefix() -> Option<PathBuf> {
+    std::env::var_os("LEGREC_ASTERISK_PREFIX")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The `asterisk` binary of the Asterisk under test.
+pub fn binary() -> PathBuf {
+    prefix().map_or_else(|| "asterisk".into(), |p| p.join("sbin/asterisk"))
+}
+
+/// app_legrec.so built once per test binary from the library cargo built,
+/// against the headers of the Asterisk under test: one folder per prefix,
+/// so that modules for different releases never mix.
 pub fn module() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let so = target_dir().join("app_legrec.so");
-            let status = Command::new("make")
-                .current_dir(repo())
+            let dir = match prefix() {
+                Some(p) => target_dir().join(format!(
+                    "asterisk{}",
+                    p.display().to_string().replace('/', "-")
+                )),
+                None => target_dir(),
+            };
+            let so = dir.join("app_legrec.so");
+            let mut make = Command::new("make");
+            make.current_dir(repo())
                 .args(["-s", "--no-print-directory", "asterisk", "sounds"])
                 .arg(format!("LEGREC_LIB={}", super::staticlib().display()))
-                .arg(format!("AST_MODULE_SO={}", so.display()))
-                .status()
-                .expect("make runs");
+                .arg(format!("AST_MODULE_SO={}", so.display()));
+            if let Some(p) = prefix() {
+                make.arg(format!("AST_PREFIX={}", p.display()));
+            }
+            let status = make.status().expect("make runs");
             assert!(status.success(), "building app_legrec.so failed");
             assert!(
                 so.exists(),
@@ -36,9 +61,9 @@ pub fn module() -> PathBuf {
 
 /// "Asterisk 22.10.1+dfsg..." as the installed `asterisk -V` says it: the
 /// tests run against whichever Asterisk is installed (16 on Debian 12, 22 in
-/// scripts/sid-root) and assume neither.
+/// scripts/sid-root, 20 or 23 under LEGREC_ASTERISK_PREFIX) and assume none.
 pub fn version() -> String {
-    let out = Command::new("asterisk")
+    let out = Command::new(binary())
         .arg("-V")
         .output()
         .expect("asterisk installed");

@@ -10,6 +10,7 @@ use legrec::sidecar::Sidecar;
 pub mod asterisk;
 pub mod freeswitch;
 pub mod graph;
+pub mod rtp;
 pub mod sipp;
 pub mod webhook;
 

@@ -1,16 +1,33 @@
 //! sipp (Debian's sip-tester) as a SIP phone, for both PBXs: a caller that
-//! calls a service, or a phone that answers; either sends A-law audio and
-//! presses keys as RFC 2833 events (the pcaps sip-tester ships).
+//! calls a service, or a phone that answers; either sends A-law audio (or
+//! the RTP of another codec's pcap, see `Voice`) and presses keys as RFC 2833
+//! events (the pcaps sip-tester ships).
 
 use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The one codec a phone offers, and the RTP it sends as `Step::Audio`.
+pub struct Voice<'a> {
+    pub payload_type: u8,
+    /// The SDP's rtpmap for it: "PCMA/8000", "G722/8000".
+    pub rtpmap: &'a str,
+    /// A pcap of RTP packets of that payload type, replayed as recorded.
+    pub pcap: &'a str,
+}
+
+/// The 7 s of A-law audio that sip-tester ships.
+pub const ALAW: Voice<'static> = Voice {
+    payload_type: 8,
+    rtpmap: "PCMA/8000",
+    pcap: "/usr/share/sip-tester/g711a.pcap",
+};
+
 /// What the phone does once the call is up, in order.
 #[derive(Clone, Copy, Debug)]
 pub enum Step {
-    /// Start sending the 7 s of A-law audio of g711a.pcap.
+    /// Start sending the voice's audio (the 7 s of g711a.pcap by default).
     Audio,
     /// Press `0`-`9`, `*` or `#` (RFC 2833, 140 ms).  sipp plays one pcap
     /// at a time: a key interrupts the audio, so send Audio again after it.
@@ -21,7 +38,7 @@ pub enum Step {
 
 fn pcap(step: Step) -> Option<String> {
     match step {
-        Step::Audio => Some("pcap/g711a.pcap".into()),
+        Step::Audio => Some("voice.pcap".into()),
         Step::Key('*') => Some("pcap/dtmf_2833_star.pcap".into()),
         Step::Key('#') => Some("pcap/dtmf_2833_pound.pcap".into()),
         Step::Key(d @ '0'..='9') => Some(format!("pcap/dtmf_2833_{d}.pcap")),
@@ -44,9 +61,10 @@ fn script(steps: &[Step]) -> String {
 }
 
 /// A folder with the scenario and the pcaps it names.
-fn workdir(scenario: &str) -> tempfile::TempDir {
+fn workdir(scenario: &str, voice: &Voice) -> tempfile::TempDir {
     let work = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink("/usr/share/sip-tester", work.path().join("pcap")).unwrap();
+    std::os::unix::fs::symlink(voice.pcap, work.path().join("voice.pcap")).unwrap();
     std::fs::write(work.path().join("scenario.xml"), scenario).unwrap();
     work
 }
@@ -73,7 +91,13 @@ fn sipp(work: &Path, local_port: u16) -> Command {
 /// Call `service` at 127.0.0.1:`port`, do `steps`, hang up; sipp's output.
 /// The PBX must not hang up first (sipp fails on a BYE it did not send).
 pub fn call(port: u16, service: &str, steps: &[Step]) -> Output {
+    call_with(port, service, steps, &ALAW)
+}
+
+/// `call`, offering and sending `voice`.
+pub fn call_with(port: u16, service: &str, steps: &[Step], voice: &Voice) -> Output {
     let script = script(steps);
+    let media = sdp_media(voice);
     let scenario = format!(
         r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="legrec caller">
@@ -94,11 +118,7 @@ o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
 s=-
 c=IN IP[media_ip_type] [media_ip]
 t=0 0
-m=audio [auto_media_port] RTP/AVP 8 101
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-15
-]]></send>
+{media}]]></send>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
@@ -131,7 +151,7 @@ Content-Length: 0
 </scenario>
 "#
     );
-    let work = workdir(&scenario);
+    let work = workdir(&scenario, voice);
     sipp(work.path(), 0)
         .args(["-s", service])
         .arg(format!("127.0.0.1:{port}"))
@@ -144,6 +164,7 @@ Content-Length: 0
 /// `Answering::wait`; it is killed if dropped.
 pub fn answer(port: u16, steps: &[Step]) -> Answering {
     let script = script(steps);
+    let media = sdp_media(&ALAW);
     let scenario = format!(
         r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="legrec phone">
@@ -164,11 +185,7 @@ o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
 s=-
 c=IN IP[media_ip_type] [media_ip]
 t=0 0
-m=audio [auto_media_port] RTP/AVP 8 101
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-15
-]]></send>
+{media}]]></send>
   <recv request="ACK" rtd="true" crlf="true"/>
 {script}  <recv request="BYE"/>
   <send><![CDATA[
@@ -185,7 +202,7 @@ Content-Length: 0
 </scenario>
 "#
     );
-    let work = workdir(&scenario);
+    let work = workdir(&scenario, &ALAW);
     let child = sipp(work.path(), port)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -201,6 +218,15 @@ Content-Length: 0
         child: Some(child),
         _work: work,
     }
+}
+
+/// The SDP's audio lines offering `voice` and RFC 2833 keys.
+fn sdp_media(voice: &Voice) -> String {
+    let pt = voice.payload_type;
+    format!(
+        "m=audio [auto_media_port] RTP/AVP {pt} 101\na=rtpmap:{pt} {}\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15\n",
+        voice.rtpmap
+    )
 }
 
 pub struct Answering {
