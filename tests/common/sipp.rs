@@ -1,6 +1,7 @@
 //! sipp (Debian's sip-tester) as a SIP phone, for both PBXs: a caller that
-//! calls a service, or a phone that answers; either sends A-law audio and
-//! presses keys as RFC 2833 events (the pcaps sip-tester ships).
+//! calls a service, or a phone that answers; either sends A-law audio (the
+//! speech pcap sip-tester ships, or a tone made here) and presses keys as
+//! RFC 2833 events (sip-tester's pcaps).
 
 use std::net::UdpSocket;
 use std::path::Path;
@@ -12,8 +13,15 @@ use std::time::{Duration, Instant};
 pub enum Step {
     /// Start sending the 7 s of A-law audio of g711a.pcap.
     Audio,
+    /// Start sending 7 s of a TONE_HZ tone, A-law: a sound whose every
+    /// quarter second a test can tell in a recording.
+    Tone,
     /// Press `0`-`9`, `*` or `#` (RFC 2833, 140 ms).  sipp plays one pcap
     /// at a time: a key interrupts the audio, so send Audio again after it.
+    /// Each key's pcap has its own fixed RTP sequence numbers (1: 7984, 2:
+    /// 8042 ... 9: 8293, `*`: 8397, `#`: 8436, 0: 12080), and FreeSWITCH
+    /// drops an event numbered up to 100 below the last one: after a 7
+    /// a 5 is lost, a 9 is not.
     Key(char),
     /// Let this many milliseconds go by.
     Wait(u64),
@@ -22,6 +30,7 @@ pub enum Step {
 fn pcap(step: Step) -> Option<String> {
     match step {
         Step::Audio => Some("pcap/g711a.pcap".into()),
+        Step::Tone => Some("tone.pcap".into()),
         Step::Key('*') => Some("pcap/dtmf_2833_star.pcap".into()),
         Step::Key('#') => Some("pcap/dtmf_2833_pound.pcap".into()),
         Step::Key(d @ '0'..='9') => Some(format!("pcap/dtmf_2833_{d}.pcap")),
@@ -43,10 +52,85 @@ fn script(steps: &[Step]) -> String {
         .collect()
 }
 
+/// The frequency of `Step::Tone`.
+pub const TONE_HZ: f64 = 1000.0;
+
+/// A-law as G.711 encodes it (the inverse of the decoders the tests use).
+fn alaw_encode(pcm: i16) -> u8 {
+    const SEG_END: [i32; 8] = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
+    let mut v = i32::from(pcm) >> 3;
+    let mask = if v >= 0 {
+        0xd5
+    } else {
+        v = -v - 1;
+        0x55
+    };
+    let Some(seg) = SEG_END.iter().position(|&end| v <= end) else {
+        return 0x7f ^ mask;
+    };
+    let shift = if seg < 2 { 1 } else { seg };
+    (((seg as i32) << 4 | (v >> shift) & 0x0f) as u8) ^ mask
+}
+
+/// 7 s of TONE_HZ as an Ethernet pcap of 20 ms RTP packets (payload type 8),
+/// the shape of sip-tester's g711a.pcap.  sipp sends each UDP payload from
+/// its own media port, so the addresses here do not matter.
+fn tone_pcap() -> Vec<u8> {
+    const PACKETS: u32 = 350;
+    let mut out = Vec::new();
+    // pcap header: version 2.4, snaplen 65535, Ethernet.
+    for word in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+        out.extend_from_slice(&word.to_le_bytes());
+    }
+    for n in 0..PACKETS {
+        let payload: Vec<u8> = (0..160)
+            .map(|i| {
+                let t = f64::from(n * 160 + i) / 8000.0;
+                alaw_encode((8000.0 * (2.0 * std::f64::consts::PI * TONE_HZ * t).sin()) as i16)
+            })
+            .collect();
+        let mut rtp = vec![0x80, if n == 0 { 0x88 } else { 0x08 }];
+        rtp.extend_from_slice(&(n as u16).to_be_bytes());
+        rtp.extend_from_slice(&(n * 160).to_be_bytes());
+        rtp.extend_from_slice(&0x1e9a_7e57u32.to_be_bytes());
+        rtp.extend_from_slice(&payload);
+        let udp_len = (8 + rtp.len()) as u16;
+        let mut ip = vec![
+            0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1,
+        ];
+        ip[2..4].copy_from_slice(&(20 + udp_len).to_be_bytes());
+        let sum: u32 = ip
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum();
+        let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        let mut pkt = vec![0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00];
+        pkt.extend_from_slice(&ip);
+        // UDP: ports, length, no checksum.
+        for field in [6000u16, 6000, udp_len, 0] {
+            pkt.extend_from_slice(&field.to_be_bytes());
+        }
+        pkt.extend_from_slice(&rtp);
+        let usec = n * 20_000;
+        for word in [
+            usec / 1_000_000,
+            usec % 1_000_000,
+            pkt.len() as u32,
+            pkt.len() as u32,
+        ] {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        out.extend_from_slice(&pkt);
+    }
+    out
+}
+
 /// A folder with the scenario and the pcaps it names.
 fn workdir(scenario: &str) -> tempfile::TempDir {
     let work = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink("/usr/share/sip-tester", work.path().join("pcap")).unwrap();
+    std::fs::write(work.path().join("tone.pcap"), tone_pcap()).unwrap();
     std::fs::write(work.path().join("scenario.xml"), scenario).unwrap();
     work
 }
