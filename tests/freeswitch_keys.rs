@@ -1,11 +1,10 @@
-//! Agent keys on a real FreeSWITCH.  The recorded caller is a SIP phone
-//! (sipp into mod_sofia, A-law and RFC 2833 keys); the agent is a loopback
-//! leg whose dialplan plays a 1000 Hz tone and presses keys with
-//! FreeSWITCH's own `send_dtmf ~...`, which the bridge carries to the
-//! caller's session.  Checked on what comes out: a mask span silent in both
-//! legs, a pause cut out, on-demand keeping only what was asked for, the
-//! sidecar's keys with their side, and key digits that never reach the
-//! other party while other digits still do.
+//! Agent keys on a real FreeSWITCH, pressed on real SIP phones: the
+//! recorded caller is sipp calling into mod_sofia, the agent another sipp
+//! that mod_sofia's bridge rings and that answers with a 1000 Hz tone; both
+//! press keys as RFC 2833 events over A-law.  Checked on what comes out: a
+//! mask span silent in both legs, a pause cut out, on-demand keeping only
+//! what was asked for, the sidecar's keys with their side, and key digits
+//! that never reach the other party's phone while other digits still do.
 
 mod common;
 
@@ -13,7 +12,8 @@ use std::time::Duration;
 
 use common::asterisk::{rms, tone_share};
 use common::freeswitch::Sandbox;
-use common::sipp::Step::{Audio, Key, Wait};
+use common::sipp::Step::{self, Audio, Key, Tone, Wait};
+use common::sipp::TONE_HZ;
 use common::*;
 
 const RATE: f64 = 8000.0;
@@ -31,54 +31,18 @@ const POLICIES: &str = r#"
     </policy>
   </policies>"#;
 
-/// A 3 s agent tone, as the agent's dialplan plays it.
-const TONE: &str = r#"<action application="playback" data="tone_stream://%(3000,0,1000)"/>"#;
-
-fn dialplan() -> String {
-    format!(
-        r#"
-  <extension name="keyed"><condition field="destination_number" expression="^(keyed|ondemand)$">
+/// `<policy>-<port>`: the caller is recorded under the policy and bridged
+/// to the agent's phone at 127.0.0.1:port.
+const DIALPLAN: &str = r#"
+  <extension name="keyed"><condition field="destination_number" expression="^(keyed|ondemand)-(\d+)$">
     <action application="answer"/>
     <action application="legrec" data="$1"/>
-    <action application="bridge" data="loopback/agent-$1/default"/>
+    <action application="bridge" data="{absolute_codec_string=PCMA}sofia/legrec/agent@127.0.0.1:$2"/>
   </condition></extension>
-  <!-- The agent: its tone, its keys, then a non-key digit; then quiet until
-       the caller hangs up (sipp must send the BYE). -->
-  <extension name="agent-keyed"><condition field="destination_number" expression="^agent-keyed$">
-    <action application="answer"/>
-    {TONE}
-    <action application="send_dtmf" data="~*7"/>
-    {TONE}
-    <action application="send_dtmf" data="~*7"/>
-    {TONE}
-    <action application="send_dtmf" data="~5"/>
-    <action application="playback" data="silence_stream://30000"/>
-  </condition></extension>
-  <extension name="agent-ondemand"><condition field="destination_number" expression="^agent-ondemand$">
-    <action application="answer"/>
-    {TONE}
-    <action application="send_dtmf" data="~*9"/>
-    {TONE}
-    <action application="send_dtmf" data="~*9"/>
-    {TONE}
-    <action application="playback" data="silence_stream://30000"/>
-  </condition></extension>
-  <!-- The agent of a caller who presses keys: it only listens. -->
-  <extension name="callerkey"><condition field="destination_number" expression="^callerkey$">
-    <action application="answer"/>
-    <action application="legrec" data="keyed"/>
-    <action application="bridge" data="loopback/listener/default"/>
-  </condition></extension>
-  <extension name="listener"><condition field="destination_number" expression="^listener$">
-    <action application="answer"/>
-    <action application="playback" data="silence_stream://30000"/>
-  </condition></extension>
-"#
-    )
-}
+"#;
 
 fn sandbox() -> Sandbox {
-    let mut sb = Sandbox::with_sip(&dialplan());
+    let mut sb = Sandbox::with_sip(DIALPLAN);
     let conf = sb.conf().join("legrec.conf.xml");
     let text = std::fs::read_to_string(&conf)
         .unwrap()
@@ -86,6 +50,42 @@ fn sandbox() -> Sandbox {
     std::fs::write(&conf, text).unwrap();
     sb.start();
     sb
+}
+
+/// The caller calls `policy` and does `caller`; the agent's phone answers
+/// the bridge and does `agent`, then waits for the caller's hangup.
+fn call(sb: &Sandbox, policy: &str, caller: &[Step], agent: &[Step]) {
+    let port = sb.sip_port + 3300;
+    let phone = common::sipp::answer(port, agent);
+    sb.sip_call(&format!("{policy}-{port}"), caller);
+    let out = phone.wait();
+    assert!(
+        out.status.success(),
+        "the agent's phone: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        common::asterisk::tail(&sb.log(), 30)
+    );
+}
+
+/// The agent's phone: its tone, `key`, its tone, `key` again, its tone;
+/// then `last` (if any) and a little more tone.
+fn agent_pressing(key: [char; 2], last: Option<char>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for _ in 0..2 {
+        steps.extend([
+            Tone,
+            Wait(3000),
+            Key(key[0]),
+            Wait(300),
+            Key(key[1]),
+            Wait(300),
+        ]);
+    }
+    steps.extend([Tone, Wait(3000)]);
+    if let Some(d) = last {
+        steps.extend([Key(d), Wait(300), Tone, Wait(500)]);
+    }
+    steps
 }
 
 /// The share of quarter seconds in `from..to` that carry the agent's
@@ -96,14 +96,15 @@ fn agent_share(x: &[i16], from: f64, to: f64) -> f64 {
         .collect();
     let toned = quarters
         .iter()
-        .filter(|&&t| tone_share(window(x, t, t + 0.25), RATE, 1000.0) > 0.8)
+        .filter(|&&t| tone_share(window(x, t, t + 0.25), RATE, TONE_HZ) > 0.8)
         .count();
     toned as f64 / quarters.len().max(1) as f64
 }
 
 /// The digits FreeSWITCH's log shows for `what` ("Send start packet for
-/// [", "RECV DTMF ") on the session `uuid`'s lines, or on every other
-/// session's with `others`.
+/// [": RFC 2833 sent to a phone, "RTP RECV DTMF ": from a phone) on the
+/// session `uuid`'s lines, or on every other session's (the agent's) with
+/// `others`.
 fn digits(log: &str, uuid: &str, others: bool, what: &str) -> String {
     log.lines()
         .filter(|l| l.starts_with(uuid) != others && !l.is_empty())
@@ -118,7 +119,12 @@ fn digits(log: &str, uuid: &str, others: bool, what: &str) -> String {
 )]
 fn the_agents_mask_key_silences_its_span_and_never_reaches_the_caller() {
     let sb = sandbox();
-    sb.sip_call("keyed", &[Audio, Wait(12_500)]);
+    call(
+        &sb,
+        "keyed",
+        &[Audio, Wait(12_500)],
+        &agent_pressing(['*', '7'], Some('9')),
+    );
     let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
     let sc = read_sidecar(&sidecars[0]);
     let keys: Vec<(&str, &str, &str)> = sc
@@ -158,11 +164,16 @@ fn the_agents_mask_key_silences_its_span_and_never_reaches_the_caller() {
     );
     let after = agent_share(&lo, to + 0.5, to + 2.0);
     assert!(after > 0.6, "the agent after the mask: {after:.2}");
-    // What went out to the caller's phone as RFC 2833: the agent's 5, which
-    // is no key, and nothing of *7.
+    // Every digit arrived from the agent's phone; what went out to the
+    // caller's as RFC 2833 is the 9, which is no key, and nothing of *7.
     let log = sb.log();
+    let arrived = digits(&log, &sc.uniqueid, true, "RTP RECV DTMF ");
+    assert_eq!(
+        arrived, "*7*79",
+        "digits FreeSWITCH got from the agent's phone"
+    );
     let sent = digits(&log, &sc.uniqueid, false, "Send start packet for [");
-    assert_eq!(sent, "5", "digits sent to the caller");
+    assert_eq!(sent, "9", "digits sent to the caller");
 }
 
 #[test]
@@ -172,9 +183,11 @@ fn the_agents_mask_key_silences_its_span_and_never_reaches_the_caller() {
 )]
 fn a_key_pressed_on_the_callers_phone_pauses_and_never_reaches_the_agent() {
     let sb = sandbox();
-    // *8 (RFC 2833) 3 s in, the caller's audio again, then a 5 that is no key.
-    sb.sip_call(
-        "callerkey",
+    // *8 (RFC 2833) 3 s in, the caller's audio again, then a 5 that is no
+    // key; the agent's phone only talks.
+    call(
+        &sb,
+        "keyed",
         &[
             Audio,
             Wait(3000),
@@ -189,6 +202,7 @@ fn a_key_pressed_on_the_callers_phone_pauses_and_never_reaches_the_agent() {
             Audio,
             Wait(5000),
         ],
+        &[Tone, Wait(7000)],
     );
     let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
     let sc = read_sidecar(&sidecars[0]);
@@ -219,14 +233,15 @@ fn a_key_pressed_on_the_callers_phone_pauses_and_never_reaches_the_agent() {
         rms(window(&li, 0.5, p - 0.5)) > 300.0,
         "the caller before the key"
     );
-    // Every digit arrived from the phone; the agent's legs got only the 5.
+    // Every digit arrived from the caller's phone; only the 5 went on to
+    // the agent's phone as RFC 2833.
     let arrived = digits(&log, &sc.uniqueid, false, "RTP RECV DTMF ");
-    assert_eq!(arrived, "*85", "digits FreeSWITCH got from the phone");
-    let passed = digits(&log, &sc.uniqueid, true, "RECV DTMF ");
-    assert!(
-        !passed.is_empty() && passed.chars().all(|d| d == '5'),
-        "digits that reached the agent: {passed:?}"
+    assert_eq!(
+        arrived, "*85",
+        "digits FreeSWITCH got from the caller's phone"
     );
+    let sent = digits(&log, &sc.uniqueid, true, "Send start packet for [");
+    assert_eq!(sent, "5", "digits sent to the agent's phone");
 }
 
 #[test]
@@ -236,7 +251,12 @@ fn a_key_pressed_on_the_callers_phone_pauses_and_never_reaches_the_agent() {
 )]
 fn on_demand_keeps_only_what_the_agent_asked_for() {
     let sb = sandbox();
-    sb.sip_call("ondemand", &[Audio, Wait(12_500)]);
+    call(
+        &sb,
+        "ondemand",
+        &[Audio, Wait(12_500)],
+        &agent_pressing(['*', '9'], None),
+    );
     let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
     let sc = read_sidecar(&sidecars[0]);
     assert_eq!(sc.start, "on-demand");

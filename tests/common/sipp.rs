@@ -1,7 +1,8 @@
 //! sipp (Debian's sip-tester) as a SIP phone, for both PBXs: a caller that
-//! calls a service, or a phone that answers; either sends A-law audio (or
-//! the RTP of another codec's pcap, see `Voice`) and presses keys as RFC 2833
-//! events (the pcaps sip-tester ships).
+//! calls a service, or a phone that answers; either sends A-law audio (the
+//! speech pcap sip-tester ships, a tone made here, or the RTP of another
+//! codec's pcap, see `Voice`) and presses keys as RFC 2833 events
+//! (sip-tester's pcaps).
 
 use std::net::UdpSocket;
 use std::path::Path;
@@ -29,8 +30,15 @@ pub const ALAW: Voice<'static> = Voice {
 pub enum Step {
     /// Start sending the voice's audio (the 7 s of g711a.pcap by default).
     Audio,
+    /// Start sending 7 s of a TONE_HZ tone, A-law: a sound whose every
+    /// quarter second a test can tell in a recording.
+    Tone,
     /// Press `0`-`9`, `*` or `#` (RFC 2833, 140 ms).  sipp plays one pcap
     /// at a time: a key interrupts the audio, so send Audio again after it.
+    /// Each key's pcap has its own fixed RTP sequence numbers (1: 7984, 2:
+    /// 8042 ... 9: 8293, `*`: 8397, `#`: 8436, 0: 12080), and FreeSWITCH
+    /// drops an event numbered up to 100 below the last one: after a 7
+    /// a 5 is lost, a 9 is not.
     Key(char),
     /// Let this many milliseconds go by.
     Wait(u64),
@@ -39,6 +47,7 @@ pub enum Step {
 fn pcap(step: Step) -> Option<String> {
     match step {
         Step::Audio => Some("voice.pcap".into()),
+        Step::Tone => Some("tone.pcap".into()),
         Step::Key('*') => Some("pcap/dtmf_2833_star.pcap".into()),
         Step::Key('#') => Some("pcap/dtmf_2833_pound.pcap".into()),
         Step::Key(d @ '0'..='9') => Some(format!("pcap/dtmf_2833_{d}.pcap")),
@@ -60,11 +69,49 @@ fn script(steps: &[Step]) -> String {
         .collect()
 }
 
+/// The frequency of `Step::Tone`.
+pub const TONE_HZ: f64 = 1000.0;
+
+/// A-law as G.711 encodes it (the inverse of the decoders the tests use).
+fn alaw_encode(pcm: i16) -> u8 {
+    const SEG_END: [i32; 8] = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
+    let mut v = i32::from(pcm) >> 3;
+    let mask = if v >= 0 {
+        0xd5
+    } else {
+        v = -v - 1;
+        0x55
+    };
+    let Some(seg) = SEG_END.iter().position(|&end| v <= end) else {
+        return 0x7f ^ mask;
+    };
+    let shift = if seg < 2 { 1 } else { seg };
+    (((seg as i32) << 4 | (v >> shift) & 0x0f) as u8) ^ mask
+}
+
+/// 7 s of TONE_HZ as 20 ms A-law RTP packets (payload type 8) in a pcap,
+/// the shape of sip-tester's g711a.pcap.
+fn write_tone_pcap(path: &std::path::Path) {
+    let payloads: Vec<Vec<u8>> = (0..350u32)
+        .map(|n| {
+            (0..160)
+                .map(|i| {
+                    let t = f64::from(n * 160 + i) / 8000.0;
+                    alaw_encode((8000.0 * (2.0 * std::f64::consts::PI * TONE_HZ * t).sin()) as i16)
+                })
+                .collect()
+        })
+        .collect();
+    let payloads: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    super::rtp::write_pcap(path, 8, 160, 20, &payloads);
+}
+
 /// A folder with the scenario and the pcaps it names.
 fn workdir(scenario: &str, voice: &Voice) -> tempfile::TempDir {
     let work = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink("/usr/share/sip-tester", work.path().join("pcap")).unwrap();
     std::os::unix::fs::symlink(voice.pcap, work.path().join("voice.pcap")).unwrap();
+    write_tone_pcap(&work.path().join("tone.pcap"));
     std::fs::write(work.path().join("scenario.xml"), scenario).unwrap();
     work
 }
