@@ -181,9 +181,12 @@ pub fn check_audit(
     };
     let spool = log.parent().unwrap_or(Path::new("."));
     let mut problems = Vec::new();
-    // Files deleted by legrec prune, or removed from the spool by the
+    // Files deleted by legrec prune (from its intent on: a prune killed
+    // before its outcome is finished by the next), or removed from the spool by the
     // shipper once verified in the bucket, are meant to be gone.
-    let gone = |e: &audit::Entry| e.event == "pruned" || e.event == "removed-local";
+    let gone = |e: &audit::Entry| {
+        [super::prune::INTENT, super::prune::OUTCOME, "removed-local"].contains(&e.event.as_str())
+    };
     let pruned: std::collections::HashSet<&str> = entries
         .iter()
         .filter(|e| gone(e))

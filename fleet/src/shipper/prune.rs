@@ -1,12 +1,15 @@
 //! `legrec prune` with a bucket: a shipped recording past its
-//! retention_days is deleted from the bucket, the spool and the index, with
-//! one "pruned" entry in the chain naming the objects; what was never
-//! shipped is pruned from the spool as `legrec prune` does without one.
+//! retention_days is deleted from the bucket, the spool and the index,
+//! chained as `legrec prune` chains it: the intent (naming the objects)
+//! before anything is deleted, the outcome after.  A prune killed between
+//! the two sees the recording again (its ship state goes last) and
+//! finishes it.  What was never shipped is pruned from the spool as
+//! `legrec prune` does without a bucket.
 
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use legrec::audit;
+use legrec::admin::prune;
 use legrec::spool::layout;
 
 use super::state;
@@ -45,35 +48,30 @@ pub async fn run(config: &Config, now: SystemTime) -> Result<usize, String> {
         if until > now {
             continue;
         }
-        for key in s.objects.values() {
-            match store.delete(key).await {
-                Ok(()) => {}
-                Err(e) if e.trouble == Trouble::NotFound => {}
-                Err(e) => return Err(format!("{e}; nothing of {id} was removed")),
-            }
-        }
         let local: Vec<PathBuf> = s
             .objects
             .values()
             .map(|k| spool.join(store.relative(k)))
             .filter(|p| p.is_file())
             .collect();
-        let hashes = audit::hash_files(spool, &local).map_err(|e| e.to_string())?;
-        let note = format!(
-            "retention passed on {}; deleted from s3://{}: {}",
-            humantime::format_rfc3339_seconds(until),
+        let objects = format!(
+            "deleted from s3://{}: {}",
             store.bucket,
             s.objects.values().cloned().collect::<Vec<_>>().join(" ")
         );
-        audit::append(
-            &layout::audit_log(spool),
-            audit::Entry::new("pruned", &id, &s.policy, hashes, &note),
-            0o640,
-        )
-        .map_err(|e| format!("audit log: {e}"))?;
-        for f in &local {
-            std::fs::remove_file(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let note = format!(
+            "retention passed on {}; to be {objects}",
+            humantime::format_rfc3339_seconds(until),
+        );
+        let intent = prune::intend(spool, &id, &s.policy, local, &note)?;
+        for key in s.objects.values() {
+            match store.delete(key).await {
+                Ok(()) => {}
+                Err(e) if e.trouble == Trouble::NotFound => {}
+                Err(e) => return Err(format!("{e}; the rest of {id} is left for the next prune")),
+            }
         }
+        prune::carry_out(spool, &intent, &format!("; {objects}"))?;
         index.remove(&config.pbx_name, &id).await?;
         let _ = std::fs::remove_file(layout::ship_state(spool, &id));
         println!("pruned {id} ({note})");
