@@ -7,6 +7,7 @@
 //! decision a PBX admin would call policy lives in `policy`.
 
 pub mod admin;
+pub mod anchor;
 pub mod audit;
 pub mod ffi;
 pub mod flac;

@@ -1,5 +1,6 @@
 //! The `legrec` admin tool: verify, repair and inspect recordings.
 
+pub mod anchor;
 pub mod info;
 pub mod prune;
 pub mod repair;

@@ -6,8 +6,17 @@ use std::process::ExitCode;
 use legrec::admin;
 
 const USAGE: &str = "usage:
-  legrec verify PATH             check FLAC files against their sidecars
-                                 (a sidecar, a FLAC file, or a folder)
+  legrec verify PATH [--config FILE | --tsa-ca FILE]
+                                 check FLAC files against their sidecars
+                                 (a sidecar, a FLAC file, or a folder), the
+                                 audit chain, and its RFC 3161 anchors
+                                 against the CA of [anchor] tsa_ca (or
+                                 --tsa-ca); with [anchor], anchors are
+                                 required at its interval
+  legrec anchor --config FILE [--once]
+                                 have the TSA of [anchor] time-stamp the
+                                 audit chain's head whenever it grew (every
+                                 interval, and daily); --once: now if due
   legrec repair PATH             repair a FLAC file cut by a crash, or a whole
                                  recording given its .inprogress.json marker
   legrec info ID|FILE [--spool DIR]
@@ -46,8 +55,30 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["verify", path] => {
-            let failures = admin::verify::run(Path::new(path), &mut std::io::stdout());
+        ["verify", path, rest @ ..] => {
+            let trust = match rest {
+                [] => Ok(None),
+                ["--config", conf] => admin::anchor::trust_of_config(Path::new(conf)),
+                ["--tsa-ca", ca] => {
+                    legrec::anchor::check::Trust::from_file(Path::new(ca), None).map(Some)
+                }
+                _ => {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
+            let trust = match trust {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("legrec verify: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let failures = admin::verify::run_trusting(
+                Path::new(path),
+                trust.as_ref(),
+                &mut std::io::stdout(),
+            );
             if failures == 0 {
                 ExitCode::SUCCESS
             } else {
@@ -102,6 +133,23 @@ fn main() -> ExitCode {
             }
         },
         ["prune", spool_dir, rest @ ..] => prune(Path::new(spool_dir), rest),
+        ["anchor", "--config", conf, rest @ ..] => {
+            let once = match rest {
+                [] => false,
+                ["--once"] => true,
+                _ => {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
+            match admin::anchor::run(Path::new(conf), once, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("legrec anchor: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         ["--version"] => {
             println!("legrec {}", legrec::VERSION);
             ExitCode::SUCCESS

@@ -11,6 +11,7 @@ pub mod asterisk;
 pub mod freeswitch;
 pub mod graph;
 pub mod sipp;
+pub mod tsa;
 pub mod webhook;
 
 /// target/<profile>/ of the test binary.

@@ -1,0 +1,474 @@
+//! RFC 3161 anchoring against a real TSA (OpenSSL's `openssl ts -reply`
+//! behind tests/tools/tsa_server.py): `legrec anchor` stamps the chain's
+//! head, `legrec verify` checks the tokens, `openssl ts -verify` accepts
+//! them alone, and a forger who rewrites a recorded call and the chain
+//! consistently is caught once an anchor came after it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::tsa::Tsa;
+use common::*;
+use legrec::audit::{self, Entry};
+use legrec::policy::config::Settings;
+use legrec::recorder::session::CallInfo;
+use legrec::recorder::Core;
+use legrec::spool::layout;
+use sha2::{Digest, Sha256};
+
+/// A legrec.conf as an admin writes it, `[anchor]` included: the module
+/// must read past that section and record.
+fn write_conf(dir: &Path, spool: &Path, tsa_url: &str, ca: &Path, interval: &str) -> PathBuf {
+    let conf = dir.join("legrec.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[general]\nspool_dir = {}\nworkers = 1\n\n[p]\nlegs = split\n\n\
+             [anchor]\ntsa_url = {tsa_url}\ntsa_ca = {}\ninterval = {interval}\n",
+            spool.display(),
+            ca.display()
+        ),
+    )
+    .unwrap();
+    conf
+}
+
+/// Record `n` calls of two seconds through the core, configured from
+/// `conf` exactly as the PBX module reads it.
+fn record(conf: &Path, n: usize) -> Vec<PathBuf> {
+    let raw = legrec::policy::ini::read(conf).unwrap();
+    let core = Core::new(
+        Settings::from_raw(&raw).expect("[anchor] is read past"),
+        None,
+    )
+    .unwrap();
+    (0..n)
+        .map(|i| {
+            let rec = core
+                .start(
+                    "p",
+                    CallInfo {
+                        pbx: "test".into(),
+                        channel: format!("PJSIP/anchor-{i}"),
+                        caller_number: "5551001".into(),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            for f in 0..100 {
+                let frame: Vec<i16> = (0..160)
+                    .map(|s| {
+                        let t = (f * 160 + s) as f64 / 8000.0;
+                        (6000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16
+                    })
+                    .collect();
+                rec.push(0, &frame, 8000).unwrap();
+                rec.push(1, &frame, 8000).unwrap();
+                if f % 5 == 4 {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+            rec.stop();
+            let o = rec.wait_outcome(Duration::from_secs(20)).expect("finished");
+            assert_eq!(o.status, legrec::Status::Complete);
+            o.files
+                .into_iter()
+                .find(|f| f.extension().is_some_and(|e| e == "json"))
+                .unwrap()
+        })
+        .collect()
+}
+
+fn legrec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_legrec"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn anchor_once(conf: &Path) -> Output {
+    legrec(&["anchor", "--config", conf.to_str().unwrap(), "--once"])
+}
+
+fn verify(spool: &Path, conf: &Path) -> (bool, String) {
+    let o = legrec(&[
+        "verify",
+        spool.to_str().unwrap(),
+        "--config",
+        conf.to_str().unwrap(),
+    ]);
+    (o.status.success(), text(&o))
+}
+
+fn chain(spool: &Path) -> Vec<Entry> {
+    audit::verify_chain(&layout::audit_log(spool)).expect("a whole chain")
+}
+
+#[test]
+fn an_anchor_stamps_the_head_and_verifies_in_legrec_and_in_openssl() {
+    let tsa = Tsa::start("reply");
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    let conf = write_conf(tmp.path(), &spool, &tsa.url(), &tsa.ca(), "10m");
+    record(&conf, 2);
+    let head = chain(&spool).last().unwrap().clone();
+
+    let o = anchor_once(&conf);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("anchored entry {}", head.seq)),
+        "{}",
+        text(&o)
+    );
+    let entries = chain(&spool);
+    let a = entries.last().unwrap();
+    assert_eq!(a.event, "anchored");
+    assert_eq!(a.seq, head.seq + 1);
+    let note: serde_json::Value = serde_json::from_str(&a.note).unwrap();
+    assert_eq!(note["seq"], head.seq);
+    assert_eq!(note["head"], head.hash);
+    let token = spool.join(&a.files[0].file);
+    assert_eq!(token, layout::anchor_token(&spool, head.seq));
+
+    // Nothing appended since: not due again.
+    let o = anchor_once(&conf);
+    assert!(text(&o).contains("nothing new to anchor"), "{}", text(&o));
+
+    let (ok, report) = verify(&spool, &conf);
+    assert!(ok, "{report}");
+    assert!(report.contains("anchored: 1 token(s) check"), "{report}");
+
+    // The token stands on its own: OpenSSL checks it against the CA with
+    // the entry's hash as the digest, and refuses another digest.
+    let openssl = |digest: &str| {
+        Command::new("openssl")
+            .args(["ts", "-verify", "-digest", digest, "-in"])
+            .arg(&token)
+            .arg("-CAfile")
+            .arg(tsa.ca())
+            .output()
+            .unwrap()
+    };
+    let o = openssl(&head.hash);
+    assert!(
+        o.status.success() && text(&o).contains("Verification: OK"),
+        "{}",
+        text(&o)
+    );
+    let other = format!("{:064x}", 1);
+    assert!(!openssl(&other).status.success());
+
+    // A token checked against another CA is not trusted.
+    let stranger = tempfile::tempdir().unwrap();
+    common::tsa::make_pki(stranger.path());
+    let o = legrec(&[
+        "verify",
+        spool.to_str().unwrap(),
+        "--tsa-ca",
+        stranger.path().join("ca.pem").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("does not chain to the trusted CA"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// The forger of issue 28: silence the first second of a call's in leg,
+/// rewrite its sidecar (hashes, STREAMINFO MD5) and the chain from its
+/// entry on so every hash links again.
+fn forge(spool: &Path, sidecar: &Path) {
+    use legrec::flac::decoder::decode_file;
+    use legrec::flac::encoder::{FlacSpec, FlacWriter};
+    let mut sc = read_sidecar(sidecar);
+    let leg = sc.legs.iter().position(|l| l.name == "in").unwrap();
+    let flac = sidecar.parent().unwrap().join(&sc.legs[leg].file);
+    let mut samples = Vec::new();
+    let decoded = decode_file(&flac, &mut |f, _| samples.extend_from_slice(f)).unwrap();
+    for s in samples.iter_mut().take(8000) {
+        *s = 0;
+    }
+    let info = decoded.info;
+    std::fs::remove_file(&flac).unwrap();
+    let file = std::fs::File::create(&flac).unwrap();
+    let mut w = FlacWriter::new(
+        file,
+        &FlacSpec {
+            channels: info.channels,
+            sample_rate: info.sample_rate,
+            compression_level: 5,
+            blocksize: 0,
+            tags: info.tags.clone(),
+        },
+    )
+    .unwrap();
+    w.write(&samples).unwrap();
+    w.finish().unwrap();
+    let (sha, md5) = legrec::spool::digest::hash_file(&flac).unwrap();
+    sc.legs[leg].sha256 = sha.clone();
+    sc.legs[leg].flac_md5 = md5;
+    let json = serde_json::to_vec_pretty(&sc).unwrap();
+    std::fs::write(sidecar, &json).unwrap();
+    let sidecar_sha = legrec::hex(&Sha256::digest(&json));
+
+    let log = layout::audit_log(spool);
+    let mut entries = chain(spool);
+    let rel = |p: &Path| p.strip_prefix(spool).unwrap().display().to_string();
+    let (flac_rel, sidecar_rel) = (rel(&flac), rel(sidecar));
+    let mut prev: Option<String> = None;
+    let mut rewriting = false;
+    for e in entries.iter_mut() {
+        for f in e.files.iter_mut() {
+            if f.file == flac_rel {
+                f.sha256 = sha.clone();
+                rewriting = true;
+            } else if f.file == sidecar_rel {
+                f.sha256 = sidecar_sha.clone();
+                rewriting = true;
+            }
+        }
+        if rewriting {
+            if let Some(p) = &prev {
+                e.prev = p.clone();
+            }
+            e.hash = String::new();
+            e.hash = legrec::hex(&Sha256::digest(serde_json::to_vec(&*e).unwrap()));
+        }
+        prev = Some(e.hash.clone());
+    }
+    assert!(rewriting, "the call has its entry");
+    let lines: String = entries
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap() + "\n")
+        .collect();
+    std::fs::write(&log, lines).unwrap();
+}
+
+#[test]
+fn a_call_rewritten_consistently_passes_without_an_anchor_and_fails_after_one() {
+    let tsa = Tsa::start("reply");
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    let conf = write_conf(tmp.path(), &spool, &tsa.url(), &tsa.ca(), "10m");
+    let sidecars = record(&conf, 2);
+    // A copy never anchored: what the forger gets away with today.
+    let bare = tmp.path().join("bare");
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(&spool)
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let bare_sidecar = bare.join(sidecars[0].strip_prefix(&spool).unwrap());
+    forge(&bare, &bare_sidecar);
+    let o = legrec(&["verify", bare.to_str().unwrap()]);
+    assert!(
+        o.status.success(),
+        "the forgery is consistent: {}",
+        text(&o)
+    );
+
+    // The same forgery after an anchor.
+    assert!(anchor_once(&conf).status.success());
+    let stamped = chain(&spool).len() - 1;
+    record(&conf, 1);
+    forge(&spool, &sidecars[0]);
+    let first = chain(&spool)
+        .iter()
+        .find(|e| e.event == "recorded")
+        .unwrap()
+        .seq;
+    let (ok, report) = verify(&spool, &conf);
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains(&format!("entry {stamped} is not what the TSA stamped"))
+            && report.contains(&format!(
+                "history from entry 1 to entry {stamped} was rewritten"
+            )),
+        "{report}"
+    );
+    assert!(first <= stamped as u64);
+}
+
+#[test]
+fn a_cut_tail_after_an_anchor_is_named() {
+    let tsa = Tsa::start("reply");
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    let conf = write_conf(tmp.path(), &spool, &tsa.url(), &tsa.ca(), "10m");
+    record(&conf, 3);
+    assert!(anchor_once(&conf).status.success());
+    let stamped = chain(&spool).len() - 1;
+    // The last recording, its entry and the anchor's entry go: the chain
+    // that is left links, and its sidecars are removed too.
+    let entries = chain(&spool);
+    let cut = &entries[..stamped - 1];
+    let gone = &entries[stamped - 1];
+    for f in &gone.files {
+        let _ = std::fs::remove_file(spool.join(&f.file));
+    }
+    let lines: String = cut
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap() + "\n")
+        .collect();
+    std::fs::write(layout::audit_log(&spool), lines).unwrap();
+    let (ok, report) = verify(&spool, &conf);
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains(&format!("stamps entry {stamped}"))
+            && report.contains(&format!("the chain ends at entry {}", stamped - 1)),
+        "{report}"
+    );
+}
+
+#[test]
+fn anchors_removed_leave_a_stretch_verify_names() {
+    let tsa = Tsa::start("reply");
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    let conf = write_conf(tmp.path(), &spool, &tsa.url(), &tsa.ca(), "1m");
+    record(&conf, 1);
+    assert!(anchor_once(&conf).status.success());
+    record(&conf, 1);
+    assert!(anchor_once(&conf).status.success());
+    let trust =
+        legrec::anchor::check::Trust::from_file(&tsa.ca(), Some(Duration::from_secs(60))).unwrap();
+    let entries = chain(&spool);
+    let now = std::time::SystemTime::now();
+    let r = legrec::anchor::check::check(&spool, &entries, Some(&trust), now);
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    assert_eq!(r.anchors, 2);
+    // An hour on, nothing unanchored: still fine.
+    let later = now + Duration::from_secs(3600);
+    let r = legrec::anchor::check::check(&spool, &entries, Some(&trust), later);
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+
+    // The forger drops the second anchor (its entry, the chain's last, and
+    // its token): an hour on, the second recording has gone unanchored.
+    let last = entries.last().unwrap();
+    std::fs::remove_file(spool.join(&last.files[0].file)).unwrap();
+    let cut = &entries[..entries.len() - 1];
+    let r = legrec::anchor::check::check(&spool, cut, Some(&trust), later);
+    let unanchored = cut.last().unwrap().seq;
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.contains(&format!("entries from {unanchored}")) && p.contains("no anchor")),
+        "{:?}",
+        r.problems
+    );
+
+    // With [anchor] configured and every anchor gone, too.
+    for e in &entries {
+        if e.event == "anchored" {
+            let _ = std::fs::remove_file(spool.join(&e.files[0].file));
+        }
+    }
+    let plain: Vec<Entry> = entries
+        .iter()
+        .filter(|e| e.event != "anchored")
+        .cloned()
+        .collect();
+    let r = legrec::anchor::check::check(&spool, &plain, Some(&trust), later);
+    assert!(
+        r.problems.iter().any(|p| p.contains("entries from 1")),
+        "{:?}",
+        r.problems
+    );
+}
+
+#[test]
+fn a_tsa_answering_garbage_is_refused_and_nothing_is_chained() {
+    let tsa = Tsa::start("garbage");
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    let conf = write_conf(tmp.path(), &spool, &tsa.url(), &tsa.ca(), "10m");
+    record(&conf, 1);
+    let before = std::fs::read(layout::audit_log(&spool)).unwrap();
+    let o = anchor_once(&conf);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("not an RFC 3161 time-stamp response")
+            && text(&o).contains("nothing chained"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(std::fs::read(layout::audit_log(&spool)).unwrap(), before);
+    assert!(!layout::anchors_dir(&spool).join("tsa-ca.pem").exists());
+}
+
+#[test]
+fn a_tsa_that_is_down_is_retried_while_recording_goes_on() {
+    let port = common::webhook::free_port();
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    // The CA the TSA will have once it is up.
+    let pki = tempfile::tempdir().unwrap();
+    common::tsa::make_pki(pki.path());
+    let url = format!("http://127.0.0.1:{port}/tsa");
+    let conf = write_conf(tmp.path(), &spool, &url, &pki.path().join("ca.pem"), "10s");
+    record(&conf, 1);
+    let o = anchor_once(&conf);
+    assert!(!o.status.success());
+    assert!(text(&o).contains(&format!("TSA {url}")), "{}", text(&o));
+
+    // The loop, beside the PBX: it fails, records go on, then the TSA
+    // comes up and the next try anchors.
+    let log = tmp.path().join("anchor.log");
+    let _looping = Killed(
+        Command::new(env!("CARGO_BIN_EXE_legrec"))
+            .args(["anchor", "--config", conf.to_str().unwrap()])
+            .stdout(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+    wait_until(
+        "the loop's first try fails",
+        Duration::from_secs(10),
+        || said().contains("retrying"),
+        said,
+    );
+    record(&conf, 1);
+    assert_eq!(
+        chain(&spool)
+            .iter()
+            .filter(|e| e.event == "recorded")
+            .count(),
+        2,
+        "recording is not held up by the TSA"
+    );
+    let tsa = Tsa::start_in(port, "reply", pki);
+    wait_until(
+        "the loop anchors once the TSA is up",
+        Duration::from_secs(30),
+        || chain(&spool).iter().any(|e| e.event == "anchored"),
+        said,
+    );
+    let (ok, report) = verify(&spool, &conf);
+    assert!(ok, "{report}");
+    drop(tsa);
+}
+
+/// A child process killed when the test ends, passed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
