@@ -67,7 +67,8 @@ impl Entry {
         }
     }
 
-    fn digest(&self) -> String {
+    /// What `hash` must be: the SHA-256 of the entry with `hash` empty.
+    pub fn digest(&self) -> String {
         let mut unsealed = self.clone();
         unsealed.hash = String::new();
         let bytes = serde_json::to_vec(&unsealed).expect("entry serializes");

@@ -6,114 +6,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
+use common::anchored::*;
 use common::tsa::Tsa;
 use common::*;
-use legrec::audit::{self, Entry};
-use legrec::policy::config::Settings;
-use legrec::recorder::session::CallInfo;
-use legrec::recorder::Core;
+use legrec::audit::Entry;
 use legrec::spool::layout;
 use sha2::{Digest, Sha256};
-
-/// A legrec.conf as an admin writes it, `[anchor]` included: the module
-/// must read past that section and record.
-fn write_conf(dir: &Path, spool: &Path, tsa_url: &str, ca: &Path, interval: &str) -> PathBuf {
-    let conf = dir.join("legrec.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[general]\nspool_dir = {}\nworkers = 1\n\n[p]\nlegs = split\n\n\
-             [anchor]\ntsa_url = {tsa_url}\ntsa_ca = {}\ninterval = {interval}\n",
-            spool.display(),
-            ca.display()
-        ),
-    )
-    .unwrap();
-    conf
-}
-
-/// Record `n` calls of two seconds through the core, configured from
-/// `conf` exactly as the PBX module reads it.
-fn record(conf: &Path, n: usize) -> Vec<PathBuf> {
-    let raw = legrec::policy::ini::read(conf).unwrap();
-    let core = Core::new(
-        Settings::from_raw(&raw).expect("[anchor] is read past"),
-        None,
-    )
-    .unwrap();
-    (0..n)
-        .map(|i| {
-            let rec = core
-                .start(
-                    "p",
-                    CallInfo {
-                        pbx: "test".into(),
-                        channel: format!("PJSIP/anchor-{i}"),
-                        caller_number: "5551001".into(),
-                        ..Default::default()
-                    },
-                )
-                .unwrap();
-            for f in 0..100 {
-                let frame: Vec<i16> = (0..160)
-                    .map(|s| {
-                        let t = (f * 160 + s) as f64 / 8000.0;
-                        (6000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16
-                    })
-                    .collect();
-                rec.push(0, &frame, 8000).unwrap();
-                rec.push(1, &frame, 8000).unwrap();
-                if f % 5 == 4 {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-            }
-            rec.stop();
-            let o = rec.wait_outcome(Duration::from_secs(20)).expect("finished");
-            assert_eq!(o.status, legrec::Status::Complete);
-            o.files
-                .into_iter()
-                .find(|f| f.extension().is_some_and(|e| e == "json"))
-                .unwrap()
-        })
-        .collect()
-}
-
-fn legrec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_legrec"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn anchor_once(conf: &Path) -> Output {
-    legrec(&["anchor", "--config", conf.to_str().unwrap(), "--once"])
-}
-
-fn verify(spool: &Path, conf: &Path) -> (bool, String) {
-    let o = legrec(&[
-        "verify",
-        spool.to_str().unwrap(),
-        "--config",
-        conf.to_str().unwrap(),
-    ]);
-    (o.status.success(), text(&o))
-}
-
-fn chain(spool: &Path) -> Vec<Entry> {
-    audit::verify_chain(&layout::audit_log(spool)).expect("a whole chain")
-}
 
 #[test]
 fn an_anchor_stamps_the_head_and_verifies_in_legrec_and_in_openssl() {

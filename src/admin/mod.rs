@@ -1,6 +1,8 @@
 //! The `legrec` admin tool: verify, repair and inspect recordings.
 
 pub mod anchor;
+pub mod bundle;
+pub mod evidence;
 pub mod info;
 pub mod prune;
 pub mod repair;

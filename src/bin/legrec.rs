@@ -13,6 +13,14 @@ const USAGE: &str = "usage:
                                  against the CA of [anchor] tsa_ca (or
                                  --tsa-ca); with [anchor], anchors are
                                  required at its interval
+  legrec verify --bundle FILE [--tsa-ca FILE]
+                                 check an evidence bundle on its own
+  legrec evidence ID -o FILE [--config FILE | --spool DIR]
+                                 one tar with the recording's files, its
+                                 chain entries up to the first anchor after
+                                 it, that anchor's token, the TSA's CA and
+                                 VERIFY.txt (checkable with sha256sum and
+                                 openssl alone); the export is chained
   legrec anchor --config FILE [--once]
                                  have the TSA of [anchor] time-stamp the
                                  audit chain's head whenever it grew (every
@@ -55,6 +63,27 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
+        ["verify", "--bundle", file, rest @ ..] => {
+            let ca = match rest {
+                [] => None,
+                ["--tsa-ca", ca] => Some(Path::new(*ca)),
+                _ => {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
+            let problems = admin::bundle::verify(Path::new(file), ca, &mut std::io::stdout());
+            if problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "legrec verify: the bundle does not hold ({} problem(s))",
+                    problems.len()
+                );
+                ExitCode::from(1)
+            }
+        }
+        ["evidence", id, "-o", file, rest @ ..] => evidence(id, Path::new(file), rest, &spool),
         ["verify", path, rest @ ..] => {
             let trust = match rest {
                 [] => Ok(None),
@@ -217,6 +246,48 @@ fn prune(spool_dir: &Path, rest: &[&str]) -> ExitCode {
         }
         Err(e) => {
             eprintln!("legrec prune: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `legrec evidence ID -o FILE`: the spool and the CA from legrec.conf
+/// with --config, else the spool of --spool (or the default) and the CA
+/// kept beside its tokens.
+fn evidence(id: &str, out: &Path, rest: &[&str], spool: &Path) -> ExitCode {
+    let (spool, ca) = match rest {
+        ["--config", conf] => {
+            let conf = Path::new(conf);
+            let found = spool_of(conf).and_then(|s| {
+                legrec::anchor::config::AnchorConfig::read(conf).map(|a| (s, a.map(|a| a.tsa_ca)))
+            });
+            match found {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("legrec evidence: {}: {e}", conf.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        [] | ["--spool", _] => (spool.to_path_buf(), None),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match admin::evidence::export(&spool, id, ca.as_deref(), out) {
+        Ok(x) => {
+            println!(
+                "wrote {}: {} file(s), chain entries {} to {}, anchored",
+                out.display(),
+                x.files,
+                x.recorded_seq,
+                x.anchor_seq
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("legrec evidence: {e}");
             ExitCode::from(1)
         }
     }

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use legrec::sidecar::Sidecar;
 
+pub mod anchored;
 pub mod asterisk;
 pub mod freeswitch;
 pub mod graph;
