@@ -374,3 +374,68 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+/// The access trail has its own chain: each anchor first records its head
+/// in the audit chain, so a trail rewritten or cut before it is named.
+#[test]
+fn the_access_trail_is_fixed_by_the_anchors_too() {
+    let tsa = Tsa::start("reply");
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    let conf = write_conf(tmp.path(), &spool, &tsa.url(), &tsa.ca(), "10m");
+    record(&conf, 1);
+    let trail = layout::access_log(&spool);
+    let access = |user: &str| {
+        let note = format!(
+            r#"{{"user":"{user}","role":"agent","what":"in","client":"127.0.0.1","pbx":"a"}}"#
+        );
+        legrec::audit::append(&trail, Entry::new("played", "r", "p", vec![], &note), 0o640)
+            .unwrap();
+    };
+    access("alice");
+    access("bob");
+    assert!(anchor_once(&conf).status.success());
+    let entries = chain(&spool);
+    let recorded = &entries[entries.len() - 2];
+    assert_eq!(recorded.event, "trail");
+    assert!(recorded.note.contains("\"seq\":2"), "{}", recorded.note);
+    // Only the access trail grew: due again.
+    access("carol");
+    let o = anchor_once(&conf);
+    assert!(text(&o).contains("anchored entry"), "{}", text(&o));
+    let (ok, report) = verify(&spool, &conf);
+    assert!(ok, "{report}");
+    assert!(
+        report.contains("access.jsonl (chain intact, 3 access(es))"),
+        "{report}"
+    );
+
+    // Bob's play removed and the trail re-chained: named.
+    let lines: Vec<Entry> = legrec::audit::verify_chain(&trail).unwrap();
+    let mut kept: Vec<Entry> = vec![lines[0].clone(), lines[2].clone()];
+    kept[1].seq = 2;
+    kept[1].prev = kept[0].hash.clone();
+    kept[1].hash = kept[1].digest();
+    let write = |es: &[Entry]| {
+        let text: String = es
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap() + "\n")
+            .collect();
+        std::fs::write(&trail, text).unwrap();
+    };
+    write(&kept);
+    let (ok, report) = verify(&spool, &conf);
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains("recorded access trail entry 2 as") && report.contains("was rewritten"),
+        "{report}"
+    );
+    // Cut to its first entry: named too.
+    write(&lines[..1]);
+    let (ok, report) = verify(&spool, &conf);
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains("the access trail ends at entry 1"),
+        "{report}"
+    );
+}

@@ -66,7 +66,8 @@ fn a_bundle_checks_with_sha256sum_openssl_and_legrec_alone_and_tampering_fails()
     let o = legrec(&["evidence", &id, "-o", bundle_s, "--config", conf_s]);
     assert!(o.status.success(), "{}", text(&o));
     // The export is in the access trail.
-    let exported = chain(&spool)
+    let exported = legrec::audit::verify_chain(&layout::access_log(&spool))
+        .unwrap()
         .into_iter()
         .find(|e| e.event == "exported" && e.id == id)
         .expect("the export is chained");

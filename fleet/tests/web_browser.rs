@@ -198,7 +198,7 @@ fn search_open_play_and_the_limits_of_each_role() {
         "{}",
         String::from_utf8_lossy(&report)
     );
-    let log = std::fs::read_to_string(spool.join("audit.jsonl")).unwrap();
+    let log = std::fs::read_to_string(spool.join("access.jsonl")).unwrap();
     assert!(log.contains("\"event\":\"played\"") && log.contains("\\\"user\\\":\\\"sue\\\""));
 }
 

@@ -14,8 +14,8 @@
 //! VERIFY.txt               how to check all this by hand
 //! ```
 //!
-//! The export itself is chained (`exported`, what `evidence`), as the
-//! browser chains its downloads.
+//! The export itself is chained in the access trail (`exported`, what
+//! `evidence`), as the browser chains its downloads.
 
 use std::path::{Path, PathBuf};
 
@@ -170,7 +170,7 @@ pub fn export(spool: &Path, id: &str, ca: Option<&Path>, out: &Path) -> Result<E
         "pbx": "",
     });
     audit::append(
-        &log,
+        &layout::access_log(spool),
         Entry::new(
             "exported",
             id,
@@ -180,7 +180,7 @@ pub fn export(spool: &Path, id: &str, ca: Option<&Path>, out: &Path) -> Result<E
         ),
         0o640,
     )
-    .map_err(|e| format!("audit log: {e} (the bundle was written)"))?;
+    .map_err(|e| format!("access trail: {e} (the bundle was written)"))?;
     Ok(Exported {
         recorded_seq: recorded.seq,
         anchor_seq,

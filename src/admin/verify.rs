@@ -187,6 +187,18 @@ fn anchors(
         return 0;
     };
     let spool = log.parent().unwrap_or(Path::new("."));
+    let (trail, accesses) = crate::anchor::check::trail(spool, &entries);
+    let access_log = layout::access_log(spool);
+    for p in &trail {
+        let _ = writeln!(out, "FAIL {}: {p}", access_log.display());
+    }
+    if trail.is_empty() && accesses > 0 {
+        let _ = writeln!(
+            out,
+            "OK   {} (chain intact, {accesses} access(es))",
+            access_log.display()
+        );
+    }
     let r = crate::anchor::check::check(spool, &entries, trust, std::time::SystemTime::now());
     for n in &r.notes {
         let _ = writeln!(out, "NOTE {}: {n}", log.display());
@@ -203,7 +215,7 @@ fn anchors(
             r.proven_to
         );
     }
-    usize::from(!r.problems.is_empty())
+    usize::from(!r.problems.is_empty()) + usize::from(!trail.is_empty())
 }
 
 /// The chain, every recorded file against its entry, and every sidecar

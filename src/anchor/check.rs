@@ -266,3 +266,44 @@ fn token_files(spool: &Path) -> BTreeMap<u64, PathBuf> {
         .filter_map(|p| Some((layout::anchor_seq(&p)?, p)))
         .collect()
 }
+
+/// The access trail (`access.jsonl`, its own chain) against the heads the
+/// audit chain recorded before each anchor: each must still be there, so
+/// a trail rewritten or cut before the last anchor is named.  Returns
+/// problems, and the trail's entries checked.
+pub fn trail(spool: &Path, entries: &[Entry]) -> (Vec<String>, usize) {
+    let log = layout::access_log(spool);
+    let heads: Vec<(u64, super::TrailHead)> = entries
+        .iter()
+        .filter(|e| e.event == super::TRAIL)
+        .filter_map(|e| Some((e.seq, serde_json::from_str(&e.note).ok()?)))
+        .collect();
+    if !log.exists() && heads.is_empty() {
+        return (Vec::new(), 0);
+    }
+    let trail = match crate::audit::verify_chain(&log) {
+        Ok(t) => t,
+        Err(b) => {
+            return (
+                vec![format!("{} line {}: {}", log.display(), b.line, b.what)],
+                0,
+            )
+        }
+    };
+    let mut problems = Vec::new();
+    for (seq, h) in heads {
+        match trail.get((h.seq as usize).wrapping_sub(1)) {
+            Some(t) if t.hash == h.hash => {}
+            Some(_) => problems.push(format!(
+                "entry {seq} recorded access trail entry {} as {}; the access trail's entry {} is no longer that: the trail was rewritten up to there",
+                h.seq, h.hash, h.seq
+            )),
+            None => problems.push(format!(
+                "entry {seq} recorded access trail entry {}, but the access trail ends at entry {}: its tail was cut",
+                h.seq,
+                trail.len()
+            )),
+        }
+    }
+    (problems, trail.len())
+}

@@ -25,6 +25,18 @@ use config::{AnchorConfig, DAILY};
 /// The chain's event for an anchor.
 pub const ANCHORED: &str = "anchored";
 
+/// The audit chain's event recording the access trail's head (its own
+/// chain, `access.jsonl`), appended just before an anchor so the token
+/// fixes both.
+pub const TRAIL: &str = "trail";
+
+/// What a `trail` entry's note holds: the access trail's last entry.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TrailHead {
+    pub seq: u64,
+    pub hash: String,
+}
+
 /// What an `anchored` entry's note holds.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct AnchorNote {
@@ -37,6 +49,9 @@ pub struct AnchorNote {
     /// `[anchor] interval` then: verify expects an anchor at least this
     /// often while the chain grows.
     pub interval_s: u64,
+    /// The access trail's head hash this anchor fixes, if there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trail: Option<String>,
 }
 
 pub fn note_of(e: &Entry) -> Option<AnchorNote> {
@@ -86,13 +101,43 @@ pub enum Anchored {
 /// chain as it was and returns the error.
 pub fn anchor_once(cfg: &AnchorConfig, force: bool) -> Result<Anchored, String> {
     let log = layout::audit_log(&cfg.spool);
-    let head = audit::head(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let Some(head) = head else {
-        return Ok(Anchored::NotDue);
+    let read = |p: &Path| audit::head(p).map_err(|e| format!("{}: {e}", p.display()));
+    let head = read(&log)?;
+    let trail = read(&layout::access_log(&cfg.spool))?;
+    // The trail's head as the last anchor fixed it (when that anchor is
+    // still the chain's head: otherwise the chain grew anyway).
+    let fixed = head.as_ref().and_then(note_of).and_then(|n| n.trail);
+    let trail_grew = trail
+        .as_ref()
+        .is_some_and(|t| Some(&t.hash) != fixed.as_ref());
+    let due = match &head {
+        None => trail.is_some(),
+        Some(h) => force || trail_grew || due(h, SystemTime::now()),
     };
-    if !force && !due(&head, SystemTime::now()) {
+    if !due {
         return Ok(Anchored::NotDue);
     }
+    if let Some(t) = trail.as_ref().filter(|_| trail_grew) {
+        let note = TrailHead {
+            seq: t.seq,
+            hash: t.hash.clone(),
+        };
+        audit::append(
+            &log,
+            Entry::new(
+                TRAIL,
+                "",
+                "",
+                Vec::new(),
+                &serde_json::to_string(&note).expect("note serializes"),
+            ),
+            0o640,
+        )
+        .map_err(|e| format!("audit log: {e}"))?;
+    }
+    let Some(head) = read(&log)? else {
+        return Ok(Anchored::NotDue);
+    };
     let digest = digest_of(&head)?;
     let ca =
         std::fs::read(&cfg.tsa_ca).map_err(|e| format!("tsa_ca {}: {e}", cfg.tsa_ca.display()))?;
@@ -123,6 +168,7 @@ pub fn anchor_once(cfg: &AnchorConfig, force: bool) -> Result<Anchored, String> 
         tsa: cfg.tsa_url.clone(),
         time: stamp.time,
         interval_s: cfg.interval.as_secs(),
+        trail: trail.map(|t| t.hash),
     };
     let files = vec![FileHash {
         file: file

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! <spool_dir>/audit.jsonl                          the audit chain
+//! <spool_dir>/access.jsonl                         the access trail (plays, downloads,
+//!                                                  exports), chained on its own
 //! <spool_dir>/.anchors/<seq>.tsr                   an RFC 3161 token of entry seq
 //! <spool_dir>/.anchors/tsa-ca.pem                  the CA it was checked against
 //! <spool_dir>/.notify/<id>.delivery                a webhook not yet delivered
@@ -29,6 +31,7 @@ use crate::policy::config::{valid_policy_name, LegsLayout};
 pub const LEG_NAMES: [&str; 2] = ["in", "out"];
 
 const AUDIT_LOG: &str = "audit.jsonl";
+const ACCESS_LOG: &str = "access.jsonl";
 const SIDECAR: &str = ".json";
 const DELIVERY: &str = ".delivery";
 const MARKER: &str = ".inprogress.json";
@@ -203,6 +206,12 @@ pub fn find_files(root: &Path, suffix: &str) -> Vec<PathBuf> {
 /// The audit chain of the spool `spool`.
 pub fn audit_log(spool: &Path) -> PathBuf {
     spool.join(AUDIT_LOG)
+}
+
+/// The access trail of the spool `spool`: its own chain, so whoever reads
+/// recordings never holds the lock the PBX appends under.
+pub fn access_log(spool: &Path) -> PathBuf {
+    spool.join(ACCESS_LOG)
 }
 
 /// Where `legrec anchor` keeps the TSA's tokens (a policy name cannot
