@@ -11,6 +11,7 @@ use legrec::policy::config::Settings;
 use legrec::recorder::session::CallInfo;
 use legrec::recorder::Core;
 use legrec::spool::layout;
+use sha2::{Digest, Sha256};
 
 /// A legrec.conf as an admin writes it, `[anchor]` included: the module
 /// must read past that section and record.
@@ -118,4 +119,78 @@ pub fn verify(spool: &Path, conf: &Path) -> (bool, String) {
 
 pub fn chain(spool: &Path) -> Vec<Entry> {
     audit::verify_chain(&layout::audit_log(spool)).expect("a whole chain")
+}
+
+/// The forger of issue 28: silence the first second of a call's leg,
+/// rewrite its sidecar (hashes, STREAMINFO MD5) and the chain from its
+/// entry on so every hash links again.
+pub fn forge(spool: &Path, sidecar: &Path, leg_name: &str) {
+    use legrec::flac::decoder::decode_file;
+    use legrec::flac::encoder::{FlacSpec, FlacWriter};
+    let mut sc = super::read_sidecar(sidecar);
+    let leg = sc.legs.iter().position(|l| l.name == leg_name).unwrap();
+    let flac = sidecar.parent().unwrap().join(&sc.legs[leg].file);
+    let mut samples = Vec::new();
+    let decoded = decode_file(&flac, &mut |f, _| samples.extend_from_slice(f)).unwrap();
+    assert!(
+        samples.iter().take(8000).any(|s| *s != 0),
+        "the {leg_name} leg's first second has sound to silence"
+    );
+    for s in samples.iter_mut().take(8000) {
+        *s = 0;
+    }
+    let info = decoded.info;
+    std::fs::remove_file(&flac).unwrap();
+    let file = std::fs::File::create(&flac).unwrap();
+    let mut w = FlacWriter::new(
+        file,
+        &FlacSpec {
+            channels: info.channels,
+            sample_rate: info.sample_rate,
+            compression_level: 5,
+            blocksize: 0,
+            tags: info.tags.clone(),
+        },
+    )
+    .unwrap();
+    w.write(&samples).unwrap();
+    w.finish().unwrap();
+    let (sha, md5) = legrec::spool::digest::hash_file(&flac).unwrap();
+    sc.legs[leg].sha256 = sha.clone();
+    sc.legs[leg].flac_md5 = md5;
+    let json = serde_json::to_vec_pretty(&sc).unwrap();
+    std::fs::write(sidecar, &json).unwrap();
+    let sidecar_sha = legrec::hex(&Sha256::digest(&json));
+
+    let log = layout::audit_log(spool);
+    let mut entries = chain(spool);
+    let rel = |p: &Path| p.strip_prefix(spool).unwrap().display().to_string();
+    let (flac_rel, sidecar_rel) = (rel(&flac), rel(sidecar));
+    let mut prev: Option<String> = None;
+    let mut rewriting = false;
+    for e in entries.iter_mut() {
+        for f in e.files.iter_mut() {
+            if f.file == flac_rel {
+                f.sha256 = sha.clone();
+                rewriting = true;
+            } else if f.file == sidecar_rel {
+                f.sha256 = sidecar_sha.clone();
+                rewriting = true;
+            }
+        }
+        if rewriting {
+            if let Some(p) = &prev {
+                e.prev = p.clone();
+            }
+            e.hash = String::new();
+            e.hash = legrec::hex(&Sha256::digest(serde_json::to_vec(&*e).unwrap()));
+        }
+        prev = Some(e.hash.clone());
+    }
+    assert!(rewriting, "the call has its entry");
+    let lines: String = entries
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap() + "\n")
+        .collect();
+    std::fs::write(&log, lines).unwrap();
 }
