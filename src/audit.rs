@@ -280,6 +280,22 @@ pub fn append_all(path: &Path, entries: Vec<Entry>, mode: u32) -> io::Result<Vec
     Ok(written)
 }
 
+/// Every line of the log that is an entry, whatever breaks the chain
+/// between them (a torn tail, an edit: `legrec verify`'s to report): for
+/// what must go on regardless, such as honouring holds and finishing an
+/// interrupted prune.
+pub fn entries_lenient(path: &Path) -> io::Result<Vec<Entry>> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(text
+        .split(|&b| b == b'\n')
+        .filter_map(|l| serde_json::from_slice(l).ok())
+        .collect())
+}
+
 /// The first place the chain is broken.
 #[derive(Debug, PartialEq)]
 pub struct Broken {

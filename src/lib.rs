@@ -11,6 +11,7 @@ pub mod anchor;
 pub mod audit;
 pub mod ffi;
 pub mod flac;
+pub mod hold;
 pub mod notify;
 pub mod policy;
 pub mod recorder;

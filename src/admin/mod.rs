@@ -3,6 +3,7 @@
 pub mod anchor;
 pub mod bundle;
 pub mod evidence;
+pub mod hold;
 pub mod info;
 pub mod prune;
 pub mod repair;

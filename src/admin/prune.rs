@@ -105,16 +105,9 @@ pub fn carry_out(spool: &Path, intent: &Intent, also: &str) -> Result<(), String
 /// still there) is `legrec prune`'s with the bucket, which sees it again.
 pub fn unfinished(spool: &Path) -> Result<Vec<Intent>, String> {
     let log = layout::audit_log(spool);
-    if !log.is_file() {
-        return Ok(Vec::new());
-    }
     // Read leniently: a torn tail (cut at the next append) or a broken
     // chain (verify's to report) must not stop retention.
-    let text = std::fs::read(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let entries: Vec<audit::Entry> = text
-        .split(|&b| b == b'\n')
-        .filter_map(|l| serde_json::from_slice(l).ok())
-        .collect();
+    let entries = audit::entries_lenient(&log).map_err(|e| format!("{}: {e}", log.display()))?;
     let mut open: std::collections::BTreeMap<&str, &audit::Entry> = Default::default();
     for e in &entries {
         match e.event.as_str() {
@@ -139,10 +132,25 @@ pub fn unfinished(spool: &Path) -> Result<Vec<Intent>, String> {
         .collect())
 }
 
-/// Returns how many recordings were deleted.
+/// Returns how many recordings were deleted.  A recording under legal
+/// hold is kept, and `out` says which hold keeps it.
 pub fn run(spool: &Path, now: SystemTime, out: &mut dyn std::io::Write) -> Result<usize, String> {
     let mut pruned = 0;
+    let holds = crate::hold::active(spool)?;
+    let held = |sidecar: &Path, out: &mut dyn std::io::Write| {
+        let sc = read_sidecar(sidecar).ok()?;
+        let h = crate::hold::holding(&holds, &sc)?;
+        let _ = writeln!(out, "kept {}: {}", sc.id, h.why());
+        Some(())
+    };
     for intent in unfinished(spool)? {
+        // A hold placed after the intent stops it: the sidecar goes last,
+        // so it is there to say what is held.
+        if let Some(sc) = intent.files.iter().find(|f| layout::is_sidecar(f)) {
+            if held(sc, out).is_some() {
+                continue;
+            }
+        }
         carry_out(spool, &intent, " (finishing a prune that was interrupted)")?;
         let _ = writeln!(
             out,
@@ -156,7 +164,7 @@ pub fn run(spool: &Path, now: SystemTime, out: &mut dyn std::io::Write) -> Resul
         let Some(keep_until) = keep_until(&sc) else {
             continue;
         };
-        if keep_until > now {
+        if keep_until > now || held(&sidecar, out).is_some() {
             continue;
         }
         let dir = sidecar.parent().unwrap_or(spool);

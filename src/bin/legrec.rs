@@ -21,6 +21,13 @@ const USAGE: &str = "usage:
                                  it, that anchor's token, the TSA's CA and
                                  VERIFY.txt (checkable with sha256sum and
                                  openssl alone); the export is chained
+  legrec hold add ID...|--caller N|--queue Q [--from T] [--to T] --reason TEXT
+  legrec hold release HOLD --reason TEXT
+  legrec hold list               legal holds ([--config FILE|--spool DIR]):
+                                 a held recording survives prune, the
+                                 shipper's keep_local_days and erasure;
+                                 placed and released in the audit chain
+                                 with the Unix user and the reason
   legrec anchor --config FILE [--once]
                                  have the TSA of [anchor] time-stamp the
                                  audit chain's head whenever it grew (every
@@ -162,6 +169,15 @@ fn main() -> ExitCode {
             }
         },
         ["prune", spool_dir, rest @ ..] => prune(Path::new(spool_dir), rest),
+        ["hold", rest @ ..] => {
+            match admin::hold::run(rest, &spool, &spool_of, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("legrec hold: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         ["anchor", "--config", conf, rest @ ..] => {
             let once = match rest {
                 [] => false,

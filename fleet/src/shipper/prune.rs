@@ -26,6 +26,7 @@ pub async fn run(config: &Config, now: SystemTime) -> Result<usize, String> {
     let index = Index::open(&config.index).await?;
     let spool = &config.spool;
     let mut pruned = 0;
+    let holds = legrec::hold::active(spool)?;
     let states = std::fs::read_dir(layout::ship_dir(spool))
         .into_iter()
         .flatten()
@@ -46,6 +47,10 @@ pub async fn run(config: &Config, now: SystemTime) -> Result<usize, String> {
             continue;
         };
         if until > now {
+            continue;
+        }
+        if let Some(h) = held(&store, spool, &id, &s, &holds).await? {
+            println!("kept {id}: {}", h.why());
             continue;
         }
         let local: Vec<PathBuf> = s
@@ -89,4 +94,37 @@ pub async fn run(config: &Config, now: SystemTime) -> Result<usize, String> {
         }
     }
     Ok(pruned)
+}
+
+/// The hold that keeps recording `id`, judged by its sidecar: the spool's
+/// copy, or the bucket's once keep_local_days removed that.  A sidecar
+/// found nowhere cannot be judged: the recording is kept, and the error
+/// says why.
+async fn held<'h>(
+    store: &Store,
+    spool: &std::path::Path,
+    id: &str,
+    s: &state::Shipped,
+    holds: &'h [legrec::hold::Active],
+) -> Result<Option<&'h legrec::hold::Active>, String> {
+    if holds.is_empty() {
+        return Ok(None);
+    }
+    let bytes = match layout::find_recording(spool, id).filter(|p| layout::is_sidecar(p)) {
+        Some(p) => std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => {
+            let key = s
+                .objects
+                .get("sidecar")
+                .ok_or_else(|| format!("{id}: no sidecar object to judge its holds by"))?;
+            store
+                .get_all(key)
+                .await
+                .map_err(|e| format!("{e}; {id} is kept until its holds can be judged"))?
+                .1
+        }
+    };
+    let sc: legrec::sidecar::Sidecar =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{id}: its sidecar: {e}"))?;
+    Ok(legrec::hold::holding(holds, &sc))
 }
