@@ -7,47 +7,6 @@ use super::evidence::unix_user;
 use crate::hold::{self, Hold, Release};
 use crate::spool::layout;
 
-/// The options every hold command takes, and the rest.
-struct Args<'a> {
-    spool: PathBuf,
-    reason: Option<String>,
-    hold: Hold,
-    names: Vec<&'a str>,
-}
-
-fn parse<'a>(
-    args: &[&'a str],
-    spool: &Path,
-    spool_of: &dyn Fn(&Path) -> Result<PathBuf, String>,
-) -> Result<Args<'a>, String> {
-    let mut a = Args {
-        spool: spool.to_path_buf(),
-        reason: None,
-        hold: Hold::default(),
-        names: Vec::new(),
-    };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = || {
-            it.next()
-                .map(|v| v.to_string())
-                .ok_or_else(|| format!("{arg} needs a value"))
-        };
-        match *arg {
-            "--spool" => a.spool = PathBuf::from(value()?),
-            "--config" => a.spool = spool_of(Path::new(&value()?))?,
-            "--reason" => a.reason = Some(value()?),
-            "--caller" => a.hold.caller = Some(value()?),
-            "--queue" => a.hold.queue = Some(value()?),
-            "--from" => a.hold.from = Some(value()?),
-            "--to" => a.hold.to = Some(value()?),
-            s if s.starts_with("--") => return Err(format!("unknown option {s}")),
-            s => a.names.push(s),
-        }
-    }
-    Ok(a)
-}
-
 /// `args` are what follows `legrec hold`.  `spool_of` reads a
 /// legrec.conf's spool_dir.
 pub fn run(
@@ -57,15 +16,22 @@ pub fn run(
     out: &mut dyn std::io::Write,
 ) -> Result<(), String> {
     let (command, rest) = args.split_first().ok_or("legrec hold add|release|list")?;
-    let a = parse(rest, spool, spool_of)?;
+    let o = super::opts::parse(rest, &["--reason", "--caller", "--queue", "--from", "--to"])?;
+    let spool = o.spool(spool, spool_of)?;
+    let reason = o.get("--reason").unwrap_or_default();
     match *command {
         "add" => {
-            let mut h = a.hold;
-            h.ids = a.names.iter().map(|s| s.to_string()).collect();
-            h.reason = a.reason.unwrap_or_default();
-            h.by = unix_user();
-            let placed = hold::place(&a.spool, h)?;
-            let covered = covered(&a.spool, &placed.hold);
+            let h = Hold {
+                ids: o.positional.clone(),
+                caller: o.get("--caller"),
+                queue: o.get("--queue"),
+                from: o.get("--from"),
+                to: o.get("--to"),
+                reason,
+                by: unix_user(),
+            };
+            let placed = hold::place(&spool, h)?;
+            let covered = covered(&spool, &placed.hold);
             let _ = writeln!(
                 out,
                 "placed {} on {} (chained as entry {}; {covered} recording(s) in the spool now)",
@@ -76,14 +42,14 @@ pub fn run(
             Ok(())
         }
         "release" => {
-            let [name] = a.names[..] else {
+            let [name] = &o.positional[..] else {
                 return Err("legrec hold release HOLD --reason TEXT".into());
             };
             hold::release(
-                &a.spool,
+                &spool,
                 name,
                 Release {
-                    reason: a.reason.unwrap_or_default(),
+                    reason,
                     by: unix_user(),
                 },
             )?;
@@ -91,7 +57,7 @@ pub fn run(
             Ok(())
         }
         "list" => {
-            let holds = hold::active(&a.spool)?;
+            let holds = hold::active(&spool)?;
             if holds.is_empty() {
                 let _ = writeln!(out, "no hold in force");
             }
@@ -104,7 +70,7 @@ pub fn run(
                     h.at,
                     h.hold.by,
                     h.hold.reason,
-                    covered(&a.spool, &h.hold)
+                    covered(&spool, &h.hold)
                 );
             }
             Ok(())

@@ -248,8 +248,18 @@ pub fn check_audit(
         .filter(|e| gone(e))
         .map(|e| e.id.as_str())
         .collect();
+    // An erased recording: what was chained before its tombstone is meant
+    // to be gone or scrubbed; the tombstone's own sidecar must match.
+    let erased: std::collections::HashMap<&str, u64> = entries
+        .iter()
+        .filter(|e| e.event == super::erase::TOMBSTONE)
+        .map(|e| (e.id.as_str(), e.seq))
+        .collect();
     for (i, e) in entries.iter().enumerate() {
-        if gone(e) || pruned.contains(e.id.as_str()) {
+        if gone(e) || pruned.contains(e.id.as_str()) || e.event == super::erase::INTENT {
+            continue;
+        }
+        if erased.get(e.id.as_str()).is_some_and(|t| e.seq < *t) {
             continue;
         }
         for f in &e.files {

@@ -28,6 +28,14 @@ const USAGE: &str = "usage:
                                  shipper's keep_local_days and erasure;
                                  placed and released in the audit chain
                                  with the Unix user and the reason
+  legrec erase ID|--number N --reason TEXT [--config FILE|--spool DIR]
+                                 erase a recording's audio (or every one
+                                 where N took part): a tombstone in the
+                                 chain, the sidecar's personal fields
+                                 replaced; refused under a legal hold
+  legrec subject export --number N -o FILE [--config FILE|--spool DIR]
+                                 every recording where N took part, as
+                                 evidence bundles plus index.json, in one tar
   legrec anchor --config FILE [--once]
                                  have the TSA of [anchor] time-stamp the
                                  audit chain's head whenever it grew (every
@@ -169,6 +177,24 @@ fn main() -> ExitCode {
             }
         },
         ["prune", spool_dir, rest @ ..] => prune(Path::new(spool_dir), rest),
+        ["erase", rest @ ..] => {
+            match admin::subject::erase(rest, &spool, &spool_of, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("legrec erase: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        ["subject", "export", rest @ ..] => {
+            match admin::subject::export(rest, &spool, &spool_of, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("legrec subject export: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         ["hold", rest @ ..] => {
             match admin::hold::run(rest, &spool, &spool_of, &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -45,21 +45,29 @@ pub fn write_conf_legs(
 /// Record `n` calls of two seconds through the core, configured from
 /// `conf` exactly as the PBX module reads it.
 pub fn record(conf: &Path, n: usize) -> Vec<PathBuf> {
+    record_from(conf, &vec![("5551001", ""); n])
+}
+
+/// Record one call per (caller, callee), as [`record`] does.
+pub fn record_from(conf: &Path, calls: &[(&str, &str)]) -> Vec<PathBuf> {
     let raw = legrec::policy::ini::read(conf).unwrap();
     let core = Core::new(
         Settings::from_raw(&raw).expect("[anchor] is read past"),
         None,
     )
     .unwrap();
-    (0..n)
-        .map(|i| {
+    calls
+        .iter()
+        .enumerate()
+        .map(|(i, (caller, callee))| {
             let rec = core
                 .start(
                     "p",
                     CallInfo {
                         pbx: "test".into(),
                         channel: format!("PJSIP/anchor-{i}"),
-                        caller_number: "5551001".into(),
+                        caller_number: caller.to_string(),
+                        callee: callee.to_string(),
                         ..Default::default()
                     },
                 )
