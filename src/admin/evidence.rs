@@ -29,6 +29,7 @@ pub const MADE: [&str; 4] = ["recorded", "declined", "failed", "interrupted"];
 /// What went into a bundle.
 #[derive(Debug)]
 pub struct Exported {
+    pub policy: String,
     pub recorded_seq: u64,
     pub anchor_seq: u64,
     pub files: usize,
@@ -59,9 +60,35 @@ pub fn unix_user() -> String {
     }
 }
 
-/// Write the bundle of recording `id` from `spool` to `out`.  `ca` is the
-/// TSA's CA to ship (the admin's `tsa_ca`; else the spool's copy).
+/// Write the bundle of recording `id` from `spool` to `out` and chain the
+/// export in the access trail as the Unix user's.  `ca` is the TSA's CA to
+/// ship (the admin's `tsa_ca`; else the spool's copy).
 pub fn export(spool: &Path, id: &str, ca: Option<&Path>, out: &Path) -> Result<Exported, String> {
+    let x = write_bundle(spool, id, ca, out)?;
+    let note = serde_json::json!({
+        "user": unix_user(),
+        "role": "admin",
+        "what": "evidence",
+        "client": "legrec evidence",
+        "pbx": "",
+    });
+    audit::append(
+        &layout::access_log(spool),
+        Entry::new("exported", id, &x.policy, Vec::new(), &note.to_string()),
+        0o640,
+    )
+    .map_err(|e| format!("access trail: {e} (the bundle was written)"))?;
+    Ok(x)
+}
+
+/// [`export`] without chaining it: for a caller that chains the export
+/// itself, as its own user (the browser).
+pub fn write_bundle(
+    spool: &Path,
+    id: &str,
+    ca: Option<&Path>,
+    out: &Path,
+) -> Result<Exported, String> {
     let log = layout::audit_log(spool);
     let entries = audit::verify_chain(&log).map_err(|b| {
         format!(
@@ -162,26 +189,8 @@ pub fn export(spool: &Path, id: &str, ca: Option<&Path>, out: &Path) -> Result<E
         let _ = std::fs::remove_file(&tmp);
         return Err(format!("{}: {e}", out.display()));
     }
-    let note = serde_json::json!({
-        "user": unix_user(),
-        "role": "admin",
-        "what": "evidence",
-        "client": "legrec evidence",
-        "pbx": "",
-    });
-    audit::append(
-        &layout::access_log(spool),
-        Entry::new(
-            "exported",
-            id,
-            &recorded.policy,
-            Vec::new(),
-            &note.to_string(),
-        ),
-        0o640,
-    )
-    .map_err(|e| format!("access trail: {e} (the bundle was written)"))?;
     Ok(Exported {
+        policy: recorded.policy.clone(),
         recorded_seq: recorded.seq,
         anchor_seq,
         files: files.len(),
