@@ -8,6 +8,12 @@
 //! The PBX's core and the `legrec prune` tool both append; an exclusive
 //! flock on the log serialises them, and each append reads the last entry
 //! under that lock to chain onto it.
+//!
+//! A line torn by a crash or a full disk (bytes after the last newline)
+//! would make every later append fail to read the last entry: the next
+//! append cuts the log back to its last whole line and chains a
+//! `repaired` entry holding the bytes it removed, so one crash never
+//! stops the chain and nothing leaves it unrecorded.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -61,7 +67,8 @@ impl Entry {
         }
     }
 
-    fn digest(&self) -> String {
+    /// What `hash` must be: the SHA-256 of the entry with `hash` empty.
+    pub fn digest(&self) -> String {
         let mut unsealed = self.clone();
         unsealed.hash = String::new();
         let bytes = serde_json::to_vec(&unsealed).expect("entry serializes");
@@ -121,10 +128,12 @@ pub fn record(
 struct Locked(File);
 
 impl Locked {
+    /// Not O_APPEND: a repair writes over a torn tail.  Every writer holds
+    /// the lock, so writing at the end that was read is as safe.
     fn open(path: &Path, mode: u32) -> io::Result<Locked> {
         let f = OpenOptions::new()
             .read(true)
-            .append(true)
+            .write(true)
             .create(true)
             .mode(mode)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
@@ -142,21 +151,91 @@ impl Drop for Locked {
     }
 }
 
-/// The last line of the log, read backwards from the end.
-fn last_entry(f: &mut File) -> io::Result<Option<Entry>> {
+/// The end of the log as an append finds it.
+struct Tail {
+    /// Where the last whole line ends: the next entry is written here.
+    end: u64,
+    last: Option<Entry>,
+    /// Bytes after the last newline: a line torn by a crash or a full disk.
+    torn: Vec<u8>,
+}
+
+/// The last whole line of the log and what follows it, read backwards
+/// from the end.
+fn tail(f: &mut File) -> io::Result<Tail> {
     let len = f.seek(SeekFrom::End(0))?;
-    if len == 0 {
-        return Ok(None);
-    }
     let take = len.min(256 * 1024);
     f.seek(SeekFrom::Start(len - take))?;
     let mut tail = Vec::with_capacity(take as usize);
     f.take(take).read_to_end(&mut tail)?;
+    let whole = match tail.iter().rposition(|&b| b == b'\n') {
+        Some(nl) => nl + 1,
+        None if take == len => 0,
+        None => {
+            return Err(io::Error::other(
+                "the audit log ends in more than 256 KiB without a newline",
+            ))
+        }
+    };
+    let torn = tail.split_off(whole);
+    let end = len - torn.len() as u64;
     let text = String::from_utf8_lossy(&tail);
     let line = text.trim_end().rsplit('\n').next().unwrap_or("");
-    serde_json::from_str(line)
-        .map(Some)
-        .map_err(|e| io::Error::other(format!("the audit log's last line is not an entry: {e}")))
+    let last = if line.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_str(line).map_err(|e| {
+            io::Error::other(format!("the audit log's last line is not an entry: {e}"))
+        })?)
+    };
+    Ok(Tail { end, last, torn })
+}
+
+/// The entry that records cutting a torn tail: how many bytes, and the
+/// bytes themselves (hex), so an auditor sees what was removed.
+fn repair_entry(tail: &Tail) -> Entry {
+    let note = serde_json::json!({
+        "cut_at": tail.end,
+        "removed_bytes": tail.torn.len(),
+        "removed_hex": crate::hex(&tail.torn),
+    });
+    Entry::new(REPAIRED, "", "", Vec::new(), &note.to_string())
+}
+
+/// The event of an entry that cut a torn last line.
+pub const REPAIRED: &str = "repaired";
+
+/// Write `bytes` at `at` (the end of the last whole line) and cut the file
+/// there, synced.  On failure the bytes that were there (a torn tail not
+/// yet chained, or nothing) are put back: an entry the caller is told
+/// failed leaves no partial line, and a torn tail waits for the next
+/// append's repair.
+fn write_at(f: &mut File, at: u64, bytes: &[u8], was: &[u8]) -> io::Result<()> {
+    let result = (|| {
+        f.seek(SeekFrom::Start(at))?;
+        f.write_all(bytes)?;
+        f.set_len(at + bytes.len() as u64)?;
+        f.sync_data()
+    })();
+    if result.is_err() {
+        let _ = (|| {
+            f.seek(SeekFrom::Start(at))?;
+            f.write_all(was)?;
+            f.set_len(at + was.len() as u64)?;
+            f.sync_data()
+        })();
+    }
+    result
+}
+
+/// The last whole entry of the log (a torn tail after it is the next
+/// append's to repair); None for an empty or missing log.
+pub fn head(path: &Path) -> io::Result<Option<Entry>> {
+    match File::open(path) {
+        Ok(mut f) => Ok(tail(&mut f)?.last),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Append `entry` to the log at `path`, chained onto the last entry.
@@ -171,10 +250,13 @@ pub fn append(path: &Path, entry: Entry, mode: u32) -> io::Result<Entry> {
 /// batch, not once per entry.
 pub fn append_all(path: &Path, entries: Vec<Entry>, mode: u32) -> io::Result<Vec<Entry>> {
     let mut log = Locked::open(path, mode)?;
-    let mut last = last_entry(&mut log.0)?;
+    let tail = tail(&mut log.0)?;
+    let repair = (!tail.torn.is_empty()).then(|| repair_entry(&tail));
+    let repaired = repair.is_some();
+    let mut last = tail.last.clone();
     let mut bytes = Vec::new();
-    let mut written = Vec::with_capacity(entries.len());
-    for mut entry in entries {
+    let mut written = Vec::with_capacity(entries.len() + 1);
+    for mut entry in repair.into_iter().chain(entries) {
         entry.seq = last.as_ref().map_or(1, |e| e.seq + 1);
         entry.prev = last
             .as_ref()
@@ -185,9 +267,33 @@ pub fn append_all(path: &Path, entries: Vec<Entry>, mode: u32) -> io::Result<Vec
         last = Some(entry.clone());
         written.push(entry);
     }
-    log.0.write_all(&bytes)?;
-    log.0.sync_data()?;
+    write_at(&mut log.0, tail.end, &bytes, &tail.torn)?;
+    if repaired {
+        log::warn!(
+            "{}: cut a torn last line ({} bytes, chained as entry {})",
+            path.display(),
+            tail.torn.len(),
+            written[0].seq
+        );
+        written.remove(0);
+    }
     Ok(written)
+}
+
+/// Every line of the log that is an entry, whatever breaks the chain
+/// between them (a torn tail, an edit: `legrec verify`'s to report): for
+/// what must go on regardless, such as honouring holds and finishing an
+/// interrupted prune.
+pub fn entries_lenient(path: &Path) -> io::Result<Vec<Entry>> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(text
+        .split(|&b| b == b'\n')
+        .filter_map(|l| serde_json::from_slice(l).ok())
+        .collect())
 }
 
 /// The first place the chain is broken.
@@ -311,6 +417,42 @@ mod tests {
         let l = lines(&p);
         std::fs::write(&p, l[..2].join("\n") + "\n").unwrap();
         assert_eq!(verify_chain(&p).unwrap().len(), 2);
+    }
+
+    /// A crash mid-append leaves part of a line: the next append cuts it,
+    /// chains what it cut, and the chain verifies.
+    #[test]
+    fn a_torn_last_line_is_cut_and_chained_at_the_next_append() {
+        let (_d, p) = log_with(3);
+        let whole = std::fs::metadata(&p).unwrap().len();
+        let torn = br#"{"seq":4,"at":"2026-12-06T22:00:00.000Z","ev"#;
+        let mut f = OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(torn).unwrap();
+        drop(f);
+        assert!(verify_chain(&p).is_err(), "a torn line breaks the chain");
+        let e = append(&p, Entry::new("recorded", "next", "p", vec![], ""), 0o640).unwrap();
+        assert_eq!(e.seq, 5, "the repair is entry 4");
+        let chain = verify_chain(&p).expect("whole again");
+        assert_eq!(chain.len(), 5);
+        let repair = &chain[3];
+        assert_eq!(repair.event, REPAIRED);
+        let note: serde_json::Value = serde_json::from_str(&repair.note).unwrap();
+        assert_eq!(note["cut_at"], whole);
+        assert_eq!(note["removed_bytes"], torn.len());
+        assert_eq!(note["removed_hex"], crate::hex(torn));
+        assert_eq!(chain[4].id, "next");
+    }
+
+    /// A log of nothing but a torn line (the first append crashed).
+    #[test]
+    fn a_log_that_is_only_a_torn_line_starts_over_with_its_repair() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("audit.jsonl");
+        std::fs::write(&p, b"{\"seq\":1,").unwrap();
+        append(&p, Entry::new("recorded", "a", "p", vec![], ""), 0o640).unwrap();
+        let chain = verify_chain(&p).unwrap();
+        assert_eq!(chain.len(), 2);
+        assert_eq!((chain[0].seq, chain[0].event.as_str()), (1, REPAIRED));
     }
 
     /// A batch chains exactly as the same entries appended one by one.

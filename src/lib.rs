@@ -7,9 +7,11 @@
 //! decision a PBX admin would call policy lives in `policy`.
 
 pub mod admin;
+pub mod anchor;
 pub mod audit;
 pub mod ffi;
 pub mod flac;
+pub mod hold;
 pub mod notify;
 pub mod policy;
 pub mod recorder;

@@ -301,6 +301,7 @@ fn the_package_installs_records_and_purges_leaving_the_recordings() {
         PathBuf::from("/usr/share/man/man1/legrec.1.gz"),
         PathBuf::from("/lib/systemd/system/legrec-prune.timer"),
         PathBuf::from("/lib/systemd/system/legrec-prune.service"),
+        PathBuf::from("/lib/systemd/system/legrec-anchor.service"),
     ] {
         assert!(files.contains(&f), "the package lacks {}", f.display());
     }

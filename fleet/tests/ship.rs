@@ -491,3 +491,87 @@ fn prune_deletes_past_retention_from_the_bucket_the_spool_and_the_index() {
     assert_eq!(found.trim(), "[]", "the index forgot them");
     assert_eq!(verify(&spool).0, 0, "{}", verify(&spool).1);
 }
+
+/// A legal hold keeps a recording through keep_local_days (its spool
+/// copy stays) and through retention with a bucket (its objects, spool
+/// files and index row stay), and each says which hold.
+#[test]
+fn a_held_recording_survives_keep_local_days_and_prune_with_a_bucket() {
+    let sw = Seaweed::start();
+    make_bucket(&sw, "recordings");
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("spool");
+    let sidecars = record_with(&spool, &calls()[..2], &[("retention_days", "2")]);
+    let held_id = legrec::admin::read_sidecar(&sidecars[0]).unwrap().id;
+    let free_id = legrec::admin::read_sidecar(&sidecars[1]).unwrap().id;
+    let hold = legrec::hold::place(
+        &spool,
+        legrec::hold::Hold {
+            ids: vec![held_id.clone()],
+            reason: "case 42".into(),
+            by: "alice".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let conf = write_conf(
+        tmp.path(),
+        &spool,
+        &format!(
+            "{}pbx_name = pbx-a\nkeep_local_days = 0\n",
+            sw.storage("recordings", "site-a")
+        ),
+    );
+    let conf = conf.to_str().unwrap();
+    let out = fleet(&["ship", "--config", conf, "--once"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("1 local cop(ies) removed"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "kept the local copy of {held_id}: under legal hold {}",
+            hold.name
+        )),
+        "{err}"
+    );
+    assert!(sidecars[0].exists(), "the held copy stays");
+    assert!(!sidecars[1].exists());
+    assert_eq!(objects(&sw, "recordings").len(), 8);
+
+    let later = humantime::format_rfc3339_seconds(
+        std::time::SystemTime::now() + Duration::from_secs(3 * 86_400),
+    )
+    .to_string();
+    let out = fleet_ok(&["prune", "--config", conf, "--now", &later]);
+    assert!(out.contains("1 recording(s) pruned"), "{out}");
+    assert!(
+        out.contains(&format!("kept {held_id}: under legal hold {}", hold.name))
+            && out.contains("by alice: case 42"),
+        "{out}"
+    );
+    let left = objects(&sw, "recordings");
+    assert_eq!(left.len(), 4, "{left:?}");
+    assert!(left.keys().all(|k| k.contains(&held_id)), "{left:?}");
+    assert!(sidecars[0].exists());
+    let found = fleet_ok(&["search", "--config", conf, "--json"]);
+    assert!(
+        found.contains(&held_id) && !found.contains(&free_id),
+        "{found}"
+    );
+    assert_eq!(chain(&spool, "pruned").len(), 1);
+    assert_eq!(verify(&spool).0, 0, "{}", verify(&spool).1);
+
+    // Released, it goes at the next prune.
+    legrec::hold::release(
+        &spool,
+        &hold.name,
+        legrec::hold::Release {
+            reason: "settled".into(),
+            by: "alice".into(),
+        },
+    )
+    .unwrap();
+    let out = fleet_ok(&["prune", "--config", conf, "--now", &later]);
+    assert!(out.contains("1 recording(s) pruned"), "{out}");
+    assert!(objects(&sw, "recordings").is_empty());
+}

@@ -184,8 +184,8 @@ fn login_search_a_recording_and_its_audio_by_ranges() {
     );
 
     // The access trail: one "played" for the session's playing of each
-    // file however many ranges, one "downloaded"; in the audit chain,
-    // which legrec verify still finds intact.
+    // file however many ranges, one "downloaded"; in the access trail's
+    // chain, which legrec verify still finds intact.
     let r = root.get(&format!("/api/recordings/{id}")).json();
     let access: Vec<(String, String)> = r["access"]
         .as_array()
@@ -222,7 +222,7 @@ fn login_search_a_recording_and_its_audio_by_ranges() {
         "{}",
         String::from_utf8_lossy(&out)
     );
-    let log = std::fs::read_to_string(site.spool.join("audit.jsonl")).unwrap();
+    let log = std::fs::read_to_string(site.spool.join("access.jsonl")).unwrap();
     assert_eq!(
         log.lines()
             .filter(|l| l.contains("\"event\":\"played\""))

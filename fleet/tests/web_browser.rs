@@ -50,7 +50,7 @@ fn search_open_play_and_the_limits_of_each_role() {
     }
     // Every playback the browser made is in the chain legrec verify checks.
     assert_verified(&spool);
-    let log = std::fs::read_to_string(spool.join("audit.jsonl")).unwrap();
+    let log = std::fs::read_to_string(spool.join("access.jsonl")).unwrap();
     assert!(log.contains("\"event\":\"played\"") && log.contains("\\\"user\\\":\\\"sue\\\""));
 }
 

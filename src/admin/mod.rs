@@ -1,8 +1,15 @@
 //! The `legrec` admin tool: verify, repair and inspect recordings.
 
+pub mod anchor;
+pub mod bundle;
+pub mod erase;
+pub mod evidence;
+pub mod hold;
 pub mod info;
+pub mod opts;
 pub mod prune;
 pub mod repair;
+pub mod subject;
 pub mod verify;
 
 use std::path::Path;

@@ -1,14 +1,24 @@
 //! `legrec prune SPOOL`: delete recordings older than the retention their
 //! policy gave them (`retention_days`, stored in each sidecar), and record
 //! each deletion in the audit log so the chain stays whole.
+//!
+//! A deletion is chained twice: its intent (`pruning`, with every file's
+//! hash) before any file goes, and its outcome (`pruned`) after.  A crash
+//! between the two leaves an intent without an outcome, which the next
+//! prune carries out: files never vanish without an entry saying so, and
+//! an intent is never left half done.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::read_sidecar;
 use crate::audit;
 use crate::sidecar::Sidecar;
 use crate::spool::layout;
+
+/// The chain's events for a deletion: before any file goes, and after.
+pub const INTENT: &str = "pruning";
+pub const OUTCOME: &str = "pruned";
 
 /// Until when a recording is kept: `retention_days` after it ended; None
 /// for forever (0) or a sidecar whose times do not parse.
@@ -30,15 +40,131 @@ pub fn note(sc: &Sidecar, keep_until: SystemTime) -> String {
     )
 }
 
-/// Returns how many recordings were deleted.
+/// A deletion chained and not yet carried out.
+#[derive(Debug)]
+pub struct Intent {
+    pub id: String,
+    pub policy: String,
+    /// The intent's entry.
+    pub seq: u64,
+    /// Audio first, the sidecar last: a sidecar left means the recording
+    /// is still there to be pruned again.
+    pub files: Vec<PathBuf>,
+}
+
+/// Chain the intent to delete `files` of recording `id`.
+pub fn intend(
+    spool: &Path,
+    id: &str,
+    policy: &str,
+    files: Vec<PathBuf>,
+    note: &str,
+) -> Result<Intent, String> {
+    let hashes = audit::hash_files(spool, &files).map_err(|e| e.to_string())?;
+    let entry = audit::append(
+        &layout::audit_log(spool),
+        audit::Entry::new(INTENT, id, policy, hashes, note),
+        0o640,
+    )
+    .map_err(|e| format!("audit log: {e}"))?;
+    Ok(Intent {
+        id: id.into(),
+        policy: policy.into(),
+        seq: entry.seq,
+        files,
+    })
+}
+
+/// Delete an intent's files, then chain the outcome.  `also` says what
+/// else was deleted (bucket objects, index rows) for the outcome's note.
+pub fn carry_out(spool: &Path, intent: &Intent, also: &str) -> Result<(), String> {
+    let mut gone = 0;
+    for f in &intent.files {
+        match std::fs::remove_file(f) {
+            Ok(()) => gone += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", f.display())),
+        }
+    }
+    let note = format!(
+        "as entry {} intended: {gone} of {} file(s) deleted here, the rest were gone already{also}",
+        intent.seq,
+        intent.files.len()
+    );
+    audit::append(
+        &layout::audit_log(spool),
+        audit::Entry::new(OUTCOME, &intent.id, &intent.policy, Vec::new(), &note),
+        0o640,
+    )
+    .map_err(|e| format!("audit log: {e}"))?;
+    Ok(())
+}
+
+/// Intents the chain holds without an outcome after them (a prune killed
+/// between the two).  An intent of a shipped recording (its ship state
+/// still there) is `legrec prune`'s with the bucket, which sees it again.
+pub fn unfinished(spool: &Path) -> Result<Vec<Intent>, String> {
+    let log = layout::audit_log(spool);
+    // Read leniently: a torn tail (cut at the next append) or a broken
+    // chain (verify's to report) must not stop retention.
+    let entries = audit::entries_lenient(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let mut open: std::collections::BTreeMap<&str, &audit::Entry> = Default::default();
+    for e in &entries {
+        match e.event.as_str() {
+            INTENT => {
+                open.insert(&e.id, e);
+            }
+            OUTCOME => {
+                open.remove(e.id.as_str());
+            }
+            _ => {}
+        }
+    }
+    Ok(open
+        .into_values()
+        .filter(|e| !layout::ship_state(spool, &e.id).exists())
+        .map(|e| Intent {
+            id: e.id.clone(),
+            policy: e.policy.clone(),
+            seq: e.seq,
+            files: e.files.iter().map(|f| spool.join(&f.file)).collect(),
+        })
+        .collect())
+}
+
+/// Returns how many recordings were deleted.  A recording under legal
+/// hold is kept, and `out` says which hold keeps it.
 pub fn run(spool: &Path, now: SystemTime, out: &mut dyn std::io::Write) -> Result<usize, String> {
     let mut pruned = 0;
+    let holds = crate::hold::active(spool)?;
+    let held = |sidecar: &Path, out: &mut dyn std::io::Write| {
+        let sc = read_sidecar(sidecar).ok()?;
+        let h = crate::hold::holding(&holds, &sc)?;
+        let _ = writeln!(out, "kept {}: {}", sc.id, h.why());
+        Some(())
+    };
+    for intent in unfinished(spool)? {
+        // A hold placed after the intent stops it: the sidecar goes last,
+        // so it is there to say what is held.
+        if let Some(sc) = intent.files.iter().find(|f| layout::is_sidecar(f)) {
+            if held(sc, out).is_some() {
+                continue;
+            }
+        }
+        carry_out(spool, &intent, " (finishing a prune that was interrupted)")?;
+        let _ = writeln!(
+            out,
+            "pruned {} (finished what entry {} intended)",
+            intent.id, intent.seq
+        );
+        pruned += 1;
+    }
     for sidecar in layout::sidecars(spool) {
         let sc = read_sidecar(&sidecar)?;
         let Some(keep_until) = keep_until(&sc) else {
             continue;
         };
-        if keep_until > now {
+        if keep_until > now || held(&sidecar, out).is_some() {
             continue;
         }
         let dir = sidecar.parent().unwrap_or(spool);
@@ -49,20 +175,9 @@ pub fn run(spool: &Path, now: SystemTime, out: &mut dyn std::io::Write) -> Resul
             .filter(|f| f.exists())
             .collect();
         files.push(sidecar.clone());
-        let hashes = audit::hash_files(spool, &files).map_err(|e| e.to_string())?;
         let note = note(&sc, keep_until);
-        // The entry first: a crash between the two leaves an entry for
-        // files still present, which verify reports, rather than files
-        // gone without a trace.
-        audit::append(
-            &layout::audit_log(spool),
-            audit::Entry::new("pruned", &sc.id, &sc.policy, hashes, &note),
-            0o640,
-        )
-        .map_err(|e| format!("audit log: {e}"))?;
-        for f in &files {
-            std::fs::remove_file(f).map_err(|e| format!("{}: {e}", f.display()))?;
-        }
+        let intent = intend(spool, &sc.id, &sc.policy, files, &note)?;
+        carry_out(spool, &intent, "")?;
         let _ = writeln!(out, "pruned {} ({note})", sc.id);
         pruned += 1;
     }

@@ -108,8 +108,19 @@ pub fn check_sidecar(path: &Path, hashes: &mut Hashes) -> Vec<Problem> {
 }
 
 /// Verify everything under `root`.  Prints a line per recording; returns
-/// the number of failures.
+/// the number of failures.  Anchors are checked against the spool's own
+/// copy of the TSA's CA.
 pub fn run(root: &Path, out: &mut dyn std::io::Write) -> usize {
+    run_trusting(root, None, out)
+}
+
+/// [`run`], the anchors' tokens checked against `trust` (the admin's own
+/// `tsa_ca`, and `[anchor] interval` when anchoring is configured).
+pub fn run_trusting(
+    root: &Path,
+    trust: Option<&crate::anchor::check::Trust>,
+    out: &mut dyn std::io::Write,
+) -> usize {
     let mut failures = 0;
     let name = root.to_string_lossy();
     let sidecars = if layout::is_sidecar(root) {
@@ -141,7 +152,7 @@ pub fn run(root: &Path, out: &mut dyn std::io::Write) -> usize {
         return 1;
     }
     let mut hashes = Hashes::default();
-    let mut report = |ok: String, problems: Vec<Problem>| {
+    let report = |out: &mut dyn std::io::Write, ok: String, problems: Vec<Problem>| {
         if problems.is_empty() {
             let _ = writeln!(out, "OK   {ok}");
             return 0;
@@ -153,13 +164,58 @@ pub fn run(root: &Path, out: &mut dyn std::io::Write) -> usize {
     };
     if let Some(log) = log {
         let problems = check_audit(&log, &sidecars, &mut hashes);
-        failures += report(format!("{} (chain intact)", log.display()), problems);
+        let intact = problems.is_empty();
+        failures += report(out, format!("{} (chain intact)", log.display()), problems);
+        if intact {
+            failures += anchors(&log, trust, out);
+        }
     }
     for sc in sidecars {
         let problems = check_sidecar(&sc, &mut hashes);
-        failures += report(sc.display().to_string(), problems);
+        failures += report(out, sc.display().to_string(), problems);
     }
     failures
+}
+
+/// The chain's anchors (RFC 3161 tokens): one line, or a FAIL per problem.
+fn anchors(
+    log: &Path,
+    trust: Option<&crate::anchor::check::Trust>,
+    out: &mut dyn std::io::Write,
+) -> usize {
+    let Ok(entries) = audit::verify_chain(log) else {
+        return 0;
+    };
+    let spool = log.parent().unwrap_or(Path::new("."));
+    let (trail, accesses) = crate::anchor::check::trail(spool, &entries);
+    let access_log = layout::access_log(spool);
+    for p in &trail {
+        let _ = writeln!(out, "FAIL {}: {p}", access_log.display());
+    }
+    if trail.is_empty() && accesses > 0 {
+        let _ = writeln!(
+            out,
+            "OK   {} (chain intact, {accesses} access(es))",
+            access_log.display()
+        );
+    }
+    let r = crate::anchor::check::check(spool, &entries, trust, std::time::SystemTime::now());
+    for n in &r.notes {
+        let _ = writeln!(out, "NOTE {}: {n}", log.display());
+    }
+    for p in &r.problems {
+        let _ = writeln!(out, "FAIL {}: {p}", log.display());
+    }
+    if r.problems.is_empty() && r.anchors > 0 {
+        let _ = writeln!(
+            out,
+            "OK   {} (anchored: {} token(s) check, entries 1 to {} fixed by the TSA)",
+            log.display(),
+            r.anchors,
+            r.proven_to
+        );
+    }
+    usize::from(!r.problems.is_empty()) + usize::from(!trail.is_empty())
 }
 
 /// The chain, every recorded file against its entry, and every sidecar
@@ -181,16 +237,29 @@ pub fn check_audit(
     };
     let spool = log.parent().unwrap_or(Path::new("."));
     let mut problems = Vec::new();
-    // Files deleted by legrec prune, or removed from the spool by the
+    // Files deleted by legrec prune (from its intent on: a prune killed
+    // before its outcome is finished by the next), or removed from the spool by the
     // shipper once verified in the bucket, are meant to be gone.
-    let gone = |e: &audit::Entry| e.event == "pruned" || e.event == "removed-local";
+    let gone = |e: &audit::Entry| {
+        [super::prune::INTENT, super::prune::OUTCOME, "removed-local"].contains(&e.event.as_str())
+    };
     let pruned: std::collections::HashSet<&str> = entries
         .iter()
         .filter(|e| gone(e))
         .map(|e| e.id.as_str())
         .collect();
+    // An erased recording: what was chained before its tombstone is meant
+    // to be gone or scrubbed; the tombstone's own sidecar must match.
+    let erased: std::collections::HashMap<&str, u64> = entries
+        .iter()
+        .filter(|e| e.event == super::erase::TOMBSTONE)
+        .map(|e| (e.id.as_str(), e.seq))
+        .collect();
     for (i, e) in entries.iter().enumerate() {
-        if gone(e) || pruned.contains(e.id.as_str()) {
+        if gone(e) || pruned.contains(e.id.as_str()) || e.event == super::erase::INTENT {
+            continue;
+        }
+        if erased.get(e.id.as_str()).is_some_and(|t| e.seq < *t) {
             continue;
         }
         for f in &e.files {

@@ -6,8 +6,40 @@ use std::process::ExitCode;
 use legrec::admin;
 
 const USAGE: &str = "usage:
-  legrec verify PATH             check FLAC files against their sidecars
-                                 (a sidecar, a FLAC file, or a folder)
+  legrec verify PATH [--config FILE | --tsa-ca FILE]
+                                 check FLAC files against their sidecars
+                                 (a sidecar, a FLAC file, or a folder), the
+                                 audit chain, and its RFC 3161 anchors
+                                 against the CA of [anchor] tsa_ca (or
+                                 --tsa-ca); with [anchor], anchors are
+                                 required at its interval
+  legrec verify --bundle FILE [--tsa-ca FILE]
+                                 check an evidence bundle on its own
+  legrec evidence ID -o FILE [--config FILE | --spool DIR]
+                                 one tar with the recording's files, its
+                                 chain entries up to the first anchor after
+                                 it, that anchor's token, the TSA's CA and
+                                 VERIFY.txt (checkable with sha256sum and
+                                 openssl alone); the export is chained
+  legrec hold add ID...|--caller N|--queue Q [--from T] [--to T] --reason TEXT
+  legrec hold release HOLD --reason TEXT
+  legrec hold list               legal holds ([--config FILE|--spool DIR]):
+                                 a held recording survives prune, the
+                                 shipper's keep_local_days and erasure;
+                                 placed and released in the audit chain
+                                 with the Unix user and the reason
+  legrec erase ID|--number N --reason TEXT [--config FILE|--spool DIR]
+                                 erase a recording's audio (or every one
+                                 where N took part): a tombstone in the
+                                 chain, the sidecar's personal fields
+                                 replaced; refused under a legal hold
+  legrec subject export --number N -o FILE [--config FILE|--spool DIR]
+                                 every recording where N took part, as
+                                 evidence bundles plus index.json, in one tar
+  legrec anchor --config FILE [--once]
+                                 have the TSA of [anchor] time-stamp the
+                                 audit chain's head whenever it grew (every
+                                 interval, and daily); --once: now if due
   legrec repair PATH             repair a FLAC file cut by a crash, or a whole
                                  recording given its .inprogress.json marker
   legrec info ID|FILE [--spool DIR]
@@ -46,8 +78,51 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["verify", path] => {
-            let failures = admin::verify::run(Path::new(path), &mut std::io::stdout());
+        ["verify", "--bundle", file, rest @ ..] => {
+            let ca = match rest {
+                [] => None,
+                ["--tsa-ca", ca] => Some(Path::new(*ca)),
+                _ => {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
+            let problems = admin::bundle::verify(Path::new(file), ca, &mut std::io::stdout());
+            if problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "legrec verify: the bundle does not hold ({} problem(s))",
+                    problems.len()
+                );
+                ExitCode::from(1)
+            }
+        }
+        ["evidence", id, "-o", file, rest @ ..] => evidence(id, Path::new(file), rest, &spool),
+        ["verify", path, rest @ ..] => {
+            let trust = match rest {
+                [] => Ok(None),
+                ["--config", conf] => admin::anchor::trust_of_config(Path::new(conf)),
+                ["--tsa-ca", ca] => {
+                    legrec::anchor::check::Trust::from_file(Path::new(ca), None).map(Some)
+                }
+                _ => {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
+            let trust = match trust {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("legrec verify: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let failures = admin::verify::run_trusting(
+                Path::new(path),
+                trust.as_ref(),
+                &mut std::io::stdout(),
+            );
             if failures == 0 {
                 ExitCode::SUCCESS
             } else {
@@ -102,6 +177,50 @@ fn main() -> ExitCode {
             }
         },
         ["prune", spool_dir, rest @ ..] => prune(Path::new(spool_dir), rest),
+        ["erase", rest @ ..] => {
+            match admin::subject::erase(rest, &spool, &spool_of, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("legrec erase: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        ["subject", "export", rest @ ..] => {
+            match admin::subject::export(rest, &spool, &spool_of, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("legrec subject export: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        ["hold", rest @ ..] => {
+            match admin::hold::run(rest, &spool, &spool_of, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("legrec hold: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        ["anchor", "--config", conf, rest @ ..] => {
+            let once = match rest {
+                [] => false,
+                ["--once"] => true,
+                _ => {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
+            match admin::anchor::run(Path::new(conf), once, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("legrec anchor: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         ["--version"] => {
             println!("legrec {}", legrec::VERSION);
             ExitCode::SUCCESS
@@ -169,6 +288,48 @@ fn prune(spool_dir: &Path, rest: &[&str]) -> ExitCode {
         }
         Err(e) => {
             eprintln!("legrec prune: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `legrec evidence ID -o FILE`: the spool and the CA from legrec.conf
+/// with --config, else the spool of --spool (or the default) and the CA
+/// kept beside its tokens.
+fn evidence(id: &str, out: &Path, rest: &[&str], spool: &Path) -> ExitCode {
+    let (spool, ca) = match rest {
+        ["--config", conf] => {
+            let conf = Path::new(conf);
+            let found = spool_of(conf).and_then(|s| {
+                legrec::anchor::config::AnchorConfig::read(conf).map(|a| (s, a.map(|a| a.tsa_ca)))
+            });
+            match found {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("legrec evidence: {}: {e}", conf.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        [] | ["--spool", _] => (spool.to_path_buf(), None),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match admin::evidence::export(&spool, id, ca.as_deref(), out) {
+        Ok(x) => {
+            println!(
+                "wrote {}: {} file(s), chain entries {} to {}, anchored",
+                out.display(),
+                x.files,
+                x.recorded_seq,
+                x.anchor_seq
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("legrec evidence: {e}");
             ExitCode::from(1)
         }
     }

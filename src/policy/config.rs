@@ -415,9 +415,9 @@ pub struct Settings {
 }
 
 /// Sections of legrec.conf that belong to the tools beside the PBX
-/// (`legrec ship`, `legrec serve`): the module leaves them alone, and so no
+/// (`legrec ship`, `legrec serve`, `legrec anchor`): the module leaves them alone, and so no
 /// policy can be named after them.
-pub const TOOL_SECTIONS: [&str; 2] = ["storage", "web"];
+pub const TOOL_SECTIONS: [&str; 3] = ["storage", "web", "anchor"];
 
 /// A policy name is used as a directory name: letters, digits, `-` and `_`
 /// only, so no dialplan or config text can ever steer a path.

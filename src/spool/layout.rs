@@ -2,6 +2,10 @@
 //!
 //! ```text
 //! <spool_dir>/audit.jsonl                          the audit chain
+//! <spool_dir>/access.jsonl                         the access trail (plays, downloads,
+//!                                                  exports), chained on its own
+//! <spool_dir>/.anchors/<seq>.tsr                   an RFC 3161 token of entry seq
+//! <spool_dir>/.anchors/tsa-ca.pem                  the CA it was checked against
 //! <spool_dir>/.notify/<id>.delivery                a webhook not yet delivered
 //! <spool_dir>/.notify/given-up/<id>.delivery       one that was given up
 //! <spool_dir>/<policy>/<YYYY-MM-DD>/<id>-in.flac   what the party said
@@ -27,6 +31,7 @@ use crate::policy::config::{valid_policy_name, LegsLayout};
 pub const LEG_NAMES: [&str; 2] = ["in", "out"];
 
 const AUDIT_LOG: &str = "audit.jsonl";
+const ACCESS_LOG: &str = "access.jsonl";
 const SIDECAR: &str = ".json";
 const DELIVERY: &str = ".delivery";
 const MARKER: &str = ".inprogress.json";
@@ -201,6 +206,40 @@ pub fn find_files(root: &Path, suffix: &str) -> Vec<PathBuf> {
 /// The audit chain of the spool `spool`.
 pub fn audit_log(spool: &Path) -> PathBuf {
     spool.join(AUDIT_LOG)
+}
+
+/// The access trail of the spool `spool`: its own chain, so whoever reads
+/// recordings never holds the lock the PBX appends under.
+pub fn access_log(spool: &Path) -> PathBuf {
+    spool.join(ACCESS_LOG)
+}
+
+/// Where `legrec anchor` keeps the TSA's tokens (a policy name cannot
+/// start with a dot, so this is never a policy's folder).
+pub fn anchors_dir(spool: &Path) -> PathBuf {
+    spool.join(".anchors")
+}
+
+/// The token that stamps entry `seq` of the chain.
+pub fn anchor_token(spool: &Path, seq: u64) -> PathBuf {
+    anchors_dir(spool).join(format!("{seq:012}.tsr"))
+}
+
+/// The seq a token's file name gives, if it is one.
+pub fn anchor_seq(token: &Path) -> Option<u64> {
+    token
+        .file_name()?
+        .to_str()?
+        .strip_suffix(".tsr")?
+        .parse()
+        .ok()
+}
+
+/// The copy of the TSA's CA kept beside the tokens (for `legrec verify`
+/// without a legrec.conf; a forger could replace it, so the admin's own
+/// `tsa_ca` is what counts).
+pub fn anchor_ca(spool: &Path) -> PathBuf {
+    anchors_dir(spool).join("tsa-ca.pem")
 }
 
 /// Where undelivered webhooks wait (a policy name cannot start with a dot,

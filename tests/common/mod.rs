@@ -7,11 +7,13 @@ use std::process::Command;
 
 use legrec::sidecar::Sidecar;
 
+pub mod anchored;
 pub mod asterisk;
 pub mod freeswitch;
 pub mod graph;
 pub mod rtp;
 pub mod sipp;
+pub mod tsa;
 pub mod webhook;
 
 /// target/<profile>/ of the test binary.

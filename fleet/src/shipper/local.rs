@@ -20,6 +20,10 @@ pub async fn remove_expired(
     now: SystemTime,
 ) -> Result<usize, StoreError> {
     let mut removed = 0;
+    let holds = legrec::hold::active(ship.spool).map_err(|message| StoreError {
+        trouble: Trouble::Other,
+        message,
+    })?;
     for sidecar in layout::sidecars(ship.spool) {
         let Some(paths) = layout::RecordingPaths::of_file(&sidecar) else {
             continue;
@@ -32,6 +36,15 @@ pub async fn remove_expired(
             || s.local_removed
             || verified + Duration::from_secs(u64::from(days) * 86_400) > now
         {
+            continue;
+        }
+        // A held recording keeps its local copy too (the hold's reason is in
+        // the chain; the log says which hold).
+        if let Some(h) = legrec::admin::read_sidecar(&sidecar)
+            .ok()
+            .and_then(|sc| legrec::hold::holding(&holds, &sc).map(|h| (sc.id.clone(), h)))
+        {
+            log::info!("kept the local copy of {}: {}", h.0, h.1.why());
             continue;
         }
         // Whatever no longer matches is put again now, and removal waits

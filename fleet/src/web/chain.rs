@@ -5,6 +5,11 @@
 //! once, keeping where it starts and which recording it names (16 bytes a
 //! line), then only what was appended since; a page reads back its own
 //! few lines.
+//!
+//! The browser's accesses have their own chain, `access.jsonl` (so its
+//! appends never wait for, nor hold up, the PBX's under `audit.jsonl`'s
+//! lock); accesses chained in `audit.jsonl` before it existed are still
+//! read there.
 
 use std::collections::hash_map::DefaultHasher;
 use std::fs::File;
@@ -21,6 +26,12 @@ use serde::Deserialize;
 use super::trail::{self, Seen};
 
 pub struct Chain {
+    audit: Log,
+    access: Log,
+}
+
+/// One chained log, read as it grows.
+struct Log {
     path: PathBuf,
     read: Mutex<Read>,
 }
@@ -72,7 +83,45 @@ fn id_hash(id: &str) -> u64 {
 impl Chain {
     pub fn new(spool: &Path) -> Chain {
         Chain {
-            path: layout::audit_log(spool),
+            audit: Log::new(layout::audit_log(spool)),
+            access: Log::new(layout::access_log(spool)),
+        }
+    }
+
+    /// Every entry about recording `id`: the audit chain's (its recording
+    /// entry, shipping, accesses from before the access trail had its own
+    /// chain), then the access trail's, each in order.  Blocks on the
+    /// files: call it off the async threads.
+    pub fn entries_of(&self, id: &str) -> Vec<Entry> {
+        let mut all = self.audit.entries_of(id);
+        all.extend(self.access.entries_of(id));
+        all
+    }
+
+    /// The accesses, newest first: the access trail's, then those the
+    /// audit chain holds from before.  Blocks on the files: call it off the
+    /// async threads.
+    pub fn accesses(&self) -> impl Iterator<Item = Seen> + Send + 'static {
+        self.access.accesses().chain(self.audit.accesses())
+    }
+
+    /// Where the audit chain (the PBX's) ends now, for `finished_since`.
+    pub fn mark(&self) -> Mark {
+        self.audit.mark()
+    }
+
+    /// The audit chain's entries of recordings that finished since `mark`
+    /// (see `Log::finished_since`).  Blocks on the file: call it off the
+    /// async threads.
+    pub fn finished_since(&self, mark: Mark) -> (Vec<Entry>, Mark) {
+        self.audit.finished_since(mark)
+    }
+}
+
+impl Log {
+    fn new(path: PathBuf) -> Log {
+        Log {
+            path,
             read: Mutex::new(Read::default()),
         }
     }
@@ -128,10 +177,8 @@ impl Chain {
         (file, pick(&read))
     }
 
-    /// Every entry about recording `id` (its recording entry, shipping,
-    /// its accesses), in order.  Blocks on the file: call it off the
-    /// async threads.
-    pub fn entries_of(&self, id: &str) -> Vec<Entry> {
+    /// Every entry of this log about recording `id`, in order.
+    fn entries_of(&self, id: &str) -> Vec<Entry> {
         let want = id_hash(id);
         let (file, starts) = self.caught_up(|read| {
             read.lines
@@ -151,7 +198,7 @@ impl Chain {
     }
 
     /// Where the chain ends now, for `finished_since`.
-    pub fn mark(&self) -> Mark {
+    fn mark(&self) -> Mark {
         self.caught_up(|read| Mark {
             generation: read.generation,
             seen: read.finished.len(),
@@ -162,7 +209,7 @@ impl Chain {
     /// The entries of recordings that finished since `mark` (all of them
     /// when the file was replaced since), and the mark to give next time.
     /// Blocks on the file: call it off the async threads.
-    pub fn finished_since(&self, mark: Mark) -> (Vec<Entry>, Mark) {
+    fn finished_since(&self, mark: Mark) -> (Vec<Entry>, Mark) {
         let (file, (starts, now)) = self.caught_up(|read| {
             let now = Mark {
                 generation: read.generation,
@@ -185,9 +232,9 @@ impl Chain {
         (entries, now)
     }
 
-    /// The accesses of the chain, newest first, read as they are taken.
+    /// The accesses of the log, newest first, read as they are taken.
     /// Blocks on the file: call it off the async threads.
-    pub fn accesses(&self) -> impl Iterator<Item = Seen> + Send + 'static {
+    fn accesses(&self) -> impl Iterator<Item = Seen> + Send + 'static {
         let (file, starts) = self.caught_up(|read| read.accesses.clone());
         starts
             .into_iter()
@@ -256,12 +303,35 @@ mod tests {
         );
         assert_eq!(seen[1].access, access("alice"));
         assert_eq!(chain.entries_of("b")[1].event, "downloaded");
+        // The accesses went to the access trail, not the PBX's chain.
+        assert_eq!(audit::verify_chain(&log).unwrap().len(), 2);
         // Half a line (an append under way) waits until it is whole.
-        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        let trail = layout::access_log(d.path());
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&trail)
+            .unwrap();
         f.write_all(b"{\"seq\":9,\"event\":\"played\",\"id\":\"a\"")
             .unwrap();
         assert_eq!(chain.entries_of("a").len(), 2);
         assert_eq!(chain.accesses().count(), 2);
+    }
+
+    /// Accesses chained in audit.jsonl before the access trail had its own
+    /// chain are still read, after the new ones.
+    #[test]
+    fn accesses_of_the_audit_chain_from_before_are_still_read() {
+        let d = tempfile::tempdir().unwrap();
+        let log = layout::audit_log(d.path());
+        audit::append(&log, Entry::new("recorded", "a", "p", vec![], ""), 0o640).unwrap();
+        let old = serde_json::to_string(&access("old")).unwrap();
+        audit::append(&log, Entry::new("played", "a", "p", vec![], &old), 0o640).unwrap();
+        trail::append(d.path(), "played", "a", "p", &access("new")).unwrap();
+        let chain = Chain::new(d.path());
+        let users: Vec<String> = chain.accesses().map(|s| s.access.user).collect();
+        assert_eq!(users, ["new", "old"]);
+        let events: Vec<String> = chain.entries_of("a").into_iter().map(|e| e.event).collect();
+        assert_eq!(events, ["recorded", "played", "played"]);
     }
 
     #[test]

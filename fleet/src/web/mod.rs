@@ -14,6 +14,7 @@ pub mod assets;
 pub mod audio;
 pub mod auth;
 pub mod bucket;
+pub mod bundle;
 pub mod chain;
 pub mod config;
 pub mod error;
@@ -112,6 +113,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/recordings", get(api::recordings))
         .route("/api/recordings/{id}", get(api::recording))
         .route("/api/recordings/{id}/evidence", get(api::evidence))
+        .route("/api/recordings/{id}/bundle", get(bundle::bundle))
         .route("/api/recordings/{id}/audio/{leg}", get(audio::audio))
         .route("/api/recordings/{id}/peaks/{leg}", get(audio::peaks))
         .route("/api/trail", get(api::trail))

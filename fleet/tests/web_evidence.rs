@@ -1,0 +1,95 @@
+//! The browser's evidence bundle (`GET /api/recordings/{id}/bundle`) from
+//! the real `legrec serve`, on a spool the core recorded and OpenSSL's own
+//! TSA anchored: it checks with `legrec verify --bundle`'s own code and
+//! `openssl ts -verify`, its export is in the access trail, and an auditor
+//! (who never gets the audio) is not given one.
+
+mod common;
+
+// The TSA of the core's tests (OpenSSL's `openssl ts -reply` behind
+// tests/tools/tsa_server.py); it finds the script through `repo()`.
+#[path = "../../tests/common/tsa.rs"]
+mod tsa;
+
+use common::web::*;
+use common::*;
+
+#[test]
+fn the_browser_hands_out_an_anchored_bundle_that_checks_on_its_own() {
+    let tsa = tsa::Tsa::start("reply");
+    let site = Site::new(&site_calls(), "");
+    let id = site.id(0);
+    let server = Server::start(&site.conf);
+    let root = login(&server, "root", &password("root"));
+    // Not anchored yet: nothing to prove it by.
+    let early = root.get(&format!("/api/recordings/{id}/bundle"));
+    assert_eq!(early.status, 404, "{}", early.text());
+    assert!(
+        early.text().contains("no anchor covers"),
+        "{}",
+        early.text()
+    );
+
+    let anchored = legrec::anchor::anchor_once(
+        &legrec::anchor::config::AnchorConfig {
+            spool: site.spool.clone(),
+            tsa_url: tsa.url(),
+            tsa_ca: tsa.ca(),
+            interval: std::time::Duration::from_secs(600),
+        },
+        false,
+    )
+    .unwrap();
+    assert!(matches!(anchored, legrec::anchor::Anchored::Done { .. }));
+
+    let got = root.get(&format!("/api/recordings/{id}/bundle"));
+    assert_eq!(got.status, 200, "{}", got.text());
+    assert_eq!(got.header("content-type"), Some("application/x-tar"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bundle.tar");
+    std::fs::write(&file, &got.body).unwrap();
+    let mut report = Vec::new();
+    let problems = legrec::admin::bundle::verify(&file, Some(&tsa.ca()), &mut report);
+    assert!(problems.is_empty(), "{}", String::from_utf8_lossy(&report));
+    let st = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .args([
+            "-c",
+            "tar -xf bundle.tar && sha256sum -c SHA256SUMS >/dev/null && \
+             openssl ts -verify -digest \"$(tail -n 1 chain.jsonl | sed 's/.*\"hash\":\"\\([0-9a-f]*\\)\"}$/\\1/')\" \
+             -in anchor.tsr -CAfile tsa-ca.pem",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+
+    // The export is chained before the bundle is sent, as root's.
+    let trail =
+        legrec::audit::verify_chain(&legrec::spool::layout::access_log(&site.spool)).unwrap();
+    let e = trail.last().unwrap();
+    assert_eq!((e.event.as_str(), e.id.as_str()), ("exported", id.as_str()));
+    assert!(
+        e.note.contains("\"what\":\"bundle\"") && e.note.contains("\"user\":\"root\""),
+        "{}",
+        e.note
+    );
+
+    // An auditor sees the facts and the JSON evidence, never the audio.
+    let audrey = login(&server, "audrey", &password("audrey"));
+    assert_eq!(
+        audrey.get(&format!("/api/recordings/{id}/bundle")).status,
+        404
+    );
+    assert_eq!(
+        audrey.get(&format!("/api/recordings/{id}/evidence")).status,
+        200
+    );
+    // An agent outside the recording's scope: as unknown.
+    let alice = login(&server, "alice", &password("alice"));
+    assert_eq!(
+        alice
+            .get(&format!("/api/recordings/{}/bundle", site.id(1)))
+            .status,
+        404
+    );
+}
