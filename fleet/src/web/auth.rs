@@ -144,41 +144,43 @@ async fn csrf_of(req: Request) -> Result<(Option<String>, Request), Fail> {
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
 }
 
-/// A checked login: the limiter first, then the password (against a dummy
-/// hash for an unknown name, so both take the same time).
+/// A login's body is a name (64 bytes at most) and a password: 4 KiB is
+/// room for any of them, and nothing larger is read.
+pub const LOGIN_BODY_LIMIT: usize = 4096;
+
+/// A checked login: the name checked first (a malformed one is a failure
+/// that costs no hash and never becomes a limiter key), the attempt
+/// counted before its password is checked, then the password (against a
+/// dummy hash for an unknown name, so both take the same time), a few
+/// checks at a time (passwords.rs).
 async fn log_in(
     app: &App,
     name: &str,
     password: &str,
     client: SocketAddr,
 ) -> Result<(String, String, User), Fail> {
-    let keys = [
-        format!("user:{}", name.to_lowercase()),
-        format!("addr:{}", client.ip()),
-    ];
-    if let Some(wait) = app.limiter.blocked(&keys) {
-        return Err(Fail::TooMany(wait));
+    let address = format!("addr:{}", client.ip());
+    let wrong = || Fail::Unauthorized("wrong user or password".into());
+    if !users::valid_name(name) {
+        let _ = app
+            .limiter
+            .attempt(std::slice::from_ref(&address))
+            .map_err(Fail::TooMany)?;
+        return Err(wrong());
     }
-    let found = if users::valid_name(name) {
-        users::get(&app.index, name).await.map_err(Fail::Internal)?
-    } else {
-        None
-    };
+    let user_key = format!("user:{}", name.to_lowercase());
+    let keys = [user_key.clone(), address.clone()];
+    let attempt = app.limiter.attempt(&keys).map_err(Fail::TooMany)?;
+    let found = users::get(&app.index, name).await.map_err(Fail::Internal)?;
     let phc = found
         .as_ref()
         .map_or(app.dummy_hash.clone(), |(_, h)| h.clone());
-    let password = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || users::verify_password(&phc, &password))
-        .await
-        .map_err(|e| Fail::Internal(e.to_string()))?;
+    let ok = app.passwords.verify(phc, password.to_string()).await?;
     let user = match found {
         Some((user, _)) if ok => user,
-        _ => {
-            app.limiter.fail(&keys);
-            return Err(Fail::Unauthorized("wrong user or password".into()));
-        }
+        _ => return Err(wrong()),
     };
-    app.limiter.clear(&keys[0]);
+    app.limiter.succeeded(attempt, &user_key, &address);
     let (token, csrf) = session::create(
         &app.index,
         &user.name,
@@ -208,7 +210,12 @@ pub async fn api_login(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     body: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| Fail::BadRequest(e.body_text()))?;
+    let Json(body) = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            Fail::TooLarge(format!("a login body is {LOGIN_BODY_LIMIT} bytes at most"))
+        }
+        _ => Fail::BadRequest(e.body_text()),
+    })?;
     let (token, csrf, user) = log_in(&app, &body.user, &body.password, client).await?;
     let mut r = Json(serde_json::json!({
         "user": user.name,

@@ -21,6 +21,8 @@ pub enum Fail {
     },
     Forbidden(String),
     NotFound(String),
+    /// A body larger than its route takes.
+    TooLarge(String),
     TooMany(Duration),
     /// Something the server needs is not there (the audit log unwritable).
     Unavailable(String),
@@ -34,6 +36,7 @@ impl Fail {
             Fail::Unauthorized(_) | Fail::LoginNeeded { .. } => StatusCode::UNAUTHORIZED,
             Fail::Forbidden(_) => StatusCode::FORBIDDEN,
             Fail::NotFound(_) => StatusCode::NOT_FOUND,
+            Fail::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Fail::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Fail::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Fail::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -46,6 +49,7 @@ impl Fail {
             | Fail::Unauthorized(m)
             | Fail::Forbidden(m)
             | Fail::NotFound(m)
+            | Fail::TooLarge(m)
             | Fail::Unavailable(m) => m.clone(),
             Fail::LoginNeeded { .. } => "log in first".into(),
             Fail::TooMany(d) => format!(

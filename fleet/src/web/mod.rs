@@ -21,6 +21,7 @@ pub mod ids;
 pub mod integrity;
 pub mod local;
 pub mod pages;
+pub mod passwords;
 pub mod peaks;
 pub mod ratelimit;
 pub mod scope;
@@ -36,6 +37,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -48,6 +50,7 @@ pub struct App {
     pub config: Config,
     pub web: WebConfig,
     pub limiter: ratelimit::Limiter,
+    pub passwords: passwords::Checker,
     /// Checked against when the user is unknown, so a wrong name costs as
     /// long as a wrong password.
     pub dummy_hash: String,
@@ -62,6 +65,7 @@ impl App {
     pub fn new(index: Index, config: Config, web: WebConfig) -> Result<App, String> {
         Ok(App {
             limiter: ratelimit::Limiter::new(web.login_failures, web.login_window),
+            passwords: passwords::Checker::new(),
             dummy_hash: users::hash_password(&session::random_token())?,
             played: audio::Played::default(),
             store: config
@@ -84,14 +88,22 @@ impl App {
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(pages::root))
-        .route("/login", get(auth::login_form).post(auth::login_post))
+        .route(
+            "/login",
+            get(auth::login_form)
+                .post(auth::login_post)
+                .layer(DefaultBodyLimit::max(auth::LOGIN_BODY_LIMIT)),
+        )
         .route("/logout", post(auth::logout_post))
         .route("/recordings", get(pages::search))
         .route("/recordings/{id}", get(pages::recording))
         .route("/trail", get(pages::trail))
         .route("/audit", get(pages::audit))
         .route("/assets/{name}", get(assets::asset))
-        .route("/api/login", post(auth::api_login))
+        .route(
+            "/api/login",
+            post(auth::api_login).layer(DefaultBodyLimit::max(auth::LOGIN_BODY_LIMIT)),
+        )
         .route("/api/logout", post(auth::api_logout))
         .route("/api/session", get(auth::api_session))
         .route("/api/recordings", get(api::recordings))
@@ -112,6 +124,7 @@ pub fn router(app: Arc<App>) -> Router {
 /// Serves until SIGTERM or SIGINT (then lets requests in flight finish, up
 /// to 5 s).
 pub async fn serve(app: App) -> Result<(), String> {
+    return_large_blocks_at_once();
     let listen = app.web.listen;
     let listener = std::net::TcpListener::bind(listen)
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -158,6 +171,19 @@ pub async fn serve(app: App) -> Result<(), String> {
         }
     }
     .map_err(|e| format!("serving on {addr}: {e}"))
+}
+
+/// Blocks of this size and larger are mapped for themselves and given back
+/// to the system when freed.  glibc otherwise raises this bound to the
+/// largest block freed so far, and then keeps each password check's
+/// 19 MiB (and each waveform's decoding buffers) in the heap of whichever
+/// thread ran it: the server grew by hundreds of MiB after a burst of
+/// logins and never shrank, on a host that is often the PBX's.
+const MAPPED_BLOCKS_FROM: libc::c_int = 1 << 20;
+
+fn return_large_blocks_at_once() {
+    // SAFETY: mallopt only sets an allocator parameter; any value is valid.
+    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, MAPPED_BLOCKS_FROM) };
 }
 
 async fn stop_signal() {
