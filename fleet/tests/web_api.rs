@@ -480,8 +480,9 @@ fn failed_logins_are_limited_per_user_and_address() {
     assert_eq!(held.status, 429, "{}", held.text());
     let wait: u64 = held.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
-    // The address is held too: another user from it as well.
-    assert_eq!(try_login("sue", &password("sue")).status, 429);
+    // Only that user from that address: a colleague behind the same
+    // address logs in (web_attack.rs has the address's own ceiling).
+    assert_eq!(try_login("sue", &password("sue")).status, 200);
 }
 
 #[test]

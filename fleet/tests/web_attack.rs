@@ -92,9 +92,111 @@ fn parallel_wrong_logins_get_only_the_allowed_guesses_and_bounded_memory() {
         "48 parallel logins grew the server by {grew_mib} MiB (RSS {before} KiB before, peak {peak} KiB)"
     );
 
-    // A login body is a name and a password: a megabyte of either is
-    // refused before it is read whole, and never becomes a limiter key.
-    let huge = serde_json::json!({"user": "x".repeat(1 << 20), "password": "p"}).to_string();
+    // A login body is a name and a password: 16 KiB of either is refused
+    // unread (413), and never becomes a limiter key.  (Not much more: the
+    // server answers before the body is sent, and a client still sending
+    // would see its pipe broken instead of the answer.)
+    let huge = serde_json::json!({"user": "x".repeat(16 << 10), "password": "p"}).to_string();
     let a = login_body(&server, &huge);
     assert_eq!(a.status, 413, "{}", a.text());
+}
+
+/// `POST /api/login` from `source` (another loopback address: the server
+/// still listens on 127.0.0.1 only); the status and Retry-After.
+fn login_from(server: &Server, source: &str, user: &str, password: &str) -> (u16, Option<u64>) {
+    use std::io::{Read, Write};
+    let target: std::net::SocketAddr = server
+        .base
+        .strip_prefix("http://")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let stream = rt.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        socket.connect(target).await.unwrap().into_std().unwrap()
+    });
+    stream.set_nonblocking(false).unwrap();
+    let mut stream = stream;
+    let body = serde_json::json!({"user": user, "password": password}).to_string();
+    write!(
+        stream,
+        "POST /api/login HTTP/1.1\r\nHost: {target}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let retry = answer
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("retry-after: ")
+                .map(str::to_string)
+        })
+        .and_then(|v| v.trim().parse().ok());
+    (status, retry)
+}
+
+#[test]
+fn a_guessed_user_is_slowed_not_locked_and_others_behind_the_same_address_log_in() {
+    let site = Site::new(
+        &site_calls()[..1],
+        "login_failures = 3\nlogin_window_minutes = 15\naddress_failures = 8",
+    );
+    let server = Server::start(&site.conf);
+    // Someone behind the call centre's one address guesses at root.
+    for i in 0..3 {
+        assert_eq!(
+            try_login(&server, "root", &format!("guess-{i}")).status,
+            401
+        );
+    }
+    let held = try_login(&server, "root", "guess-3");
+    assert_eq!(held.status, 429, "{}", held.text());
+    // Their colleagues behind the same address still log in.
+    assert_eq!(try_login(&server, "sue", &password("sue")).status, 200);
+    // And root, from elsewhere, waits seconds, not the window.
+    let (status, retry) = login_from(&server, "127.0.0.2", "root", &password("root"));
+    if status == 429 {
+        let wait = retry.expect("a Retry-After");
+        assert!(
+            wait <= 2,
+            "root is locked out for {wait} s by someone else's guesses"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(wait));
+        let (status, _) = login_from(&server, "127.0.0.2", "root", &password("root"));
+        assert_eq!(status, 200);
+    } else {
+        assert_eq!(status, 200);
+    }
+    // One address has a ceiling over all names: 8 failures in the window
+    // (3 above, 5 more), then even a right password is refused from it.
+    for name in ["ann", "bea", "cid", "dot", "eve"] {
+        assert_eq!(try_login(&server, name, "guess").status, 401, "{name}");
+    }
+    assert_eq!(
+        try_login(&server, "audrey", &password("audrey")).status,
+        429
+    );
+    // Every failure is in the server's log for fail2ban: the name and the
+    // address, never the password tried.
+    let log = server.log();
+    let failed: Vec<&String> = log.iter().filter(|l| l.contains("failed login")).collect();
+    assert!(
+        failed
+            .iter()
+            .any(|l| l.contains("user=root address=127.0.0.1")),
+        "{log:#?}"
+    );
+    assert!(failed
+        .iter()
+        .any(|l| l.contains("user=eve address=127.0.0.1")));
+    assert!(!log.iter().any(|l| l.contains("guess")), "{log:#?}");
 }

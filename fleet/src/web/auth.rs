@@ -159,18 +159,20 @@ async fn log_in(
     password: &str,
     client: SocketAddr,
 ) -> Result<(String, String, User), Fail> {
-    let address = format!("addr:{}", client.ip());
+    let address = client.ip().to_string();
     let wrong = || Fail::Unauthorized("wrong user or password".into());
     if !users::valid_name(name) {
-        let _ = app
-            .limiter
-            .attempt(std::slice::from_ref(&address))
-            .map_err(Fail::TooMany)?;
+        let _ = app.limiter.attempt(None, &address).map_err(Fail::TooMany)?;
+        // Not the name itself: it may be anything, a password typed in
+        // the wrong field too.
+        log::warn!("failed login: user=(malformed) address={address}");
         return Err(wrong());
     }
-    let user_key = format!("user:{}", name.to_lowercase());
-    let keys = [user_key.clone(), address.clone()];
-    let attempt = app.limiter.attempt(&keys).map_err(Fail::TooMany)?;
+    let folded = name.to_lowercase();
+    let attempt = app
+        .limiter
+        .attempt(Some(&folded), &address)
+        .map_err(Fail::TooMany)?;
     let found = users::get(&app.index, name).await.map_err(Fail::Internal)?;
     let phc = found
         .as_ref()
@@ -178,9 +180,14 @@ async fn log_in(
     let ok = app.passwords.verify(phc, password.to_string()).await?;
     let user = match found {
         Some((user, _)) if ok => user,
-        _ => return Err(wrong()),
+        _ => {
+            // One line per failure, for fail2ban and its kind: the name
+            // (checked, so it cannot forge a line) and the address.
+            log::warn!("failed login: user={name} address={address}");
+            return Err(wrong());
+        }
     };
-    app.limiter.succeeded(attempt, &user_key, &address);
+    app.limiter.succeeded(attempt, &folded, &address);
     let (token, csrf) = session::create(
         &app.index,
         &user.name,

@@ -17,6 +17,7 @@ struct WebLines {
     tls_key: Option<PathBuf>,
     session_hours: Option<u32>,
     login_failures: Option<u32>,
+    address_failures: Option<u32>,
     login_window_minutes: Option<u32>,
 }
 
@@ -26,12 +27,20 @@ pub struct WebConfig {
     /// Certificate chain and key, PEM; both or neither.
     pub tls: Option<(PathBuf, PathBuf)>,
     pub session: Duration,
-    /// Failed logins allowed per user and per address within `window`.
+    /// Failed logins allowed per user and address within `window` (and
+    /// per user alone before each try waits: ratelimit.rs).
     pub login_failures: u32,
+    /// Failed logins allowed per address, over all names.
+    pub address_failures: u32,
     pub login_window: Duration,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8088";
+
+/// A whole call centre may sit behind one NAT address: 50 failed logins
+/// in the window among its people before the address is held, while one
+/// attacker's address gets no more than 50 guesses over all names.
+const DEFAULT_ADDRESS_FAILURES: u32 = 50;
 
 impl WebConfig {
     pub fn read(path: &Path) -> Result<WebConfig, String> {
@@ -74,6 +83,15 @@ impl WebConfig {
         if !(1..=1000).contains(&failures) {
             return Err(err("login_failures", "must be 1 to 1000".into()));
         }
+        let address_failures = lines
+            .address_failures
+            .unwrap_or(DEFAULT_ADDRESS_FAILURES.max(failures));
+        if !(failures..=100_000).contains(&address_failures) {
+            return Err(err(
+                "address_failures",
+                format!("must be login_failures ({failures}) to 100000"),
+            ));
+        }
         let window = lines.login_window_minutes.unwrap_or(15);
         if !(1..=1440).contains(&window) {
             return Err(err("login_window_minutes", "must be 1 to 1440".into()));
@@ -83,6 +101,7 @@ impl WebConfig {
             tls,
             session: Duration::from_secs(u64::from(hours) * 3600),
             login_failures: failures,
+            address_failures,
             login_window: Duration::from_secs(u64::from(window) * 60),
         })
     }

@@ -64,7 +64,11 @@ pub struct App {
 impl App {
     pub fn new(index: Index, config: Config, web: WebConfig) -> Result<App, String> {
         Ok(App {
-            limiter: ratelimit::Limiter::new(web.login_failures, web.login_window),
+            limiter: ratelimit::Limiter::new(
+                web.login_failures,
+                web.address_failures,
+                web.login_window,
+            ),
             passwords: passwords::Checker::new(),
             dummy_hash: users::hash_password(&session::random_token())?,
             played: audio::Played::default(),

@@ -15,6 +15,8 @@ use super::*;
 pub struct Server {
     child: Child,
     pub base: String,
+    /// What it wrote to stderr (its log) so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -58,15 +60,19 @@ impl Server {
         });
         // The server's log goes on to the test's stderr.
         let (etx, erx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("{line}");
+                kept.lock().unwrap().push(line.clone());
                 let _ = etx.send(line);
             }
         });
         let mut server = Server {
             child,
             base: format!("{scheme}://{listen}"),
+            log,
         };
         match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(line) if line.contains("listening on") => Some(server),
@@ -83,6 +89,11 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
     }
 
     pub fn pid(&self) -> u32 {
