@@ -200,3 +200,88 @@ fn a_guessed_user_is_slowed_not_locked_and_others_behind_the_same_address_log_in
         .any(|l| l.contains("user=eve address=127.0.0.1")));
     assert!(!log.iter().any(|l| l.contains("guess")), "{log:#?}");
 }
+
+/// Whether the server has closed `s` (EOF or reset); false while it waits.
+fn closed_by_server(s: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    s.set_read_timeout(Some(std::time::Duration::from_millis(50)))
+        .unwrap();
+    let mut buf = [0u8; 512];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            // An answer (a 408, say) then the close.
+            Ok(_) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return false
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+fn open_descriptors(server: &Server) -> usize {
+    std::fs::read_dir(format!("/proc/{}/fd", server.pid()))
+        .unwrap()
+        .count()
+}
+
+#[test]
+fn slow_sockets_are_bounded_and_dropped() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    let site = Site::new(&site_calls()[..1], "");
+    let server = Server::start(&site.conf);
+    let root = login(&server, "root", &password("root"));
+    let before = open_descriptors(&server);
+    let target = server.base.strip_prefix("http://").unwrap().to_string();
+    // 150 sockets from one address, each a request begun and never ended.
+    let mut slow: Vec<std::net::TcpStream> = (0..150)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&target).unwrap();
+            let _ = s.write_all(b"GET /api/session HTTP/1.1\r\nHost: x\r\n");
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    let held = open_descriptors(&server) - before;
+    assert!(
+        held <= 70,
+        "150 slow sockets hold {held} of the server's descriptors"
+    );
+    // Those let in trickle a header line every 2 s: never idle, never
+    // done.  The header-read timeout ends them all.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(16) {
+        for s in &mut slow {
+            let _ = s.write_all(b"X-Slow: 1\r\n");
+        }
+        if slow.iter_mut().all(closed_by_server) {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let open = slow.iter_mut().map(closed_by_server).filter(|c| !c).count();
+    assert_eq!(
+        open,
+        0,
+        "{open} slow sockets still open after {:?}",
+        start.elapsed()
+    );
+    assert!(
+        start.elapsed() >= Duration::from_secs(8),
+        "not before the timeout"
+    );
+    // A connection that sends nothing at all is dropped too, and the
+    // server is itself again.
+    let mut silent = std::net::TcpStream::connect(&target).unwrap();
+    std::thread::sleep(Duration::from_secs(12));
+    assert!(closed_by_server(&mut silent));
+    assert_eq!(root.get("/api/session").status, 200);
+    assert!(open_descriptors(&server) <= before + 2);
+}

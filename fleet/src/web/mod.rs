@@ -16,6 +16,7 @@ pub mod auth;
 pub mod bucket;
 pub mod chain;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod ids;
 pub mod integrity;
@@ -147,8 +148,8 @@ pub async fn serve(app: App) -> Result<(), String> {
     match tls {
         None => {
             println!("legrec serve: listening on http://{addr}");
-            axum_server::from_tcp(listener)
-                .map_err(|e| format!("{addr}: {e}"))?
+            bounded(axum_server::from_tcp(listener).map_err(|e| format!("{addr}: {e}"))?)
+                .acceptor(connections::Guard::new())
                 .handle(handle)
                 .serve(service)
                 .await
@@ -166,15 +167,35 @@ pub async fn serve(app: App) -> Result<(), String> {
                         key.display()
                     )
                 })?;
+            // HTTP/1.1 only (bounded()): a browser must not be offered h2.
+            let mut only_h1 = (*tls.get_inner()).clone();
+            only_h1.alpn_protocols = vec![b"http/1.1".to_vec()];
+            tls.reload_from_config(Arc::new(only_h1));
             println!("legrec serve: listening on https://{addr}");
-            axum_server::from_tcp_rustls(listener, tls)
-                .map_err(|e| format!("{addr}: {e}"))?
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                .acceptor(connections::Guard::new());
+            bounded(axum_server::from_tcp(listener).map_err(|e| format!("{addr}: {e}"))?)
+                .acceptor(acceptor)
                 .handle(handle)
                 .serve(service)
                 .await
         }
     }
     .map_err(|e| format!("serving on {addr}: {e}"))
+}
+
+/// HTTP/1.1 only, with the header-read timeout axum-server turns off:
+/// the recording browser needs nothing of HTTP/2, and one protocol whose
+/// every timeout is set is easier to trust than two (connections.rs has
+/// the rest of the bounds).
+fn bounded<A>(
+    mut server: axum_server::Server<SocketAddr, A>,
+) -> axum_server::Server<SocketAddr, A> {
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(connections::HEADER_READ_TIMEOUT);
+    server.http1_only()
 }
 
 /// Blocks of this size and larger are mapped for themselves and given back
