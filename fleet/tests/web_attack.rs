@@ -285,3 +285,80 @@ fn slow_sockets_are_bounded_and_dropped() {
     assert_eq!(root.get("/api/session").status, 200);
     assert!(open_descriptors(&server) <= before + 2);
 }
+
+/// Fills the index with `n` recordings of another PBX that nobody here
+/// may see, in one statement: the table a busy fleet has after a year.
+fn fill_index(site: &Site, n: u32) {
+    let db = site.spool.join("index.sqlite");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let index = legrec_fleet::index::Index::open(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO recordings (pbx, id, policy, queue, caller, caller_name, callee, agent, \
+             started_ms, started_at, ended_at, duration, status, consent, consent_mode, law, \
+             law_reason, masks, pauses, location, sidecar, sidecar_sha256, indexed_ms) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+             SELECT 'pbx-z', printf('20250101-000000-000-%08x', i), 'p', 'other', \
+             printf('555%07d', i), 'x', '600', 'zed', 1735689600000 + i * 1000, \
+             '2025-01-01T00:00:00Z', NULL, 30.0, 'recorded', 'none', 'none', NULL, NULL, 0, 0, \
+             'spool', '{}', '', 0 FROM n",
+        )
+        .bind(i64::from(n))
+        .execute(index.pool())
+        .await
+        .unwrap();
+    });
+}
+
+#[test]
+fn one_agents_heaviest_requests_leave_the_site_answering() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let site = Site::new(&site_calls()[..1], "");
+    fill_index(&site, 200_000);
+    let server = Server::start(&site.conf);
+    let alice = login(&server, "alice", &password("alice"));
+    let root = login(&server, "root", &password("root"));
+    // Paging a million rows deep is refused: narrow the search instead.
+    let deep = alice.get("/api/recordings?offset=9999999");
+    assert_eq!(deep.status, 400, "{}", deep.text());
+    // The lowest role's heaviest searches, many at once: each scans every
+    // row for the calls she took part in (none of these).
+    let heavy = [
+        "/api/recordings?sort=caller&limit=1000",
+        "/api/recordings?sort=queue&order=asc&limit=1000",
+        "/api/recordings?min_duration=1&sort=duration&limit=1000",
+        "/api/trail?limit=10000",
+    ];
+    let stop = AtomicBool::new(false);
+    let worst = std::thread::scope(|s| {
+        for i in 0..12 {
+            let (alice, stop, path) = (&alice, &stop, heavy[i % heavy.len()]);
+            s.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let a = alice.get(path);
+                    assert!(
+                        a.status == 200 || a.status == 429 || a.status == 503,
+                        "{path}: {}",
+                        a.status
+                    );
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs(2));
+        let mut worst = Duration::ZERO;
+        for _ in 0..40 {
+            let t = Instant::now();
+            assert_eq!(root.get("/api/session").status, 200);
+            worst = worst.max(t.elapsed());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        stop.store(true, Ordering::Relaxed);
+        worst
+    });
+    assert!(
+        worst < Duration::from_millis(500),
+        "GET /api/session took {worst:?} while one agent searched"
+    );
+}

@@ -34,6 +34,18 @@ fn sql_err(what: &str) -> impl Fn(sqlx::Error) -> String + '_ {
 impl Index {
     /// Opens (and for SQLite creates) the database at `url` and its tables.
     pub async fn open(url: &str) -> Result<Index, String> {
+        let connections = if url.starts_with("postgres") { 8 } else { 4 };
+        Index::open_with(url, connections, None).await
+    }
+
+    /// `open` with a pool of `connections`, and on PostgreSQL a
+    /// `statement_timeout` for every statement (the browser's bound on
+    /// what one request may cost the database).
+    pub async fn open_with(
+        url: &str,
+        connections: u32,
+        statement_timeout: Option<std::time::Duration>,
+    ) -> Result<Index, String> {
         sqlx::any::install_default_drivers();
         let postgres = url.starts_with("postgres");
         let url = if postgres {
@@ -46,9 +58,14 @@ impl Index {
             format!("{url}?mode=rwc")
         };
         let pool = AnyPoolOptions::new()
-            .max_connections(if postgres { 8 } else { 4 })
+            .max_connections(connections)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
+                    if let (true, Some(t)) = (postgres, statement_timeout) {
+                        sqlx::query(&format!("SET statement_timeout = {}", t.as_millis()))
+                            .execute(&mut *conn)
+                            .await?;
+                    }
                     if !postgres {
                         // Readers (search, the browser) beside one writer
                         // (the shipper), and a writer that waits rather

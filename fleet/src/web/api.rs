@@ -96,9 +96,15 @@ pub struct TrailParams {
     limit: Option<usize>,
 }
 
-/// The accesses `user` may see, newest first: all for an admin or
-/// auditor; for others, those of recordings in their scope (an agent sees
-/// who listened to their calls).
+/// Access entries one request reads back from the chain at most: a user
+/// with few visible accesses in a long chain would otherwise make one
+/// request read (and look up in the index) the whole of it.  Older
+/// accesses are in `legrec verify`'s chain and the auditor's trail.
+const TRAIL_SCAN_MAX: usize = 20_000;
+
+/// The accesses `user` may see, newest first, among the newest
+/// TRAIL_SCAN_MAX: all for an admin or auditor; for others, those of
+/// recordings in their scope (an agent sees who listened to their calls).
 pub async fn visible_trail(app: &Arc<App>, user: &User, limit: usize) -> Result<Vec<Seen>, Fail> {
     let audits = user.role.audits();
     let app2 = app.clone();
@@ -108,10 +114,13 @@ pub async fn visible_trail(app: &Arc<App>, user: &User, limit: usize) -> Result<
             .map_err(|e| Fail::Internal(e.to_string()))?;
     let mut out = Vec::new();
     let mut allowed = std::collections::HashMap::new();
-    while out.len() < limit {
+    let mut scanned = 0;
+    while out.len() < limit && scanned < TRAIL_SCAN_MAX {
         // Read in chunks off the async threads; the scope of each is
         // checked in between.
         let want = if audits { limit - out.len() } else { 256 };
+        let want = want.min(TRAIL_SCAN_MAX - scanned);
+        scanned += want;
         let (rest, chunk) = tokio::task::spawn_blocking(move || {
             let chunk: Vec<Seen> = accesses.by_ref().take(want).collect();
             (accesses, chunk)

@@ -68,7 +68,7 @@ pub async fn authenticate(State(app): State<Arc<App>>, req: Request, next: Next)
     let path = req.uri().path().to_string();
     let session = match session::cookie(req.headers(), COOKIE) {
         None => None,
-        Some(token) => match session::lookup(&app.index, token).await {
+        Some(token) => match session::lookup(&app.accounts, token).await {
             Ok(s) => s,
             Err(e) => return refuse(&path, Fail::Internal(e)),
         },
@@ -173,7 +173,9 @@ async fn log_in(
         .limiter
         .attempt(Some(&folded), &address)
         .map_err(Fail::TooMany)?;
-    let found = users::get(&app.index, name).await.map_err(Fail::Internal)?;
+    let found = users::get(&app.accounts, name)
+        .await
+        .map_err(Fail::Internal)?;
     let phc = found
         .as_ref()
         .map_or(app.dummy_hash.clone(), |(_, h)| h.clone());
@@ -189,7 +191,7 @@ async fn log_in(
     };
     app.limiter.succeeded(attempt, &folded, &address);
     let (token, csrf) = session::create(
-        &app.index,
+        &app.accounts,
         &user.name,
         &client.ip().to_string(),
         app.web.session,
@@ -236,7 +238,7 @@ pub async fn api_login(
 }
 
 pub async fn api_logout(State(app): State<Arc<App>>, Me(s): Me) -> Result<Response, ApiError> {
-    session::end(&app.index, &s.token_sha256)
+    session::end(&app.accounts, &s.token_sha256)
         .await
         .map_err(Fail::Internal)?;
     let mut r = StatusCode::NO_CONTENT.into_response();
@@ -346,7 +348,7 @@ pub async fn login_post(
 }
 
 pub async fn logout_post(State(app): State<Arc<App>>, Me(s): Me) -> Response {
-    if let Err(e) = session::end(&app.index, &s.token_sha256).await {
+    if let Err(e) = session::end(&app.accounts, &s.token_sha256).await {
         return PageError(Fail::Internal(e)).into_response();
     }
     let mut r = Redirect::to("/login").into_response();

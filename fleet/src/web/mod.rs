@@ -33,6 +33,7 @@ pub mod trail;
 pub mod users;
 pub mod view;
 pub mod words;
+pub mod work;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,6 +49,10 @@ use config::WebConfig;
 
 pub struct App {
     pub index: Index,
+    /// The same database on a pool of its own, for users and sessions:
+    /// the check every request makes never waits behind a search.
+    pub accounts: Index,
+    pub work: work::Gate,
     pub config: Config,
     pub web: WebConfig,
     pub limiter: ratelimit::Limiter,
@@ -63,8 +68,15 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(index: Index, config: Config, web: WebConfig) -> Result<App, String> {
+    pub fn new(
+        index: Index,
+        accounts: Index,
+        config: Config,
+        web: WebConfig,
+    ) -> Result<App, String> {
         Ok(App {
+            accounts,
+            work: work::Gate::new(),
             limiter: ratelimit::Limiter::new(
                 web.login_failures,
                 web.address_failures,
@@ -119,6 +131,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/trail", get(api::trail))
         .route("/api/audit", get(api::audit))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            work::one_at_a_time,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             auth::authenticate,
