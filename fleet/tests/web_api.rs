@@ -415,12 +415,12 @@ fn sessions_csrf_and_cookies_the_server_did_not_give() {
 
     // An expired session is refused like a forged one.
     let sue = login(&server, "sue", &password("sue"));
-    let db = site.spool.join("index.sqlite");
+    let db = site.accounts();
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let index = legrec_fleet::index::Index::open(&format!("sqlite://{}", db.display()))
             .await
             .unwrap();
-        sqlx::query("UPDATE sessions SET expires_ms = 0 WHERE name = 'sue'")
+        sqlx::query("UPDATE browser_sessions SET expires_ms = 0 WHERE name = 'sue'")
             .execute(index.pool())
             .await
             .unwrap();
@@ -661,8 +661,8 @@ fn legrec_user_refuses_bad_input_clearly() {
     }
     // The database as stored (its write-ahead log too): hashes, never the
     // password.
-    let mut db = std::fs::read(site.spool.join("index.sqlite")).unwrap();
-    db.extend(std::fs::read(site.spool.join("index.sqlite-wal")).unwrap_or_default());
+    let mut db = std::fs::read(site.accounts()).unwrap();
+    db.extend(std::fs::read(site.accounts().with_extension("sqlite-wal")).unwrap_or_default());
     let db = String::from_utf8_lossy(&db);
     assert!(!db.contains("root-password"));
     assert!(db.contains("$argon2id$"));

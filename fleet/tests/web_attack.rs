@@ -362,3 +362,83 @@ fn one_agents_heaviest_requests_leave_the_site_answering() {
         "GET /api/session took {worst:?} while one agent searched"
     );
 }
+
+/// Runs `sql` on the index database with the credentials every shipper
+/// of the fleet has (here: the index's SQLite file); Err if refused.
+fn as_a_shipper(site: &Site, sql: &str) -> Result<u64, String> {
+    let db = site.spool.join("index.sqlite");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let index = legrec_fleet::index::Index::open(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query(sql)
+            .execute(index.pool())
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(|e| e.to_string())
+    })
+}
+
+#[test]
+fn a_pbx_of_the_fleet_can_neither_make_itself_admin_nor_reach_across_pbxs() {
+    let site = Site::new(&site_calls()[..2], "");
+    let server = Server::start(&site.conf);
+    // A compromised PBX writes an admin wherever in the index the browser
+    // might read users from.
+    let forged = legrec_fleet::web::users::hash_password("forged-password").unwrap();
+    for table in ["users", "browser_users"] {
+        let _ = as_a_shipper(
+            &site,
+            &format!(
+                "INSERT INTO {table} (name, role, queues, agent, password, created_ms) \
+                 VALUES ('mallory', 'admin', '[]', NULL, '{forged}', 0)"
+            ),
+        );
+    }
+    let a = try_login(&server, "mallory", "forged-password");
+    assert_eq!(a.status, 401, "a PBX's shipper made an admin: {}", a.text());
+
+    // Another PBX of the fleet indexes a recording under an id of pbx-a's,
+    // in the same queue.
+    let id = site.id(0);
+    as_a_shipper(
+        &site,
+        &format!(
+            "INSERT INTO recordings SELECT 'pbx-b', id, policy, queue, caller, caller_name, \
+             callee, agent, started_ms, started_at, ended_at, duration, status, consent, \
+             consent_mode, law, law_reason, masks, pauses, location, sidecar, sidecar_sha256, \
+             indexed_ms FROM recordings WHERE id = '{id}'"
+        ),
+    )
+    .unwrap();
+    // A supervisor of pbx-a's sales queue sees pbx-a's calls only.
+    add_user(
+        &site.conf,
+        "sam",
+        "supervisor",
+        &["--queues", "sales", "--pbx", "pbx-a"],
+        &password("sam"),
+    );
+    let sam = login(&server, "sam", &password("sam"));
+    let list = sam.get("/api/recordings").json();
+    let pbxs: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["pbx"].as_str().unwrap())
+        .collect();
+    assert!(
+        !pbxs.is_empty() && pbxs.iter().all(|p| *p == "pbx-a"),
+        "{pbxs:?}"
+    );
+    let one = sam.get(&format!("/api/recordings/{id}"));
+    assert_eq!(
+        (one.status, one.json()["pbx"].as_str()),
+        (200, Some("pbx-a"))
+    );
+    // Whoever sees both is not silently given one of them.
+    let root = login(&server, "root", &password("root"));
+    let both = root.get(&format!("/api/recordings/{id}"));
+    assert_eq!(both.status, 409, "{}", both.text());
+    assert!(both.text().contains("pbx-b"), "{}", both.text());
+}

@@ -17,6 +17,6 @@ pub async fn run(args: &Args) -> Result<(), String> {
     if let Some(l) = args.get("listen") {
         web.listen = parse_listen(l).map_err(|e| format!("--listen {e}"))?;
     }
-    let (index, accounts) = web::work::open_pools(&config.index).await?;
+    let (index, accounts) = web::work::open_pools(&config.index, &web.accounts).await?;
     web::serve(App::new(index, accounts, config, web)?).await
 }

@@ -46,49 +46,7 @@ impl Index {
         connections: u32,
         statement_timeout: Option<std::time::Duration>,
     ) -> Result<Index, String> {
-        sqlx::any::install_default_drivers();
-        let postgres = url.starts_with("postgres");
-        let url = if postgres {
-            url.to_string()
-        } else {
-            let path = url.trim_start_matches("sqlite://");
-            if let Some(dir) = std::path::Path::new(path).parent() {
-                std::fs::create_dir_all(dir).map_err(|e| format!("index {url}: {e}"))?;
-            }
-            format!("{url}?mode=rwc")
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(connections)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if let (true, Some(t)) = (postgres, statement_timeout) {
-                        sqlx::query(&format!("SET statement_timeout = {}", t.as_millis()))
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    if !postgres {
-                        // Readers (search, the browser) beside one writer
-                        // (the shipper), and a writer that waits rather
-                        // than fails while another holds the lock.
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout = 10000")
-                            .execute(&mut *conn)
-                            .await?;
-                        // In WAL mode a commit then waits for no sync; a
-                        // power cut may lose the last ones, which `legrec
-                        // index` reads again from the spool or the bucket.
-                        sqlx::query("PRAGMA synchronous = NORMAL")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .map_err(|e| format!("index {}: {e}", redact(&url)))?;
+        let (pool, postgres) = connect(url, connections, statement_timeout).await?;
         let index = Index { pool, postgres };
         index.create_tables().await?;
         Ok(index)
@@ -288,12 +246,32 @@ impl Index {
         rows.iter().map(summary).collect()
     }
 
-    /// The recording `id` (of whichever PBX made it).
-    pub async fn get(&self, id: &str) -> Result<Option<Record>, String> {
+    /// The recordings under `id`, one per PBX that made one: a PBX of the
+    /// fleet can index any id, so a caller picks by PBX and scope, never
+    /// the first row.
+    pub async fn get_all(&self, id: &str) -> Result<Vec<Record>, String> {
+        let rows = sqlx::query("SELECT pbx FROM recordings WHERE id = $1 ORDER BY pbx")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(sql_err("get"))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let pbx: String = r.try_get("pbx").map_err(sql_err("get"))?;
+            if let Some(rec) = self.get(&pbx, id).await? {
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The recording `id` made by `pbx`.
+    pub async fn get(&self, pbx: &str, id: &str) -> Result<Option<Record>, String> {
         let row = sqlx::query(&format!(
-            "SELECT {}, sidecar FROM recordings WHERE id = $1 ORDER BY pbx LIMIT 1",
+            "SELECT {}, sidecar FROM recordings WHERE pbx = $1 AND id = $2",
             search::SUMMARY_COLUMNS
         ))
+        .bind(pbx)
         .bind(id)
         .fetch_optional(&self.pool)
         .await
@@ -369,6 +347,59 @@ impl Index {
         .map_err(sql_err("count"))?;
         row.try_get::<i64, _>(0).map_err(sql_err("count"))
     }
+}
+
+/// A pool on the database at `url` (SQLite created if missing, in WAL
+/// mode), and whether it is PostgreSQL.
+pub async fn connect(
+    url: &str,
+    connections: u32,
+    statement_timeout: Option<std::time::Duration>,
+) -> Result<(AnyPool, bool), String> {
+    sqlx::any::install_default_drivers();
+    let postgres = url.starts_with("postgres");
+    let url = if postgres {
+        url.to_string()
+    } else {
+        let path = url.trim_start_matches("sqlite://");
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("index {url}: {e}"))?;
+        }
+        format!("{url}?mode=rwc")
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if let (true, Some(t)) = (postgres, statement_timeout) {
+                    sqlx::query(&format!("SET statement_timeout = {}", t.as_millis()))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                if !postgres {
+                    // Readers (search, the browser) beside one writer
+                    // (the shipper), and a writer that waits rather
+                    // than fails while another holds the lock.
+                    sqlx::query("PRAGMA journal_mode = WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000")
+                        .execute(&mut *conn)
+                        .await?;
+                    // In WAL mode a commit then waits for no sync; a
+                    // power cut may lose the last ones, which `legrec
+                    // index` reads again from the spool or the bucket.
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .map_err(|e| format!("index {}: {e}", redact(&url)))?;
+    Ok((pool, postgres))
 }
 
 fn summary(r: &AnyRow) -> Result<Summary, String> {

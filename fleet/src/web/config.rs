@@ -19,6 +19,7 @@ struct WebLines {
     login_failures: Option<u32>,
     address_failures: Option<u32>,
     login_window_minutes: Option<u32>,
+    accounts: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -33,9 +34,14 @@ pub struct WebConfig {
     /// Failed logins allowed per address, over all names.
     pub address_failures: u32,
     pub login_window: Duration,
+    /// The users' and sessions' database (web/accounts.rs).
+    pub accounts: String,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8088";
+
+/// Not in the spool: the PBX (and its shipper) write the spool.
+pub const DEFAULT_ACCOUNTS: &str = "sqlite:///var/lib/legrec/web/accounts.sqlite";
 
 /// A whole call centre may sit behind one NAT address: 50 failed logins
 /// in the window among its people before the address is held, while one
@@ -96,7 +102,21 @@ impl WebConfig {
         if !(1..=1440).contains(&window) {
             return Err(err("login_window_minutes", "must be 1 to 1440".into()));
         }
+        let accounts = lines
+            .accounts
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ACCOUNTS.to_string());
+        if !(accounts.starts_with("sqlite://")
+            || accounts.starts_with("postgresql://")
+            || accounts.starts_with("postgres://"))
+        {
+            return Err(err(
+                "accounts",
+                format!("'{accounts}' is neither sqlite:///PATH nor postgresql://..."),
+            ));
+        }
         Ok(WebConfig {
+            accounts,
             listen,
             tls,
             session: Duration::from_secs(u64::from(hours) * 3600),

@@ -21,6 +21,9 @@ pub enum Fail {
     },
     Forbidden(String),
     NotFound(String),
+    /// An id that names several recordings the user may see (of several
+    /// PBXs).
+    Conflict(String),
     /// A body larger than its route takes.
     TooLarge(String),
     TooMany(Duration),
@@ -36,6 +39,7 @@ impl Fail {
             Fail::Unauthorized(_) | Fail::LoginNeeded { .. } => StatusCode::UNAUTHORIZED,
             Fail::Forbidden(_) => StatusCode::FORBIDDEN,
             Fail::NotFound(_) => StatusCode::NOT_FOUND,
+            Fail::Conflict(_) => StatusCode::CONFLICT,
             Fail::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Fail::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Fail::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -49,6 +53,7 @@ impl Fail {
             | Fail::Unauthorized(m)
             | Fail::Forbidden(m)
             | Fail::NotFound(m)
+            | Fail::Conflict(m)
             | Fail::TooLarge(m)
             | Fail::Unavailable(m) => m.clone(),
             Fail::LoginNeeded { .. } => "log in first".into(),

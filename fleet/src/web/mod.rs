@@ -9,6 +9,7 @@
 //! scope), search.rs (a checked search), audio.rs (Range), auth.rs
 //! (sessions, CSRF, login).
 
+pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod audio;
@@ -49,9 +50,10 @@ use config::WebConfig;
 
 pub struct App {
     pub index: Index,
-    /// The same database on a pool of its own, for users and sessions:
-    /// the check every request makes never waits behind a search.
-    pub accounts: Index,
+    /// Users and sessions, in a database of their own (accounts.rs), on
+    /// a pool of its own: the check every request makes never waits
+    /// behind a search.
+    pub accounts: accounts::Accounts,
     pub work: work::Gate,
     pub config: Config,
     pub web: WebConfig,
@@ -70,7 +72,7 @@ pub struct App {
 impl App {
     pub fn new(
         index: Index,
-        accounts: Index,
+        accounts: accounts::Accounts,
         config: Config,
         web: WebConfig,
     ) -> Result<App, String> {

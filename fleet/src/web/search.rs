@@ -169,6 +169,7 @@ mod tests {
             name: "u".into(),
             role,
             queues: vec!["sales".into()],
+            pbxs: Vec::new(),
             agent: Some("alice".into()),
         }
     }

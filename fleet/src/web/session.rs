@@ -8,8 +8,8 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use super::accounts::Accounts;
 use super::users::{user_of, User};
-use crate::index::Index;
 
 pub const COOKIE: &str = "legrec_session";
 
@@ -43,7 +43,7 @@ fn sql_err(what: &'static str) -> impl Fn(sqlx::Error) -> String {
 
 /// A new session for `name`; returns the cookie's token and the CSRF token.
 pub async fn create(
-    index: &Index,
+    accounts: &Accounts,
     name: &str,
     address: &str,
     lasts: std::time::Duration,
@@ -52,14 +52,15 @@ pub async fn create(
     let now = now_ms();
     // Expired sessions go when someone logs in, so the table stays small
     // without a timer.
-    sqlx::query("DELETE FROM sessions WHERE expires_ms <= $1")
+    sqlx::query("DELETE FROM browser_sessions WHERE expires_ms <= $1")
         .bind(now)
-        .execute(index.pool())
+        .execute(accounts.pool())
         .await
         .map_err(sql_err("expire"))?;
     sqlx::query(
-        "INSERT INTO sessions (token_sha256, name, csrf, address, created_ms, expires_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO browser_sessions \
+         (token_sha256, name, csrf, address, created_ms, expires_ms, last_seen_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $5)",
     )
     .bind(token_hash(&token))
     .bind(name)
@@ -67,7 +68,7 @@ pub async fn create(
     .bind(address)
     .bind(now)
     .bind(now + lasts.as_millis() as i64)
-    .execute(index.pool())
+    .execute(accounts.pool())
     .await
     .map_err(sql_err("create"))?;
     Ok((token, csrf))
@@ -75,15 +76,16 @@ pub async fn create(
 
 /// The live session of `token`, with its user as the table says now (a
 /// changed role or a deleted user takes effect at the next request).
-pub async fn lookup(index: &Index, token: &str) -> Result<Option<Session>, String> {
+pub async fn lookup(accounts: &Accounts, token: &str) -> Result<Option<Session>, String> {
     let hash = token_hash(token);
     let row = sqlx::query(
-        "SELECT s.csrf, u.name, u.role, u.queues, u.agent FROM sessions s \
-         JOIN users u ON u.name = s.name WHERE s.token_sha256 = $1 AND s.expires_ms > $2",
+        "SELECT s.csrf, u.name, u.role, u.queues, u.pbxs, u.agent FROM browser_sessions s \
+         JOIN browser_users u ON u.name = s.name \
+         WHERE s.token_sha256 = $1 AND s.expires_ms > $2",
     )
     .bind(&hash)
     .bind(now_ms())
-    .fetch_optional(index.pool())
+    .fetch_optional(accounts.pool())
     .await
     .map_err(sql_err("lookup"))?;
     let Some(row) = row else { return Ok(None) };
@@ -94,10 +96,10 @@ pub async fn lookup(index: &Index, token: &str) -> Result<Option<Session>, Strin
     }))
 }
 
-pub async fn end(index: &Index, token_sha256: &str) -> Result<(), String> {
-    sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1")
+pub async fn end(accounts: &Accounts, token_sha256: &str) -> Result<(), String> {
+    sqlx::query("DELETE FROM browser_sessions WHERE token_sha256 = $1")
         .bind(token_sha256)
-        .execute(index.pool())
+        .execute(accounts.pool())
         .await
         .map_err(sql_err("end"))?;
     Ok(())

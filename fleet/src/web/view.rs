@@ -24,9 +24,26 @@ pub async fn visible(app: &App, user: &User, id: &str) -> Result<Record, Fail> {
             id.escape_default()
         )));
     }
-    match app.index.get(id).await.map_err(Fail::Internal)? {
-        Some(r) if user.may_see(&r) => Ok(r),
-        _ => Err(Fail::no_recording(id)),
+    // Each PBX of a fleet names its own ids: another's row under the same
+    // id (made by chance or to shadow this one) is never taken for it.
+    let mut seen: Vec<Record> = app
+        .index
+        .get_all(id)
+        .await
+        .map_err(Fail::Internal)?
+        .into_iter()
+        .filter(|r| user.may_see(r))
+        .collect();
+    match seen.len() {
+        0 => Err(Fail::no_recording(id)),
+        1 => Ok(seen.remove(0)),
+        _ => {
+            let pbxs: Vec<&str> = seen.iter().map(|r| r.summary.pbx.as_str()).collect();
+            Err(Fail::Conflict(format!(
+                "'{id}' names recordings of several PBXs ({}): search with pbx= to tell them apart",
+                pbxs.join(", ")
+            )))
+        }
     }
 }
 

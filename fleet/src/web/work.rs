@@ -1,5 +1,5 @@
 //! What one user's requests may cost the others.  Every request checks
-//! its session on a pool of its own (`App::accounts`); the requests that
+//! its session on a pool of its own (`App::accounts`, another database); the requests that
 //! read the index, the chain or the files (searches, a recording with its
 //! integrity, waveforms, the trail, the audit chain: everything but
 //! logging in, the session, assets and audio) run HEAVY_PER_USER at a
@@ -17,6 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::accounts::Accounts;
 use super::error::{ApiError, Fail, PageError};
 use super::session::Session;
 use super::App;
@@ -47,12 +48,19 @@ const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Past this many users' entries, idle ones are dropped.
 const USERS_BEFORE_CLEANUP: usize = 10_000;
 
-/// The browser's two pools on the index database: the index's and the
-/// accounts'.
-pub async fn open_pools(url: &str) -> Result<(Index, Index), String> {
-    let connections = if url.starts_with("postgres") { 8 } else { 4 };
-    let index = Index::open_with(url, connections, Some(STATEMENT_TIMEOUT)).await?;
-    let accounts = Index::open_with(url, ACCOUNT_CONNECTIONS, Some(STATEMENT_TIMEOUT)).await?;
+/// The browser's two pools: the index's, and the accounts' (a database of
+/// their own, which must not be the index: web/accounts.rs).
+pub async fn open_pools(index: &str, accounts: &str) -> Result<(Index, Accounts), String> {
+    if index == accounts {
+        return Err(format!(
+            "[web] accounts is [storage] index ({}): every shipper can write there, so a \
+             PBX could make itself an admin; give the users a database of their own",
+            crate::index::redact(index)
+        ));
+    }
+    let connections = if index.starts_with("postgres") { 8 } else { 4 };
+    let index = Index::open_with(index, connections, Some(STATEMENT_TIMEOUT)).await?;
+    let accounts = Accounts::open(accounts, ACCOUNT_CONNECTIONS, Some(STATEMENT_TIMEOUT)).await?;
     Ok((index, accounts))
 }
 

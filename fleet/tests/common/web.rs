@@ -279,6 +279,13 @@ pub struct Site {
     pub sidecars: Vec<PathBuf>,
 }
 
+impl Site {
+    /// The users' and sessions' database.
+    pub fn accounts(&self) -> PathBuf {
+        self.dir.path().join("accounts.sqlite")
+    }
+}
+
 pub fn password(user: &str) -> String {
     format!("{user}-password")
 }
@@ -294,11 +301,14 @@ impl Site {
         let spool = dir.path().join("spool");
         let sidecars = record(&spool, calls);
         let conf = write_conf(dir.path(), &spool, &format!("pbx_name = pbx-a\n{storage}"));
-        if !web.is_empty() {
-            let mut text = std::fs::read_to_string(&conf).unwrap();
-            text.push_str(&format!("\n[web]\n{web}\n"));
-            std::fs::write(&conf, text).unwrap();
-        }
+        // The users and sessions in a database of their own, as always.
+        let accounts = dir.path().join("accounts.sqlite");
+        let mut text = std::fs::read_to_string(&conf).unwrap();
+        text.push_str(&format!(
+            "\n[web]\naccounts = sqlite://{}\n{web}\n",
+            accounts.display()
+        ));
+        std::fs::write(&conf, text).unwrap();
         fleet_ok(&["index", "--config", conf.to_str().unwrap()]);
         add_user(&conf, "root", "admin", &[], &password("root"));
         add_user(
