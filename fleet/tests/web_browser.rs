@@ -166,6 +166,13 @@ fn search_open_play_and_the_limits_of_each_role() {
     );
     let support_id = others[0].file_stem().unwrap().to_str().unwrap().to_string();
     let conf = write_conf(tmp.path(), &spool, "pbx_name = pbx-a");
+    // The users' database of this test's own (the default is the host's).
+    let mut text = std::fs::read_to_string(&conf).unwrap();
+    text.push_str(&format!(
+        "\n[web]\naccounts = sqlite://{}\n",
+        tmp.path().join("accounts.sqlite").display()
+    ));
+    std::fs::write(&conf, text).unwrap();
     fleet_ok(&["index", "--config", conf.to_str().unwrap()]);
     add_user(
         &conf,
