@@ -442,3 +442,84 @@ fn a_pbx_of_the_fleet_can_neither_make_itself_admin_nor_reach_across_pbxs() {
     assert_eq!(both.status, 409, "{}", both.text());
     assert!(both.text().contains("pbx-b"), "{}", both.text());
 }
+
+/// The access entries (`played`, `downloaded`, `exported`) of the chain.
+fn accesses(site: &Site) -> Vec<(String, String)> {
+    let log = legrec::spool::layout::audit_log(&site.spool);
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| {
+            ["played", "downloaded", "exported"].contains(&e["event"].as_str().unwrap_or(""))
+        })
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap().to_string(),
+                e["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_access_trail_counts_accesses_not_requests() {
+    let site = Site::new(&site_calls()[..1], "");
+    let server = Server::start(&site.conf);
+    let id = site.id(0);
+    let root = login(&server, "root", &password("root"));
+    // HEAD serves no audio: nothing to account for.
+    for _ in 0..5 {
+        let a = send(
+            root.agent
+                .head(&server.url(&format!("/api/recordings/{id}/audio/in")))
+                .set("Cookie", &format!("legrec_session={}", root.cookie)),
+            None,
+        );
+        assert_eq!(a.status, 200);
+    }
+    assert!(accesses(&site).is_empty(), "{:?}", accesses(&site));
+    // One user downloading the same file again and again, or the
+    // evidence, is one access each in the window, from any session.
+    for _ in 0..5 {
+        assert_eq!(
+            root.get(&format!("/api/recordings/{id}/audio/in?download=1"))
+                .status,
+            200
+        );
+    }
+    let again = login(&server, "root", &password("root"));
+    assert_eq!(
+        again
+            .get(&format!("/api/recordings/{id}/audio/in?download=1"))
+            .status,
+        200
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            root.get(&format!("/api/recordings/{id}/evidence")).status,
+            200
+        );
+    }
+    let events: Vec<String> = accesses(&site).into_iter().map(|(e, _)| e).collect();
+    assert_eq!(events, ["downloaded", "exported"], "{events:?}");
+    // Another file, another purpose, another user: each its own entry.
+    assert_eq!(
+        root.get(&format!("/api/recordings/{id}/audio/out?download=1"))
+            .status,
+        200
+    );
+    assert_eq!(
+        root.get(&format!("/api/recordings/{id}/audio/in")).status,
+        200
+    );
+    let sue = login(&server, "sue", &password("sue"));
+    assert_eq!(
+        sue.get(&format!("/api/recordings/{id}/audio/in?download=1"))
+            .status,
+        200
+    );
+    assert_eq!(accesses(&site).len(), 5, "{:?}", accesses(&site));
+    let mut report = Vec::new();
+    assert_eq!(legrec::admin::verify::run(&site.spool, &mut report), 0);
+}

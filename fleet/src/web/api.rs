@@ -55,28 +55,47 @@ pub async fn evidence(
     Me(s): Me,
     Path(id): Path<String>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    method: axum::http::Method,
 ) -> Result<Response, ApiError> {
     let full = view::full(&app, &s.user, &id).await?;
-    let access = Access {
-        user: s.user.name.clone(),
-        role: s.user.role.as_str().into(),
-        what: "evidence".into(),
-        client: client.ip().to_string(),
-        pbx: full.record.summary.pbx.clone(),
+    // One export per user and recording an hour is chained; a HEAD
+    // exports nothing.
+    let user = s.user.name.clone();
+    let news =
+        method != axum::http::Method::HEAD && app.played.first(&user, &id, "evidence", "exported");
+    let entry = if news {
+        let access = Access {
+            user: s.user.name.clone(),
+            role: s.user.role.as_str().into(),
+            what: "evidence".into(),
+            client: client.ip().to_string(),
+            pbx: full.record.summary.pbx.clone(),
+        };
+        let spool = app.config.spool.clone();
+        let policy = full.record.summary.policy.clone();
+        let id2 = id.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            trail::append(&spool, "exported", &id2, &policy, &access)
+        })
+        .await
+        .map_err(|e| Fail::Internal(e.to_string()))?;
+        match written {
+            Ok(e) => Some(e),
+            Err(e) => {
+                app.played.forget(&user, &id, "evidence", "exported");
+                return Err(
+                    Fail::Unavailable(format!("the access trail cannot be written ({e})")).into(),
+                );
+            }
+        }
+    } else {
+        None
     };
-    let spool = app.config.spool.clone();
-    let policy = full.record.summary.policy.clone();
-    let id2 = id.clone();
-    let entry = tokio::task::spawn_blocking(move || {
-        trail::append(&spool, "exported", &id2, &policy, &access)
-    })
-    .await
-    .map_err(|e| Fail::Internal(e.to_string()))?
-    .map_err(|e| Fail::Unavailable(format!("the access trail cannot be written ({e})")))?;
     let body = serde_json::json!({
-        "exported_at": entry.at,
+        "exported_at": entry.as_ref().map(|e| e.at.clone()),
         "exported_by": s.user.name,
-        "export_entry": entry.seq,
+        // None: this user's export of it within the hour is chained already.
+        "export_entry": entry.as_ref().map(|e| e.seq),
         "recording": full.record,
         "integrity": full.integrity,
         "audit_entries": full.entries,

@@ -26,22 +26,27 @@ use super::trail::{self, Access};
 use super::{bucket, local, view, App};
 use crate::index::Record;
 
-/// A player asks for many ranges while one person listens: one "played"
-/// entry per session and file an hour, not one per range.
+/// A player asks for many ranges while one person listens, and a person
+/// may download a file or an export again: one entry per user, file and
+/// purpose an hour, not one per request (each entry is a synced append to
+/// the chain the PBX appends to as well).
 #[derive(Default)]
-pub struct Played(Mutex<HashMap<(String, String, &'static str), Instant>>);
+pub struct Played(Mutex<HashMap<Counted, Instant>>);
+
+/// User, recording, file (`in`, `out`, `stereo`, `evidence`) and event.
+type Counted = (String, String, String, &'static str);
 
 const PLAYED_AGAIN_AFTER: Duration = Duration::from_secs(3600);
 
 impl Played {
-    /// True if this session's playing of this file is news to the trail.
-    fn first(&self, session: &str, id: &str, leg: Leg) -> bool {
+    /// True if this access is news to the trail.
+    pub fn first(&self, user: &str, id: &str, what: &str, event: &'static str) -> bool {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if m.len() > 100_000 {
             m.retain(|_, t| now - *t < PLAYED_AGAIN_AFTER);
         }
-        let key = (session.to_string(), id.to_string(), leg.name());
+        let key = (user.to_string(), id.to_string(), what.to_string(), event);
         match m.get(&key) {
             Some(t) if now - *t < PLAYED_AGAIN_AFTER => false,
             _ => {
@@ -51,10 +56,10 @@ impl Played {
         }
     }
 
-    /// Forget a noted playing whose entry could not be written.
-    fn forget(&self, session: &str, id: &str, leg: Leg) {
+    /// Forget a noted access whose entry could not be written.
+    pub fn forget(&self, user: &str, id: &str, what: &str, event: &'static str) {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        m.remove(&(session.to_string(), id.to_string(), leg.name()));
+        m.remove(&(user.to_string(), id.to_string(), what.to_string(), event));
     }
 }
 
@@ -141,8 +146,10 @@ pub async fn audio(
     let record = hearable(&app, &me, &id).await?;
     let from = source(&app, &record, leg)?;
     let event = if download { "downloaded" } else { "played" };
-    let session = &me.0.token_sha256;
-    if download || app.played.first(session, &id, leg) {
+    let user = &me.0.user.name;
+    // HEAD serves no audio, so there is no access to account for.
+    let serves = req.method() != axum::http::Method::HEAD;
+    if serves && app.played.first(user, &id, leg.name(), event) {
         let access = Access {
             user: me.0.user.name.clone(),
             role: me.0.user.role.as_str().into(),
@@ -159,7 +166,7 @@ pub async fn audio(
         .await
         .map_err(|e| Fail::Internal(e.to_string()))?;
         if let Err(e) = written {
-            app.played.forget(session, &id, leg);
+            app.played.forget(user, &id, leg.name(), event);
             return Err(Fail::Unavailable(format!(
                 "the access trail cannot be written ({e}): audio is not served unaccounted"
             ))
