@@ -523,3 +523,153 @@ fn the_access_trail_counts_accesses_not_requests() {
     let mut report = Vec::new();
     assert_eq!(legrec::admin::verify::run(&site.spool, &mut report), 0);
 }
+
+#[test]
+fn redirects_stay_here_sessions_idle_out_and_each_login_is_a_new_session() {
+    let site = Site::new(&site_calls()[..1], "");
+    let server = Server::start(&site.conf);
+    let root = login(&server, "root", &password("root"));
+    // After logging in, `next` may only lead to a path of this server:
+    // a tab or a backslash that browsers drop or turn into `/` is refused.
+    for next in [
+        "/%09/evil.example",
+        "/%0a/evil.example",
+        "//evil.example",
+        "/%5Cevil.example",
+        "https://evil.example",
+        "/%20/evil.example",
+    ] {
+        let a = root.get(&format!("/login?next={next}"));
+        assert_eq!(
+            (a.status / 100, a.header("location")),
+            (3, Some("/recordings")),
+            "{next}"
+        );
+    }
+    let here = root.get(&format!("/login?next=/recordings/{}", site.id(0)));
+    assert_eq!(
+        here.header("location"),
+        Some(format!("/recordings/{}", site.id(0)).as_str())
+    );
+
+    // Logging in with a session cookie ends that session: a cookie set by
+    // someone else before the login (or stolen before it) opens nothing.
+    let sue = login(&server, "sue", &password("sue"));
+    let again = send(
+        agent()
+            .post(&server.url("/api/login"))
+            .set("Content-Type", "application/json")
+            .set("Cookie", &format!("legrec_session={}", sue.cookie)),
+        Some(&serde_json::json!({"user": "sue", "password": password("sue")}).to_string()),
+    );
+    assert_eq!(again.status, 200);
+    assert_ne!(
+        again.cookie("legrec_session").as_deref(),
+        Some(sue.cookie.as_str())
+    );
+    assert_eq!(
+        sue.get("/api/session").status,
+        401,
+        "the session before the login still opens"
+    );
+
+    // A session nobody used for longer than the idle timeout is over.
+    assert_eq!(root.get("/api/session").status, 200);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db =
+            legrec_fleet::index::Index::open(&format!("sqlite://{}", site.accounts().display()))
+                .await
+                .unwrap();
+        sqlx::query("UPDATE browser_sessions SET last_seen_ms = last_seen_ms - 7200000")
+            .execute(db.pool())
+            .await
+            .unwrap();
+    });
+    assert_eq!(
+        root.get("/api/session").status,
+        401,
+        "an idle session still opens"
+    );
+}
+
+#[test]
+fn under_tls_the_cookie_is_host_only_and_browsers_are_told_to_stay_on_https() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cert, key) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let site = Site::new(
+        &site_calls()[..1],
+        &format!("tls_cert = {}\ntls_key = {}", cert.display(), key.display()),
+    );
+    let server = Server::start_with(&site.conf, "https");
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(&cert).unwrap();
+    roots
+        .add(rustls::pki_types::pem::PemObject::from_pem_slice(&pem).unwrap())
+        .unwrap();
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let https = ureq::AgentBuilder::new()
+        .tls_config(std::sync::Arc::new(tls))
+        .build();
+    let a = send(
+        https
+            .post(&server.url("/api/login"))
+            .set("Content-Type", "application/json"),
+        Some(&serde_json::json!({"user": "root", "password": password("root")}).to_string()),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    let set = a.header("set-cookie").unwrap();
+    // __Host-: only this host, Secure, Path=/; no other site under the same
+    // domain can set or shadow it.
+    assert!(
+        set.starts_with("__Host-legrec_session=")
+            && set.contains("Secure")
+            && set.contains("Path=/")
+            && !set.contains("Domain"),
+        "{set}"
+    );
+    let hsts = a
+        .header("strict-transport-security")
+        .unwrap_or_default()
+        .to_string();
+    assert!(hsts.contains("max-age=31536000"), "{hsts:?}");
+    let token = a.cookie("__Host-legrec_session").unwrap();
+    let me = send(
+        https
+            .get(&server.url("/api/session"))
+            .set("Cookie", &format!("__Host-legrec_session={token}")),
+        None,
+    );
+    assert_eq!(me.status, 200);
+    // The plain cookie's name opens nothing under TLS.
+    let plain = send(
+        https
+            .get(&server.url("/api/session"))
+            .set("Cookie", &format!("legrec_session={token}")),
+        None,
+    );
+    assert_eq!(plain.status, 401);
+}

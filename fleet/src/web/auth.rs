@@ -15,7 +15,7 @@ use axum::{Form, Json};
 use serde::Deserialize;
 
 use super::error::{ApiError, Fail, PageError};
-use super::session::{self, Session, COOKIE};
+use super::session::{self, Session};
 use super::users::{self, User};
 use super::App;
 
@@ -66,9 +66,9 @@ fn refuse(path: &str, fail: Fail) -> Response {
 /// of anything but GET and HEAD, and adds the headers every answer has.
 pub async fn authenticate(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let session = match session::cookie(req.headers(), COOKIE) {
+    let session = match session::cookie(req.headers(), app.cookie()) {
         None => None,
-        Some(token) => match session::lookup(&app.accounts, token).await {
+        Some(token) => match session::lookup(&app.accounts, token, app.web.session_idle).await {
             Ok(s) => s,
             Err(e) => return refuse(&path, Fail::Internal(e)),
         },
@@ -117,6 +117,14 @@ pub async fn authenticate(State(app): State<Arc<App>>, req: Request, next: Next)
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    if app.secure() {
+        // A year: a browser that saw the server once over TLS never asks
+        // it in plain HTTP again, where a cookie could be read or set.
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     r
 }
 
@@ -158,6 +166,7 @@ async fn log_in(
     name: &str,
     password: &str,
     client: SocketAddr,
+    headers: &axum::http::HeaderMap,
 ) -> Result<(String, String, User), Fail> {
     let address = client.ip().to_string();
     let wrong = || Fail::Unauthorized("wrong user or password".into());
@@ -190,6 +199,13 @@ async fn log_in(
         }
     };
     app.limiter.succeeded(attempt, &folded, &address);
+    // Each login is a new session, and the one the browser came with
+    // (another user's, or one set or seen by someone else) is ended.
+    if let Some(old) = session::cookie(headers, app.cookie()) {
+        session::end(&app.accounts, &session::token_hash(old))
+            .await
+            .map_err(Fail::Internal)?;
+    }
     let (token, csrf) = session::create(
         &app.accounts,
         &user.name,
@@ -202,7 +218,7 @@ async fn log_in(
 }
 
 fn session_cookie(app: &App, token: &str) -> HeaderValue {
-    session::set_cookie(COOKIE, token, app.web.session.as_secs(), app.secure())
+    session::set_cookie(app.cookie(), token, app.web.session.as_secs(), app.secure())
 }
 
 #[derive(Deserialize)]
@@ -217,6 +233,7 @@ pub struct LoginBody {
 pub async fn api_login(
     State(app): State<Arc<App>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     body: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(|e| match e.status() {
@@ -225,7 +242,7 @@ pub async fn api_login(
         }
         _ => Fail::BadRequest(e.body_text()),
     })?;
-    let (token, csrf, user) = log_in(&app, &body.user, &body.password, client).await?;
+    let (token, csrf, user) = log_in(&app, &body.user, &body.password, client, &headers).await?;
     let mut r = Json(serde_json::json!({
         "user": user.name,
         "role": user.role,
@@ -244,7 +261,7 @@ pub async fn api_logout(State(app): State<Arc<App>>, Me(s): Me) -> Result<Respon
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
-        session::set_cookie(COOKIE, "", 0, app.secure()),
+        session::set_cookie(app.cookie(), "", 0, app.secure()),
     );
     Ok(r)
 }
@@ -260,9 +277,15 @@ pub async fn api_session(Me(s): Me) -> Json<serde_json::Value> {
     }))
 }
 
-/// Where to go after logging in: a path on this server only.
+/// Where to go after logging in: a path on this server only.  Visible
+/// ASCII only: browsers drop tabs and newlines and read `\` as `/`, so
+/// `/\t/evil.example` was `//evil.example` to them, another site.
 fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let b = next.as_bytes();
+    let here = b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/'))
+        && b.iter().all(|c| (0x21..0x7f).contains(c) && *c != b'\\');
+    if here {
         next
     } else {
         "/recordings"
@@ -331,7 +354,7 @@ pub async fn login_post(
             Some("The login form expired or was not this server's: try again."),
         );
     }
-    match log_in(&app, &f.user, &f.password, client).await {
+    match log_in(&app, &f.user, &f.password, client, &headers).await {
         Ok((token, _, _)) => {
             let mut r = Redirect::to(local_path(&next)).into_response();
             let h = r.headers_mut();
@@ -354,7 +377,7 @@ pub async fn logout_post(State(app): State<Arc<App>>, Me(s): Me) -> Response {
     let mut r = Redirect::to("/login").into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
-        session::set_cookie(COOKIE, "", 0, app.secure()),
+        session::set_cookie(app.cookie(), "", 0, app.secure()),
     );
     r
 }

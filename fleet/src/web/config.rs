@@ -16,6 +16,7 @@ struct WebLines {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     session_hours: Option<u32>,
+    session_idle_minutes: Option<u32>,
     login_failures: Option<u32>,
     address_failures: Option<u32>,
     login_window_minutes: Option<u32>,
@@ -28,6 +29,8 @@ pub struct WebConfig {
     /// Certificate chain and key, PEM; both or neither.
     pub tls: Option<(PathBuf, PathBuf)>,
     pub session: Duration,
+    /// A session unused for this long is over.
+    pub session_idle: Duration,
     /// Failed logins allowed per user and address within `window` (and
     /// per user alone before each try waits: ratelimit.rs).
     pub login_failures: u32,
@@ -39,6 +42,11 @@ pub struct WebConfig {
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8088";
+
+/// A browser left open on an unattended desk is logged out after half an
+/// hour; a supervisor listening through a long call keeps the session
+/// alive with the player's requests.
+const DEFAULT_SESSION_IDLE_MINUTES: u32 = 30;
 
 /// Not in the spool: the PBX (and its shipper) write the spool.
 pub const DEFAULT_ACCOUNTS: &str = "sqlite:///var/lib/legrec/web/accounts.sqlite";
@@ -85,6 +93,12 @@ impl WebConfig {
         if !(1..=720).contains(&hours) {
             return Err(err("session_hours", "must be 1 to 720".into()));
         }
+        let idle = lines
+            .session_idle_minutes
+            .unwrap_or(DEFAULT_SESSION_IDLE_MINUTES);
+        if !(1..=1440).contains(&idle) {
+            return Err(err("session_idle_minutes", "must be 1 to 1440".into()));
+        }
         let failures = lines.login_failures.unwrap_or(5);
         if !(1..=1000).contains(&failures) {
             return Err(err("login_failures", "must be 1 to 1000".into()));
@@ -120,6 +134,7 @@ impl WebConfig {
             listen,
             tls,
             session: Duration::from_secs(u64::from(hours) * 3600),
+            session_idle: Duration::from_secs(u64::from(idle) * 60),
             login_failures: failures,
             address_failures,
             login_window: Duration::from_secs(u64::from(window) * 60),

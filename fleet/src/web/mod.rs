@@ -102,6 +102,17 @@ impl App {
     pub fn secure(&self) -> bool {
         self.web.tls.is_some()
     }
+
+    /// The session cookie's name: `__Host-` under TLS, which browsers
+    /// accept only Secure, for this host and Path=/, so no other site of
+    /// the domain (and no plain-HTTP answer) can set or shadow it.
+    pub fn cookie(&self) -> &'static str {
+        if self.secure() {
+            session::HOST_COOKIE
+        } else {
+            session::COOKIE
+        }
+    }
 }
 
 pub fn router(app: Arc<App>) -> Router {

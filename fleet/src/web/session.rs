@@ -12,6 +12,11 @@ use super::accounts::Accounts;
 use super::users::{user_of, User};
 
 pub const COOKIE: &str = "legrec_session";
+pub const HOST_COOKIE: &str = "__Host-legrec_session";
+
+/// last_seen_ms is written at most this often per session: a page's
+/// dozen requests are one write, and the idle timeout is minutes.
+const SEEN_EVERY_MS: i64 = 60_000;
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -75,20 +80,36 @@ pub async fn create(
 }
 
 /// The live session of `token`, with its user as the table says now (a
-/// changed role or a deleted user takes effect at the next request).
-pub async fn lookup(accounts: &Accounts, token: &str) -> Result<Option<Session>, String> {
+/// changed role or a deleted user takes effect at the next request); None
+/// once it expired or nobody used it for `idle`.
+pub async fn lookup(
+    accounts: &Accounts,
+    token: &str,
+    idle: std::time::Duration,
+) -> Result<Option<Session>, String> {
     let hash = token_hash(token);
+    let now = now_ms();
     let row = sqlx::query(
-        "SELECT s.csrf, u.name, u.role, u.queues, u.pbxs, u.agent FROM browser_sessions s \
-         JOIN browser_users u ON u.name = s.name \
-         WHERE s.token_sha256 = $1 AND s.expires_ms > $2",
+        "SELECT s.csrf, s.last_seen_ms, u.name, u.role, u.queues, u.pbxs, u.agent \
+         FROM browser_sessions s JOIN browser_users u ON u.name = s.name \
+         WHERE s.token_sha256 = $1 AND s.expires_ms > $2 AND s.last_seen_ms > $3",
     )
     .bind(&hash)
-    .bind(now_ms())
+    .bind(now)
+    .bind(now - idle.as_millis() as i64)
     .fetch_optional(accounts.pool())
     .await
     .map_err(sql_err("lookup"))?;
     let Some(row) = row else { return Ok(None) };
+    let seen: i64 = row.try_get("last_seen_ms").map_err(sql_err("lookup"))?;
+    if now - seen > SEEN_EVERY_MS {
+        sqlx::query("UPDATE browser_sessions SET last_seen_ms = $1 WHERE token_sha256 = $2")
+            .bind(now)
+            .bind(&hash)
+            .execute(accounts.pool())
+            .await
+            .map_err(sql_err("seen"))?;
+    }
     Ok(Some(Session {
         user: user_of(&row)?,
         csrf: row.try_get("csrf").map_err(sql_err("lookup"))?,
@@ -117,7 +138,8 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, v)| v)
 }
 
-/// A Set-Cookie value; `max_age` 0 removes the cookie.
+/// A Set-Cookie value; `max_age` 0 removes the cookie.  (No Domain: the
+/// cookie is this host's alone, as `__Host-` requires.)
 pub fn set_cookie(name: &str, value: &str, max_age: u64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
