@@ -272,7 +272,7 @@ fn login_search_a_recording_and_its_audio_by_ranges() {
     let gone = root.get(&format!("/api/recordings/{id}/audio/in"));
     assert_eq!(gone.status, 404);
     assert!(
-        gone.text().contains("not in the local spool"),
+        gone.text().contains("neither in this server's spool"),
         "{}",
         gone.text()
     );

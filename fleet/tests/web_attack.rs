@@ -673,3 +673,87 @@ fn under_tls_the_cookie_is_host_only_and_browsers_are_told_to_stay_on_https() {
     );
     assert_eq!(plain.status, 401);
 }
+
+#[test]
+fn answers_and_errors_name_no_bucket_key_path_or_password() {
+    let site = Site::with_storage(
+        &site_calls()[..1],
+        "url = s3://secret-bucket/site-a\nendpoint = http://127.0.0.1:9\naccess_key = AK\nsecret_key = SK\n",
+        "",
+    );
+    let id = site.id(0);
+    // As if shipped and removed here: the index says the bucket has it,
+    // and the bucket is down.
+    as_a_shipper(
+        &site,
+        &format!("UPDATE recordings SET location = 's3://secret-bucket' WHERE id = '{id}'"),
+    )
+    .unwrap();
+    as_a_shipper(
+        &site,
+        &format!("UPDATE recording_files SET object = 'site-a/p/day/' || file WHERE id = '{id}'"),
+    )
+    .unwrap();
+    for f in std::fs::read_dir(site.sidecars[0].parent().unwrap()).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|e| e == "flac") {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    let server = Server::start(&site.conf);
+    let root = login(&server, "root", &password("root"));
+    let spool = site.spool.display().to_string();
+    let mut answers = Vec::new();
+    for path in [
+        format!("/api/recordings/{id}/audio/in"),
+        format!("/api/recordings/{id}/peaks/in"),
+        "/api/audit".to_string(),
+        "/audit".to_string(),
+    ] {
+        let a = root.get(&path);
+        answers.push((path, a.status, a.text()));
+    }
+    for (path, status, text) in &answers {
+        for secret in [
+            "secret-bucket",
+            "site-a/p/day",
+            "127.0.0.1:9",
+            spool.as_str(),
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{path} ({status}) names {secret}: {text}"
+            );
+        }
+    }
+    assert_eq!(answers[0].1, 503, "{answers:?}");
+    // The log has what the admin needs.
+    assert!(server
+        .log()
+        .iter()
+        .any(|l| l.contains("secret-bucket") || l.contains("site-a/p/day")));
+
+    // A database URL's password, in the userinfo or as a parameter, never
+    // reaches a message.
+    let conf = site.dir.path().join("pg.conf");
+    let text = std::fs::read_to_string(&site.conf)
+        .unwrap()
+        .replace(
+            "[storage]\n",
+            "[storage]\nindex = postgresql://legrec:hunter2@127.0.0.1:9/legrec?password=hunter3&sslmode=disable\n",
+        );
+    std::fs::write(&conf, text).unwrap();
+    let out = common::fleet(&[
+        "serve",
+        "--config",
+        conf.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:9",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        !err.contains("hunter2") && !err.contains("hunter3"),
+        "{err}"
+    );
+}

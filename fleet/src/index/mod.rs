@@ -426,14 +426,47 @@ fn summary(r: &AnyRow) -> Result<Summary, String> {
     .map_err(sql_err("row"))
 }
 
-/// A database URL without its password, for messages.
+/// A database URL without its password (in the user part, or a
+/// `password=` parameter), for messages.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match (base.find("://"), base.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
-            let userinfo = &url[s + 3..at];
+            let userinfo = &base[s + 3..at];
             let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+            format!("{}{user}:***{}", &base[..s + 3], &base[at..])
         }
-        _ => url.to_string(),
+        _ => base.to_string(),
+    };
+    match query {
+        None => base,
+        Some(q) => {
+            let params: Vec<String> = q
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    #[test]
+    fn passwords_are_hidden_wherever_the_url_has_them() {
+        assert_eq!(
+            super::redact("postgresql://u:pw@h/db?password=pw2&sslmode=disable"),
+            "postgresql://u:***@h/db?password=***&sslmode=disable"
+        );
+        assert_eq!(
+            super::redact("sqlite:///s/index.sqlite"),
+            "sqlite:///s/index.sqlite"
+        );
     }
 }

@@ -83,9 +83,11 @@ pub async fn evidence(
             Ok(e) => Some(e),
             Err(e) => {
                 app.played.forget(&user, &id, "evidence", "exported");
-                return Err(
-                    Fail::Unavailable(format!("the access trail cannot be written ({e})")).into(),
-                );
+                return Err(Fail::unavailable(
+                    "the access trail cannot be written",
+                    format!("audit chain: {e}"),
+                )
+                .into());
             }
         }
     } else {
@@ -189,7 +191,9 @@ pub async fn chain(app: &Arc<App>, user: &User) -> Result<serde_json::Value, Fai
     }
     let log = legrec::spool::layout::audit_log(&app.config.spool);
     tokio::task::spawn_blocking(move || {
-        let name = log.display().to_string();
+        // Not the chain's path: where the spool is is nobody's business
+        // but the admin's.
+        let name = "audit.jsonl (in the spool)".to_string();
         if !log.is_file() {
             return serde_json::json!({ "log": name, "intact": true, "entries": 0,
                 "summary": "no audit log yet (nothing recorded)" });

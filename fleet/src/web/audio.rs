@@ -106,10 +106,8 @@ fn source(app: &App, record: &Record, leg: Leg) -> Result<Source, Fail> {
     {
         Some(key) => Ok(Source::Bucket(key)),
         None => Err(Fail::NotFound(format!(
-            "recording {id}: its {} file is not in the local spool ({}), nor in this \
-             server's bucket",
-            leg.name(),
-            record.summary.location
+            "recording {id}: its {} file is neither in this server's spool nor in its bucket",
+            leg.name()
         ))),
     }
 }
@@ -167,9 +165,10 @@ pub async fn audio(
         .map_err(|e| Fail::Internal(e.to_string()))?;
         if let Err(e) = written {
             app.played.forget(user, &id, leg.name(), event);
-            return Err(Fail::Unavailable(format!(
-                "the access trail cannot be written ({e}): audio is not served unaccounted"
-            ))
+            return Err(Fail::unavailable(
+                "the access trail cannot be written: audio is not served unaccounted",
+                format!("audit chain: {e}"),
+            )
             .into());
         }
     }
@@ -231,10 +230,12 @@ pub async fn peaks(
         Source::Local(p) => (p, None),
         Source::Bucket(key) => {
             let store = app.store.as_ref().expect("a bucket source has a store");
-            let (_, bytes) = store
-                .get_all(&key)
-                .await
-                .map_err(|e| Fail::Unavailable(format!("the bucket did not give {key}: {e}")))?;
+            let (_, bytes) = store.get_all(&key).await.map_err(|e| {
+                Fail::unavailable(
+                    "the recording's store does not answer",
+                    format!("the bucket did not give {key}: {e}"),
+                )
+            })?;
             let tmp = std::env::temp_dir().join(format!(
                 "legrec-peaks-{id}-{}.flac",
                 super::session::random_token()

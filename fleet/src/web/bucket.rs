@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::Fail;
 use super::ids::Leg;
 use crate::index::Record;
-use crate::shipper::store::Store;
+use crate::shipper::store::{Store, Trouble};
 
 /// The object key of `leg` if it is in this server's bucket.
 pub fn key_of(store: &Store, record: &Record, leg: Leg) -> Option<String> {
@@ -47,13 +47,14 @@ pub async fn serve(store: &Store, key: &str, headers: &HeaderMap) -> Result<Resp
     let asked = range.is_some();
     let (body, content_range, len) = match store.get(key, range).await {
         Ok(got) => got,
-        Err(e) if asked && e.message.contains("416") => {
+        Err(e) if asked && e.trouble == Trouble::Unsatisfiable => {
             return Ok(StatusCode::RANGE_NOT_SATISFIABLE.into_response());
         }
         Err(e) => {
-            return Err(Fail::Unavailable(format!(
-                "the bucket did not give {key}: {e}"
-            )))
+            return Err(Fail::unavailable(
+                "the recording's store does not answer",
+                format!("the bucket did not give {key}: {e}"),
+            ))
         }
     };
     let stream = futures::stream::unfold(body, |mut b| async move {

@@ -77,6 +77,14 @@ impl Fail {
         }
     }
 
+    /// A 503 whose cause (a bucket, an object key, a path, a store's
+    /// answer) goes to the log, not to the client: those tell an attacker
+    /// how the fleet is laid out.
+    pub fn unavailable(public: &str, cause: String) -> Fail {
+        log::error!("{public}: {cause}");
+        Fail::Unavailable(public.to_string())
+    }
+
     /// The 404 for an id that is unknown or out of scope: one wording.
     pub fn no_recording(id: &str) -> Fail {
         Fail::NotFound(format!("no recording '{id}'"))
