@@ -757,3 +757,91 @@ fn answers_and_errors_name_no_bucket_key_path_or_password() {
         "{err}"
     );
 }
+
+/// A self-signed certificate for 127.0.0.1 written to `cert` and `key`.
+fn certificate(cert: &std::path::Path, key: &std::path::Path) {
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(key)
+        .arg("-out")
+        .arg(cert)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
+
+/// An HTTPS client trusting only the certificate in `pem`.
+fn trusting(pem: &[u8]) -> ureq::Agent {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::pem::PemObject::from_pem_slice(pem).unwrap())
+        .unwrap();
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    ureq::AgentBuilder::new()
+        .tls_config(std::sync::Arc::new(tls))
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+}
+
+#[test]
+fn a_renewed_certificate_is_taken_on_sighup_without_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cert, key) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
+    certificate(&cert, &key);
+    let old = std::fs::read(&cert).unwrap();
+    let site = Site::new(
+        &site_calls()[..1],
+        &format!("tls_cert = {}\ntls_key = {}", cert.display(), key.display()),
+    );
+    let server = Server::start_with(&site.conf, "https");
+    let url = server.url("/api/session");
+    assert_eq!(
+        trusting(&old).get(&url).call().unwrap_err().kind(),
+        ureq::ErrorKind::HTTP
+    );
+    // Renewed (certbot's way: new files, then a signal).
+    certificate(&cert, &key);
+    let new = std::fs::read(&cert).unwrap();
+    unsafe { libc::kill(server.pid() as i32, libc::SIGHUP) };
+    let start = std::time::Instant::now();
+    let mut answered = None;
+    while start.elapsed() < std::time::Duration::from_secs(10) {
+        match trusting(&new).get(&url).call() {
+            Err(ureq::Error::Status(code, _)) => {
+                answered = Some(code);
+                break;
+            }
+            _ => std::thread::sleep(std::time::Duration::from_millis(200)),
+        }
+    }
+    assert_eq!(answered, Some(401), "the renewed certificate is not served");
+    // A broken renewal keeps the working certificate, and the server.
+    std::fs::write(&key, b"not a key").unwrap();
+    unsafe { libc::kill(server.pid() as i32, libc::SIGHUP) };
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(matches!(
+        trusting(&new).get(&url).call(),
+        Err(ureq::Error::Status(401, _))
+    ));
+    assert!(
+        server.log().iter().any(|l| l.contains("tls_key")),
+        "{:?}",
+        server.log()
+    );
+}

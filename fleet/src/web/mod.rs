@@ -37,6 +37,7 @@ pub mod words;
 pub mod work;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -187,19 +188,9 @@ pub async fn serve(app: App) -> Result<(), String> {
             // aws-sdk-s3 brings a second rustls provider into the
             // binary; say which one this server uses.
             let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
-                .await
-                .map_err(|e| {
-                    format!(
-                        "[web] tls_cert {} / tls_key {}: {e}",
-                        cert.display(),
-                        key.display()
-                    )
-                })?;
-            // HTTP/1.1 only (bounded()): a browser must not be offered h2.
-            let mut only_h1 = (*tls.get_inner()).clone();
-            only_h1.alpn_protocols = vec![b"http/1.1".to_vec()];
-            tls.reload_from_config(Arc::new(only_h1));
+            let tls =
+                axum_server::tls_rustls::RustlsConfig::from_config(tls_config(&cert, &key).await?);
+            reload_on_sighup(tls.clone(), cert, key);
             println!("legrec serve: listening on https://{addr}");
             let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
                 .acceptor(connections::Guard::new());
@@ -211,6 +202,48 @@ pub async fn serve(app: App) -> Result<(), String> {
         }
     }
     .map_err(|e| format!("serving on {addr}: {e}"))
+}
+
+/// The TLS configuration of `cert` and `key`, offering only HTTP/1.1
+/// (bounded()): a browser must not be offered h2.
+async fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    let loaded = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .map_err(|e| {
+            format!(
+                "[web] tls_cert {} / tls_key {}: {e}",
+                cert.display(),
+                key.display()
+            )
+        })?;
+    let mut only_h1 = (*loaded.get_inner()).clone();
+    only_h1.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(only_h1))
+}
+
+/// SIGHUP reads the certificate and key again (a renewal: certbot's
+/// deploy hook sends it); new connections get them, open ones keep
+/// theirs.  A pair that does not load is logged and the working one kept.
+fn reload_on_sighup(tls: axum_server::tls_rustls::RustlsConfig, cert: PathBuf, key: PathBuf) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        log::error!("no SIGHUP handler: a renewed certificate needs a restart");
+        return;
+    };
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            match tls_config(&cert, &key).await {
+                Ok(c) => {
+                    tls.reload_from_config(c);
+                    log::info!("SIGHUP: reloaded {}", cert.display());
+                }
+                Err(e) => log::error!("SIGHUP: kept the certificate in use: {e}"),
+            }
+        }
+    });
 }
 
 /// HTTP/1.1 only, with the header-read timeout axum-server turns off:
