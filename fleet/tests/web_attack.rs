@@ -845,3 +845,81 @@ fn a_renewed_certificate_is_taken_on_sighup_without_a_restart() {
         server.log()
     );
 }
+
+/// Runs `sql` on the PostgreSQL database at `url`; Err if refused.
+fn on_postgres(url: &str, sql: &str) -> Result<u64, String> {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let r = sqlx::raw_sql(sql)
+            .execute(&pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(|e| e.to_string());
+        pool.close().await;
+        r
+    })
+}
+
+#[test]
+fn the_readmes_postgresql_roles_keep_the_shippers_out_of_the_accounts() {
+    let pg = common::Postgres::start();
+    // The README's statements ("Deploying the browser"), as written.
+    on_postgres(
+        &pg.url,
+        "CREATE ROLE legrec_ship LOGIN PASSWORD 'ship-pw'; \
+         CREATE ROLE legrec_web LOGIN PASSWORD 'web-pw'; \
+         GRANT CONNECT ON DATABASE legrec TO legrec_ship, legrec_web; \
+         GRANT USAGE, CREATE ON SCHEMA public TO legrec_ship; \
+         CREATE SCHEMA legrec_web AUTHORIZATION legrec_web; \
+         REVOKE ALL ON SCHEMA legrec_web FROM PUBLIC;",
+    )
+    .unwrap();
+    let base = pg.url.strip_prefix("postgresql://legrec@").unwrap();
+    let ship = format!("postgresql://legrec_ship:ship-pw@{base}");
+    let web =
+        format!("postgresql://legrec_web:web-pw@{base}?options=-c%20search_path%3Dlegrec_web");
+    let site = Site::with_storage(&site_calls()[..2], &format!("index = {ship}"), "");
+    let text = std::fs::read_to_string(&site.conf).unwrap();
+    let accounts_line = text
+        .lines()
+        .find(|l| l.starts_with("accounts = "))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &site.conf,
+        text.replace(&accounts_line, &format!("accounts = {web}")),
+    )
+    .unwrap();
+    add_user(&site.conf, "root", "admin", &[], &password("root"));
+    let server = Server::start(&site.conf);
+    let root = login(&server, "root", &password("root"));
+    assert_eq!(
+        root.get("/api/recordings").json().as_array().unwrap().len(),
+        2
+    );
+    // The shippers' role can neither write the accounts nor put a table
+    // of its own in the browser's way.
+    let forged = legrec_fleet::web::users::hash_password("forged-password").unwrap();
+    let insert = |table: &str| {
+        on_postgres(
+            &ship,
+            &format!(
+                "INSERT INTO {table} (name, role, queues, pbxs, agent, password, created_ms) \
+                 VALUES ('mallory', 'admin', '[]', '[]', NULL, '{forged}', 0)"
+            ),
+        )
+    };
+    let refused = insert("legrec_web.browser_users").unwrap_err();
+    assert!(refused.contains("permission denied"), "{refused}");
+    on_postgres(
+        &ship,
+        "CREATE TABLE browser_users (name TEXT, role TEXT, queues TEXT, pbxs TEXT, agent TEXT, \
+         password TEXT, created_ms BIGINT)",
+    )
+    .unwrap();
+    insert("browser_users").unwrap();
+    assert_eq!(try_login(&server, "mallory", "forged-password").status, 401);
+}
