@@ -112,6 +112,15 @@ fn source(app: &App, record: &Record, leg: Leg) -> Result<Source, Fail> {
     }
 }
 
+/// What identifies a source's bytes for the waveform cache: a local
+/// file's path, or an object key.
+fn from_path_or_key(from: &Source) -> peaks::Origin {
+    match from {
+        Source::Local(p) => peaks::Origin::File(p.clone()),
+        Source::Bucket(k) => peaks::Origin::Object(k.clone()),
+    }
+}
+
 fn leg_of(name: &str) -> Result<Leg, Fail> {
     Leg::parse(name).ok_or_else(|| {
         Fail::NotFound(format!(
@@ -224,44 +233,46 @@ pub async fn peaks(
         .unwrap_or_default();
     let samples = fact["samples"].as_u64().unwrap_or(0);
     let rate = fact["sample_rate"].as_u64().unwrap_or(8000) as u32;
-    // From the bucket the object comes whole, into a file only this user
-    // reads (it is a call), removed once decoded: libFLAC reads files.
+    // One user's page, and the next user's, ask for the same waveform:
+    // computed once per file as it is (peaks::Cache).
+    let sha = record
+        .files
+        .iter()
+        .find(|f| f.name == source_leg.name())
+        .map(|f| f.sha256.clone())
+        .unwrap_or_default();
+    let cache_key = peaks::Key::of(&from_path_or_key(&from), &sha, channel);
+    if let Some(p) = app.peaks.get(&cache_key) {
+        return Ok(axum::Json(p));
+    }
+    // From the bucket the object is streamed into a file only this user
+    // reads (it is a call), removed once decoded: libFLAC reads files,
+    // and a long call must not be held in memory whole.
     let (path, fetched) = match from {
-        Source::Local(p) => (p, None),
+        Source::Local(p) => (p, false),
         Source::Bucket(key) => {
             let store = app.store.as_ref().expect("a bucket source has a store");
-            let (_, bytes) = store.get_all(&key).await.map_err(|e| {
-                Fail::unavailable(
-                    "the recording's store does not answer",
-                    format!("the bucket did not give {key}: {e}"),
-                )
-            })?;
             let tmp = std::env::temp_dir().join(format!(
                 "legrec-peaks-{id}-{}.flac",
                 super::session::random_token()
             ));
-            (tmp, Some(bytes))
+            if let Err(e) = bucket::fetch_to(store, &key, &tmp).await {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
+            (tmp, true)
         }
     };
     let p = tokio::task::spawn_blocking(move || {
-        if let Some(bytes) = fetched {
-            use std::io::Write;
-            use std::os::unix::fs::OpenOptionsExt;
-            let written = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .and_then(|mut f| f.write_all(&bytes));
-            let p = written.and_then(|()| peaks::of_file(&path, channel, samples, rate));
+        let p = peaks::of_file(&path, channel, samples, rate);
+        if fetched {
             let _ = std::fs::remove_file(&path);
-            p
-        } else {
-            peaks::of_file(&path, channel, samples, rate)
         }
+        p
     })
     .await
     .map_err(|e| Fail::Internal(e.to_string()))?
     .map_err(|e| Fail::Internal(format!("waveform of {id}: {e}")))?;
+    app.peaks.put(cache_key, p.clone());
     Ok(axum::Json(p))
 }

@@ -64,6 +64,7 @@ pub struct App {
     /// long as a wrong password.
     pub dummy_hash: String,
     pub played: audio::Played,
+    pub peaks: peaks::Cache,
     /// `[storage]`'s bucket, for audio the spool no longer has.
     pub store: Option<crate::shipper::store::Store>,
     /// The spool's audit chain, read once and then as it grows.
@@ -88,6 +89,7 @@ impl App {
             passwords: passwords::Checker::new(),
             dummy_hash: users::hash_password(&session::random_token())?,
             played: audio::Played::default(),
+            peaks: peaks::Cache::default(),
             store: config
                 .bucket
                 .as_ref()
