@@ -923,3 +923,50 @@ fn the_readmes_postgresql_roles_keep_the_shippers_out_of_the_accounts() {
     insert("browser_users").unwrap();
     assert_eq!(try_login(&server, "mallory", "forged-password").status, 401);
 }
+
+#[test]
+fn an_id_two_pbxs_share_is_chosen_by_its_pbx() {
+    let site = Site::new(&site_calls()[..1], "");
+    let id = site.id(0);
+    as_a_shipper(
+        &site,
+        &format!(
+            "INSERT INTO recordings SELECT 'pbx-b', id, policy, queue, caller, caller_name, \
+             callee, agent, started_ms, started_at, ended_at, duration, status, consent, \
+             consent_mode, law, law_reason, masks, pauses, location, sidecar, sidecar_sha256, \
+             indexed_ms FROM recordings WHERE id = '{id}'"
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&site.conf);
+    let root = login(&server, "root", &password("root"));
+    assert_eq!(root.get(&format!("/api/recordings/{id}")).status, 409);
+    for pbx in ["pbx-a", "pbx-b"] {
+        let a = root.get(&format!("/api/recordings/{id}?pbx={pbx}"));
+        assert_eq!(
+            (a.status, a.json()["pbx"].as_str()),
+            (200, Some(pbx)),
+            "{}",
+            a.text()
+        );
+    }
+    assert_eq!(
+        root.get(&format!("/api/recordings/{id}?pbx=pbx-c")).status,
+        404
+    );
+    assert_eq!(
+        root.get(&format!("/api/recordings/{id}/audio/in?pbx=pbx-a"))
+            .status,
+        200
+    );
+    assert_eq!(
+        root.get(&format!("/api/recordings/{id}/peaks/in?pbx=pbx-a"))
+            .status,
+        200
+    );
+    assert_eq!(
+        root.get(&format!("/api/recordings/{id}/evidence?pbx=pbx-b"))
+            .status,
+        200
+    );
+}

@@ -43,8 +43,12 @@ pub async fn recording(
     State(app): State<Arc<App>>,
     Me(s): Me,
     Path(id): Path<String>,
+    which: Rejected<view::Which>,
 ) -> Result<Json<view::Full>, ApiError> {
-    Ok(Json(view::full(&app, &s.user, &id).await?))
+    let Query(which) = which.map_err(bad)?;
+    Ok(Json(
+        view::full_on(&app, &s.user, &id, which.pbx.as_deref()).await?,
+    ))
 }
 
 /// `GET /api/recordings/{id}/evidence`: what a dispute needs in one file
@@ -56,8 +60,10 @@ pub async fn evidence(
     Path(id): Path<String>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     method: axum::http::Method,
+    which: Rejected<view::Which>,
 ) -> Result<Response, ApiError> {
-    let full = view::full(&app, &s.user, &id).await?;
+    let Query(which) = which.map_err(bad)?;
+    let full = view::full_on(&app, &s.user, &id, which.pbx.as_deref()).await?;
     // One export per user and recording an hour is chained; a HEAD
     // exports nothing.
     let user = s.user.name.clone();
@@ -154,11 +160,14 @@ pub async fn visible_trail(app: &Arc<App>, user: &User, limit: usize) -> Result<
         }
         for s in chunk {
             let ok = audits
-                || match allowed.get(&s.id) {
+                || match allowed.get(&(s.access.pbx.clone(), s.id.clone())) {
                     Some(ok) => *ok,
                     None => {
-                        let ok = view::visible(app, user, &s.id).await.is_ok();
-                        allowed.insert(s.id.clone(), ok);
+                        // The access names the PBX whose recording it was.
+                        let ok = view::visible_on(app, user, &s.id, Some(&s.access.pbx))
+                            .await
+                            .is_ok();
+                        allowed.insert((s.access.pbx.clone(), s.id.clone()), ok);
                         ok
                     }
                 };

@@ -67,15 +67,17 @@ impl Played {
 #[serde(deny_unknown_fields)]
 pub struct AudioParams {
     download: Option<String>,
+    /// Which PBX's recording the id means (view::Which).
+    pbx: Option<String>,
 }
 
 /// A recording the user may hear (for an auditor, none: they never hear
 /// a call, so to them its audio does not exist).
-async fn hearable(app: &App, me: &Me, id: &str) -> Result<Record, Fail> {
+async fn hearable(app: &App, me: &Me, id: &str, pbx: Option<&str>) -> Result<Record, Fail> {
     if !me.0.user.role.hears_audio() {
         return Err(Fail::no_recording(id));
     }
-    view::visible(app, &me.0.user, id).await
+    view::visible_on(app, &me.0.user, id, pbx).await
 }
 
 /// Where the audio of `leg` of `record` comes from.
@@ -150,7 +152,7 @@ pub async fn audio(
         }
     };
     let leg = leg_of(&leg)?;
-    let record = hearable(&app, &me, &id).await?;
+    let record = hearable(&app, &me, &id, params.pbx.as_deref()).await?;
     let from = source(&app, &record, leg)?;
     let event = if download { "downloaded" } else { "played" };
     let user = &me.0.user.name;
@@ -213,12 +215,14 @@ pub async fn peaks(
     State(app): State<Arc<App>>,
     me: Me,
     Path((id, leg)): Path<(String, String)>,
+    which: Result<Query<view::Which>, axum::extract::rejection::QueryRejection>,
 ) -> Result<axum::Json<Peaks>, ApiError> {
+    let Query(which) = which.map_err(|e| Fail::BadRequest(e.body_text()))?;
     let wanted = leg_of(&leg)?;
     if wanted == Leg::Stereo {
         return Err(Fail::NotFound("no waveform 'stereo': in or out".into()).into());
     }
-    let record = hearable(&app, &me, &id).await?;
+    let record = hearable(&app, &me, &id, which.pbx.as_deref()).await?;
     // A split leg's own file, else its channel of the stereo file.
     let (source_leg, channel) = if record.files.iter().any(|f| f.name == wanted.name()) {
         (wanted, 0)
