@@ -379,6 +379,20 @@ fn as_a_shipper(site: &Site, sql: &str) -> Result<u64, String> {
     })
 }
 
+/// Another PBX of the fleet indexes a row under `id` (as its shipper can).
+fn index_as_another_pbx(site: &Site, id: &str, pbx: &str) {
+    as_a_shipper(
+        site,
+        &format!(
+            "INSERT INTO recordings SELECT '{pbx}', id, policy, queue, caller, caller_name, \
+             callee, agent, started_ms, started_at, ended_at, duration, status, consent, \
+             consent_mode, law, law_reason, masks, pauses, location, sidecar, sidecar_sha256, \
+             indexed_ms FROM recordings WHERE id = '{id}'"
+        ),
+    )
+    .unwrap();
+}
+
 #[test]
 fn a_pbx_of_the_fleet_can_neither_make_itself_admin_nor_reach_across_pbxs() {
     let site = Site::new(&site_calls()[..2], "");
@@ -401,16 +415,7 @@ fn a_pbx_of_the_fleet_can_neither_make_itself_admin_nor_reach_across_pbxs() {
     // Another PBX of the fleet indexes a recording under an id of pbx-a's,
     // in the same queue.
     let id = site.id(0);
-    as_a_shipper(
-        &site,
-        &format!(
-            "INSERT INTO recordings SELECT 'pbx-b', id, policy, queue, caller, caller_name, \
-             callee, agent, started_ms, started_at, ended_at, duration, status, consent, \
-             consent_mode, law, law_reason, masks, pauses, location, sidecar, sidecar_sha256, \
-             indexed_ms FROM recordings WHERE id = '{id}'"
-        ),
-    )
-    .unwrap();
+    index_as_another_pbx(&site, &id, "pbx-b");
     // A supervisor of pbx-a's sales queue sees pbx-a's calls only.
     add_user(
         &site.conf,
@@ -928,16 +933,7 @@ fn the_readmes_postgresql_roles_keep_the_shippers_out_of_the_accounts() {
 fn an_id_two_pbxs_share_is_chosen_by_its_pbx() {
     let site = Site::new(&site_calls()[..1], "");
     let id = site.id(0);
-    as_a_shipper(
-        &site,
-        &format!(
-            "INSERT INTO recordings SELECT 'pbx-b', id, policy, queue, caller, caller_name, \
-             callee, agent, started_ms, started_at, ended_at, duration, status, consent, \
-             consent_mode, law, law_reason, masks, pauses, location, sidecar, sidecar_sha256, \
-             indexed_ms FROM recordings WHERE id = '{id}'"
-        ),
-    )
-    .unwrap();
+    index_as_another_pbx(&site, &id, "pbx-b");
     let server = Server::start(&site.conf);
     let root = login(&server, "root", &password("root"));
     assert_eq!(root.get(&format!("/api/recordings/{id}")).status, 409);
