@@ -56,7 +56,8 @@ pub struct Bucket {
     pub secret_key: Secret,
 }
 
-#[derive(Clone, Debug)]
+/// Debug shows the index's URL without its password (index::redact).
+#[derive(Clone)]
 pub struct Config {
     pub spool: PathBuf,
     /// None without `url`: `legrec index` then indexes the spool alone.
@@ -68,6 +69,20 @@ pub struct Config {
     pub concurrency: usize,
     /// Files larger than this go up in parts of this size.
     pub multipart_bytes: u64,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("spool", &self.spool)
+            .field("bucket", &self.bucket)
+            .field("index", &crate::index::redact(&self.index))
+            .field("pbx_name", &self.pbx_name)
+            .field("keep_local_days", &self.keep_local_days)
+            .field("concurrency", &self.concurrency)
+            .field("multipart_bytes", &self.multipart_bytes)
+            .finish()
+    }
 }
 
 impl Config {
@@ -235,6 +250,12 @@ mod tests {
         assert_eq!((b.bucket.as_str(), b.prefix.as_str()), ("rec", "site-a"));
         assert_eq!(c.index, "sqlite:///s/index.sqlite");
         assert_eq!(format!("{:?}", b.secret_key), "(secret)");
+        let c = parse(
+            "[general]\nspool_dir = /s\n[storage]\nindex = postgresql://u:pw1@h/db?password=pw2\n",
+        )
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("pw1") && !shown.contains("pw2"), "{shown}");
     }
 
     #[test]

@@ -259,7 +259,7 @@ fn login_search_a_recording_and_its_audio_by_ranges() {
     let gone = root.get(&format!("/api/recordings/{id}/audio/in"));
     assert_eq!(gone.status, 404);
     assert!(
-        gone.text().contains("not in the local spool"),
+        gone.text().contains("neither in this server's spool"),
         "{}",
         gone.text()
     );
@@ -402,12 +402,12 @@ fn sessions_csrf_and_cookies_the_server_did_not_give() {
 
     // An expired session is refused like a forged one.
     let sue = login(&server, "sue", &password("sue"));
-    let db = site.spool.join("index.sqlite");
+    let db = site.accounts();
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let index = legrec_fleet::index::Index::open(&format!("sqlite://{}", db.display()))
             .await
             .unwrap();
-        sqlx::query("UPDATE sessions SET expires_ms = 0 WHERE name = 'sue'")
+        sqlx::query("UPDATE browser_sessions SET expires_ms = 0 WHERE name = 'sue'")
             .execute(index.pool())
             .await
             .unwrap();
@@ -467,8 +467,9 @@ fn failed_logins_are_limited_per_user_and_address() {
     assert_eq!(held.status, 429, "{}", held.text());
     let wait: u64 = held.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
-    // The address is held too: another user from it as well.
-    assert_eq!(try_login("sue", &password("sue")).status, 429);
+    // Only that user from that address: a colleague behind the same
+    // address logs in (web_attack.rs has the address's own ceiling).
+    assert_eq!(try_login("sue", &password("sue")).status, 200);
 }
 
 #[test]
@@ -647,8 +648,8 @@ fn legrec_user_refuses_bad_input_clearly() {
     }
     // The database as stored (its write-ahead log too): hashes, never the
     // password.
-    let mut db = std::fs::read(site.spool.join("index.sqlite")).unwrap();
-    db.extend(std::fs::read(site.spool.join("index.sqlite-wal")).unwrap_or_default());
+    let mut db = std::fs::read(site.accounts()).unwrap();
+    db.extend(std::fs::read(site.accounts().with_extension("sqlite-wal")).unwrap_or_default());
     let db = String::from_utf8_lossy(&db);
     assert!(!db.contains("root-password"));
     assert!(db.contains("$argon2id$"));

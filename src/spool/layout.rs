@@ -185,14 +185,21 @@ pub fn find_recording(spool: &Path, id: &str) -> Option<PathBuf> {
 }
 
 /// Every file under `root` (or `root` itself) whose name ends with `suffix`.
+/// Symbolic links below `root` are not followed (`root` itself may be
+/// one): the spool has none of its own, and a link back up the tree
+/// (`a -> ..`) made the walk double at every level, for ever.
 pub fn find_files(root: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
+    let mut stack = vec![(root.to_path_buf(), root.is_dir())];
+    while let Some((p, dir)) = stack.pop() {
+        if dir {
             if let Ok(rd) = std::fs::read_dir(&p) {
                 for e in rd.flatten() {
-                    stack.push(e.path());
+                    match e.file_type() {
+                        Ok(t) if t.is_dir() => stack.push((e.path(), true)),
+                        Ok(t) if t.is_file() => stack.push((e.path(), false)),
+                        _ => {}
+                    }
                 }
             }
         } else if p.to_string_lossy().ends_with(suffix) {

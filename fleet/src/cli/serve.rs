@@ -3,7 +3,6 @@
 //! over its `listen`).
 
 use super::Args;
-use crate::index::Index;
 use crate::web::config::{parse_listen, WebConfig};
 use crate::web::{self, App};
 
@@ -18,6 +17,6 @@ pub async fn run(args: &Args) -> Result<(), String> {
     if let Some(l) = args.get("listen") {
         web.listen = parse_listen(l).map_err(|e| format!("--listen {e}"))?;
     }
-    let index = Index::open(&config.index).await?;
-    web::serve(App::new(index, config, web, &path)?).await
+    let (index, accounts) = web::work::open_pools(&config.index, &web.accounts).await?;
+    web::serve(App::new(index, accounts, config, web, &path)?).await
 }

@@ -1,12 +1,19 @@
-//! `legrec user add|del|list`: who may use the recording browser, in the
-//! index database (so one PostgreSQL serves a fleet's browsers).
+//! `legrec user add|del|list`: who may use the recording browser, in
+//! `[web] accounts` (never the index, which every shipper writes).
 
 use super::Args;
-use crate::index::Index;
+use crate::web::accounts::Accounts;
+use crate::web::config::WebConfig;
 use crate::web::users::{self, Role, User};
 
 const USAGE: &str = "legrec user add NAME --role admin|supervisor|agent|auditor \
-    [--queues Q,...] [--agent NAME] --password-file F | del NAME | list";
+    [--queues Q,...] [--agent NAME] [--pbx P,...] --password-file F | del NAME | list";
+
+/// The accounts database `[web] accounts` of the config names.
+async fn accounts(args: &Args) -> Result<Accounts, String> {
+    let path = std::path::PathBuf::from(args.get("config").unwrap_or(super::DEFAULT_CONFIG));
+    Accounts::open(&WebConfig::read(&path)?.accounts, 1, None).await
+}
 
 /// Shorter passwords are refused: the browser is reached over a network.
 const MIN_PASSWORD: usize = 10;
@@ -17,7 +24,7 @@ pub async fn run(args: &Args) -> Result<(), String> {
         ["add", name] => add(args, name).await,
         ["del", name] => {
             args.only(&["config"])?;
-            let index = Index::open(&args.config()?.index).await?;
+            let index = accounts(args).await?;
             if users::delete(&index, name).await? {
                 println!("deleted user {name} and their sessions");
                 Ok(())
@@ -27,7 +34,7 @@ pub async fn run(args: &Args) -> Result<(), String> {
         }
         ["list"] => {
             args.only(&["config"])?;
-            let index = Index::open(&args.config()?.index).await?;
+            let index = accounts(args).await?;
             let all = users::list(&index).await?;
             println!("{:<24} {:<11} SCOPE", "NAME", "ROLE");
             for u in &all {
@@ -41,16 +48,22 @@ pub async fn run(args: &Args) -> Result<(), String> {
 }
 
 fn scope(u: &User) -> String {
-    match u.role {
+    let within = if u.pbxs.is_empty() {
+        String::new()
+    } else {
+        format!(", on PBX {}", u.pbxs.join(","))
+    };
+    let what = match u.role {
         Role::Admin => "everything".into(),
         Role::Auditor => "audit chain and access trail, no audio".into(),
         Role::Supervisor => format!("queues {}", u.queues.join(",")),
         Role::Agent => format!("calls of agent {}", u.agent_name()),
-    }
+    };
+    what + &within
 }
 
 async fn add(args: &Args, name: &str) -> Result<(), String> {
-    args.only(&["config", "role", "queues", "agent", "password-file"])?;
+    args.only(&["config", "role", "queues", "agent", "pbx", "password-file"])?;
     if !users::valid_name(name) {
         return Err(format!(
             "'{name}' is not a user name (letters, digits and ._@-, at most 64)"
@@ -78,6 +91,20 @@ async fn add(args: &Args, name: &str) -> Result<(), String> {
         (_, Some(_)) => return Err("--agent is for an agent".into()),
         (_, None) => None,
     };
+    // Which PBXs' recordings: a fleet's browser serves many, and a queue
+    // of one PBX is not the same-named queue of another.
+    let pbxs: Vec<String> = args
+        .get("pbx")
+        .map(|p| {
+            p.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if args.get("pbx").is_some() && pbxs.is_empty() {
+        return Err("--pbx names no PBX".into());
+    }
     let file = args
         .get("password-file")
         .ok_or("--password-file is required (the password is never an argument: ps shows those)")?;
@@ -93,11 +120,12 @@ async fn add(args: &Args, name: &str) -> Result<(), String> {
             "--password-file {file}: the password is shorter than {MIN_PASSWORD} characters"
         ));
     }
-    let index = Index::open(&args.config()?.index).await?;
+    let index = accounts(args).await?;
     let user = User {
         name: name.to_string(),
         role,
         queues,
+        pbxs,
         agent,
     };
     let phc = users::hash_password(password)?;

@@ -34,44 +34,19 @@ fn sql_err(what: &str) -> impl Fn(sqlx::Error) -> String + '_ {
 impl Index {
     /// Opens (and for SQLite creates) the database at `url` and its tables.
     pub async fn open(url: &str) -> Result<Index, String> {
-        sqlx::any::install_default_drivers();
-        let postgres = url.starts_with("postgres");
-        let url = if postgres {
-            url.to_string()
-        } else {
-            let path = url.trim_start_matches("sqlite://");
-            if let Some(dir) = std::path::Path::new(path).parent() {
-                std::fs::create_dir_all(dir).map_err(|e| format!("index {url}: {e}"))?;
-            }
-            format!("{url}?mode=rwc")
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if postgres { 8 } else { 4 })
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if !postgres {
-                        // Readers (search, the browser) beside one writer
-                        // (the shipper), and a writer that waits rather
-                        // than fails while another holds the lock.
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout = 10000")
-                            .execute(&mut *conn)
-                            .await?;
-                        // In WAL mode a commit then waits for no sync; a
-                        // power cut may lose the last ones, which `legrec
-                        // index` reads again from the spool or the bucket.
-                        sqlx::query("PRAGMA synchronous = NORMAL")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .map_err(|e| format!("index {}: {e}", redact(&url)))?;
+        let connections = if url.starts_with("postgres") { 8 } else { 4 };
+        Index::open_with(url, connections, None).await
+    }
+
+    /// `open` with a pool of `connections`, and on PostgreSQL a
+    /// `statement_timeout` for every statement (the browser's bound on
+    /// what one request may cost the database).
+    pub async fn open_with(
+        url: &str,
+        connections: u32,
+        statement_timeout: Option<std::time::Duration>,
+    ) -> Result<Index, String> {
+        let (pool, postgres) = connect(url, connections, statement_timeout).await?;
         let index = Index { pool, postgres };
         index.create_tables().await?;
         Ok(index)
@@ -271,12 +246,32 @@ impl Index {
         rows.iter().map(summary).collect()
     }
 
-    /// The recording `id` (of whichever PBX made it).
-    pub async fn get(&self, id: &str) -> Result<Option<Record>, String> {
+    /// The recordings under `id`, one per PBX that made one: a PBX of the
+    /// fleet can index any id, so a caller picks by PBX and scope, never
+    /// the first row.
+    pub async fn get_all(&self, id: &str) -> Result<Vec<Record>, String> {
+        let rows = sqlx::query("SELECT pbx FROM recordings WHERE id = $1 ORDER BY pbx")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(sql_err("get"))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let pbx: String = r.try_get("pbx").map_err(sql_err("get"))?;
+            if let Some(rec) = self.get(&pbx, id).await? {
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The recording `id` made by `pbx`.
+    pub async fn get(&self, pbx: &str, id: &str) -> Result<Option<Record>, String> {
         let row = sqlx::query(&format!(
-            "SELECT {}, sidecar FROM recordings WHERE id = $1 ORDER BY pbx LIMIT 1",
+            "SELECT {}, sidecar FROM recordings WHERE pbx = $1 AND id = $2",
             search::SUMMARY_COLUMNS
         ))
+        .bind(pbx)
         .bind(id)
         .fetch_optional(&self.pool)
         .await
@@ -379,6 +374,59 @@ impl Index {
     }
 }
 
+/// A pool on the database at `url` (SQLite created if missing, in WAL
+/// mode), and whether it is PostgreSQL.
+pub async fn connect(
+    url: &str,
+    connections: u32,
+    statement_timeout: Option<std::time::Duration>,
+) -> Result<(AnyPool, bool), String> {
+    sqlx::any::install_default_drivers();
+    let postgres = url.starts_with("postgres");
+    let url = if postgres {
+        url.to_string()
+    } else {
+        let path = url.trim_start_matches("sqlite://");
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("index {url}: {e}"))?;
+        }
+        format!("{url}?mode=rwc")
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if let (true, Some(t)) = (postgres, statement_timeout) {
+                    sqlx::query(&format!("SET statement_timeout = {}", t.as_millis()))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                if !postgres {
+                    // Readers (search, the browser) beside one writer
+                    // (the shipper), and a writer that waits rather
+                    // than fails while another holds the lock.
+                    sqlx::query("PRAGMA journal_mode = WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000")
+                        .execute(&mut *conn)
+                        .await?;
+                    // In WAL mode a commit then waits for no sync; a
+                    // power cut may lose the last ones, which `legrec
+                    // index` reads again from the spool or the bucket.
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .map_err(|e| format!("index {}: {e}", redact(&url)))?;
+    Ok((pool, postgres))
+}
+
 fn summary(r: &AnyRow) -> Result<Summary, String> {
     (|| -> Result<Summary, sqlx::Error> {
         Ok(Summary {
@@ -403,14 +451,47 @@ fn summary(r: &AnyRow) -> Result<Summary, String> {
     .map_err(sql_err("row"))
 }
 
-/// A database URL without its password, for messages.
+/// A database URL without its password (in the user part, or a
+/// `password=` parameter), for messages.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match (base.find("://"), base.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
-            let userinfo = &url[s + 3..at];
+            let userinfo = &base[s + 3..at];
             let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+            format!("{}{user}:***{}", &base[..s + 3], &base[at..])
         }
-        _ => url.to_string(),
+        _ => base.to_string(),
+    };
+    match query {
+        None => base,
+        Some(q) => {
+            let params: Vec<String> = q
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    #[test]
+    fn passwords_are_hidden_wherever_the_url_has_them() {
+        assert_eq!(
+            super::redact("postgresql://u:pw@h/db?password=pw2&sslmode=disable"),
+            "postgresql://u:***@h/db?password=***&sslmode=disable"
+        );
+        assert_eq!(
+            super::redact("sqlite:///s/index.sqlite"),
+            "sqlite:///s/index.sqlite"
+        );
     }
 }

@@ -69,26 +69,9 @@ pub const TABLES: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS recordings_pbx ON recordings (pbx, started_ms)",
     "CREATE INDEX IF NOT EXISTS peers_member ON recording_peers (member)",
     "CREATE INDEX IF NOT EXISTS peers_number ON recording_peers (number)",
-    // The recording browser (`legrec serve`, `legrec user`): who may log
-    // in, and their sessions by the SHA-256 of the cookie's token, so the
-    // table never holds a token that would open a session.
-    "CREATE TABLE IF NOT EXISTS users (
-        name TEXT PRIMARY KEY,
-        role TEXT NOT NULL,
-        queues TEXT NOT NULL,
-        agent TEXT,
-        password TEXT NOT NULL,
-        created_ms BIGINT NOT NULL
-    )",
-    "CREATE TABLE IF NOT EXISTS sessions (
-        token_sha256 TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        csrf TEXT NOT NULL,
-        address TEXT NOT NULL,
-        created_ms BIGINT NOT NULL,
-        expires_ms BIGINT NOT NULL
-    )",
-    "CREATE INDEX IF NOT EXISTS sessions_name ON sessions (name)",
+    // The browser's users and sessions are not here: every shipper of
+    // the fleet writes this database (web/accounts.rs).  Older indexes
+    // keep their `users` and `sessions` tables, which nothing reads.
     // The browser's sort by duration (ties by id), read backwards for the
     // longest first: without it a million rows are sorted per page.
     "CREATE INDEX IF NOT EXISTS recordings_duration ON recordings (duration, id)",

@@ -21,6 +21,8 @@ pub struct Query {
     pub max_duration: Option<f64>,
     /// Only these queues (a supervisor's scope); None = all.
     pub queues_in: Option<Vec<String>>,
+    /// Only these PBXs (a user's `--pbx`); None = all.
+    pub pbxs_in: Option<Vec<String>>,
     /// Only calls this agent took part in (an agent's scope).
     pub party: Option<String>,
     pub sort: Sort,
@@ -149,15 +151,16 @@ impl Query {
             let p = sql.bind(Value::Real(d));
             conds.push(format!("duration <= {p}"));
         }
-        if let Some(queues) = &self.queues_in {
-            if queues.is_empty() {
+        for (col, within) in [("queue", &self.queues_in), ("pbx", &self.pbxs_in)] {
+            let Some(within) = within else { continue };
+            if within.is_empty() {
                 conds.push("1 = 0".into());
             } else {
-                let ps: Vec<String> = queues
+                let ps: Vec<String> = within
                     .iter()
                     .map(|q| sql.bind(Value::Text(q.clone())))
                     .collect();
-                conds.push(format!("queue IN ({})", ps.join(", ")));
+                conds.push(format!("{col} IN ({})", ps.join(", ")));
             }
         }
         let order = if self.descending { "DESC" } else { "ASC" };

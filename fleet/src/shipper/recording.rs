@@ -54,6 +54,36 @@ fn other(message: String) -> StoreError {
     }
 }
 
+/// Refuses a sidecar whose id is not its own file's, or whose legs name
+/// anything but a file of its own folder.  Whoever can write the spool
+/// (the PBX's user) must not make the shipper upload, or keep_local_days
+/// delete, a file elsewhere (`../../etc/...`), or another recording's.
+fn own_files(sidecar: &Path, facts: &Facts) -> Result<(), StoreError> {
+    let named = layout::RecordingPaths::of_file(sidecar).map(|p| p.id);
+    if named.as_deref() != Some(facts.sidecar.id.as_str()) {
+        return Err(other(format!(
+            "{}: its id '{}' is not its file's; not shipped",
+            sidecar.display(),
+            facts.sidecar.id.escape_default()
+        )));
+    }
+    for f in &facts.files {
+        let plain = !f.file.is_empty()
+            && f.file != "."
+            && f.file != ".."
+            && !f.file.contains(['/', '\\', '\0']);
+        if !plain {
+            return Err(other(format!(
+                "{}: leg '{}' names '{}', not a file of its own folder; not shipped",
+                sidecar.display(),
+                f.name.escape_default(),
+                f.file.escape_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Ship<'_> {
     fn items(&self, sidecar: &Path, facts: &Facts) -> Vec<Item> {
         let dir = sidecar.parent().unwrap_or(self.spool);
@@ -89,6 +119,7 @@ impl Ship<'_> {
         let mut facts = Facts::of(self.pbx, &bytes, "spool")
             .map_err(|e| other(format!("{}: {e}", sidecar.display())))?;
         let id = facts.sidecar.id.clone();
+        own_files(sidecar, &facts)?;
         if state::read(self.spool, &id).is_some_and(|s| s.audited) {
             return Ok(None);
         }
@@ -203,6 +234,7 @@ impl Ship<'_> {
         let facts = Facts::of(self.pbx, &bytes, "spool")
             .map_err(|e| other(format!("{}: {e}", sidecar.display())))?;
         let id = facts.sidecar.id.clone();
+        own_files(sidecar, &facts)?;
         if state::read(self.spool, &id).is_none_or(|s| !s.audited) {
             return Ok(Vec::new());
         }

@@ -30,6 +30,8 @@ pub enum Trouble {
     Denied,
     NoBucket,
     NotFound,
+    /// A byte range past the object's end (HTTP 416).
+    Unsatisfiable,
     /// Anything else (a local file unreadable, a malformed answer).
     Other,
 }
@@ -73,6 +75,7 @@ where
             let trouble = match code.as_str() {
                 "NoSuchBucket" => Trouble::NoBucket,
                 "NoSuchKey" | "NotFound" | "NoSuchUpload" => Trouble::NotFound,
+                "InvalidRange" => Trouble::Unsatisfiable,
                 "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "AccessDenied" => Trouble::Denied,
                 "InternalError" | "ServiceUnavailable" | "SlowDown" | "RequestTimeout" => {
                     Trouble::Down
@@ -80,6 +83,7 @@ where
                 _ if status.is_some_and(|s| s >= 500) => Trouble::Down,
                 _ if status == Some(403) => Trouble::Denied,
                 _ if status == Some(404) => Trouble::NotFound,
+                _ if status == Some(416) => Trouble::Unsatisfiable,
                 _ => Trouble::Other,
             };
             let status = status.map(|s| format!("HTTP {s}")).unwrap_or_default();

@@ -43,8 +43,12 @@ pub async fn recording(
     State(app): State<Arc<App>>,
     Me(s): Me,
     Path(id): Path<String>,
+    which: Rejected<view::Which>,
 ) -> Result<Json<view::Full>, ApiError> {
-    Ok(Json(view::full(&app, &s.user, &id).await?))
+    let Query(which) = which.map_err(bad)?;
+    Ok(Json(
+        view::full_on(&app, &s.user, &id, which.pbx.as_deref()).await?,
+    ))
 }
 
 /// `GET /api/recordings/{id}/evidence`: what a dispute needs in one file
@@ -55,28 +59,51 @@ pub async fn evidence(
     Me(s): Me,
     Path(id): Path<String>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    method: axum::http::Method,
+    which: Rejected<view::Which>,
 ) -> Result<Response, ApiError> {
-    let full = view::full(&app, &s.user, &id).await?;
-    let access = Access {
-        user: s.user.name.clone(),
-        role: s.user.role.as_str().into(),
-        what: "evidence".into(),
-        client: client.ip().to_string(),
-        pbx: full.record.summary.pbx.clone(),
+    let Query(which) = which.map_err(bad)?;
+    let full = view::full_on(&app, &s.user, &id, which.pbx.as_deref()).await?;
+    // One export per user and recording an hour is chained; a HEAD
+    // exports nothing.
+    let user = s.user.name.clone();
+    let news =
+        method != axum::http::Method::HEAD && app.played.first(&user, &id, "evidence", "exported");
+    let entry = if news {
+        let access = Access {
+            user: s.user.name.clone(),
+            role: s.user.role.as_str().into(),
+            what: "evidence".into(),
+            client: client.ip().to_string(),
+            pbx: full.record.summary.pbx.clone(),
+        };
+        let spool = app.config.spool.clone();
+        let policy = full.record.summary.policy.clone();
+        let id2 = id.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            trail::append(&spool, "exported", &id2, &policy, &access)
+        })
+        .await
+        .map_err(|e| Fail::Internal(e.to_string()))?;
+        match written {
+            Ok(e) => Some(e),
+            Err(e) => {
+                app.played.forget(&user, &id, "evidence", "exported");
+                return Err(Fail::unavailable(
+                    "the access trail cannot be written",
+                    format!("audit chain: {e}"),
+                )
+                .into());
+            }
+        }
+    } else {
+        None
     };
-    let spool = app.config.spool.clone();
-    let policy = full.record.summary.policy.clone();
-    let id2 = id.clone();
-    let entry = tokio::task::spawn_blocking(move || {
-        trail::append(&spool, "exported", &id2, &policy, &access)
-    })
-    .await
-    .map_err(|e| Fail::Internal(e.to_string()))?
-    .map_err(|e| Fail::Unavailable(format!("the access trail cannot be written ({e})")))?;
     let body = serde_json::json!({
-        "exported_at": entry.at,
+        "exported_at": entry.as_ref().map(|e| e.at.clone()),
         "exported_by": s.user.name,
-        "export_entry": entry.seq,
+        // None: this user's export of it within the hour is chained already.
+        "export_entry": entry.as_ref().map(|e| e.seq),
         "recording": full.record,
         "integrity": full.integrity,
         "audit_entries": full.entries,
@@ -96,9 +123,15 @@ pub struct TrailParams {
     limit: Option<usize>,
 }
 
-/// The accesses `user` may see, newest first: all for an admin or
-/// auditor; for others, those of recordings in their scope (an agent sees
-/// who listened to their calls).
+/// Access entries one request reads back from the chain at most: a user
+/// with few visible accesses in a long chain would otherwise make one
+/// request read (and look up in the index) the whole of it.  Older
+/// accesses are in `legrec verify`'s chain and the auditor's trail.
+const TRAIL_SCAN_MAX: usize = 20_000;
+
+/// The accesses `user` may see, newest first, among the newest
+/// TRAIL_SCAN_MAX: all for an admin or auditor; for others, those of
+/// recordings in their scope (an agent sees who listened to their calls).
 pub async fn visible_trail(app: &Arc<App>, user: &User, limit: usize) -> Result<Vec<Seen>, Fail> {
     let audits = user.role.audits();
     let app2 = app.clone();
@@ -108,10 +141,13 @@ pub async fn visible_trail(app: &Arc<App>, user: &User, limit: usize) -> Result<
             .map_err(|e| Fail::Internal(e.to_string()))?;
     let mut out = Vec::new();
     let mut allowed = std::collections::HashMap::new();
-    while out.len() < limit {
+    let mut scanned = 0;
+    while out.len() < limit && scanned < TRAIL_SCAN_MAX {
         // Read in chunks off the async threads; the scope of each is
         // checked in between.
         let want = if audits { limit - out.len() } else { 256 };
+        let want = want.min(TRAIL_SCAN_MAX - scanned);
+        scanned += want;
         let (rest, chunk) = tokio::task::spawn_blocking(move || {
             let chunk: Vec<Seen> = accesses.by_ref().take(want).collect();
             (accesses, chunk)
@@ -124,11 +160,14 @@ pub async fn visible_trail(app: &Arc<App>, user: &User, limit: usize) -> Result<
         }
         for s in chunk {
             let ok = audits
-                || match allowed.get(&s.id) {
+                || match allowed.get(&(s.access.pbx.clone(), s.id.clone())) {
                     Some(ok) => *ok,
                     None => {
-                        let ok = view::visible(app, user, &s.id).await.is_ok();
-                        allowed.insert(s.id.clone(), ok);
+                        // The access names the PBX whose recording it was.
+                        let ok = view::visible_on(app, user, &s.id, Some(&s.access.pbx))
+                            .await
+                            .is_ok();
+                        allowed.insert((s.access.pbx.clone(), s.id.clone()), ok);
                         ok
                     }
                 };
@@ -161,7 +200,9 @@ pub async fn chain(app: &Arc<App>, user: &User) -> Result<serde_json::Value, Fai
     }
     let log = legrec::spool::layout::audit_log(&app.config.spool);
     tokio::task::spawn_blocking(move || {
-        let name = log.display().to_string();
+        // Not the chain's path: where the spool is is nobody's business
+        // but the admin's.
+        let name = "audit.jsonl (in the spool)".to_string();
         if !log.is_file() {
             return serde_json::json!({ "log": name, "intact": true, "entries": 0,
                 "summary": "no audit log yet (nothing recorded)" });

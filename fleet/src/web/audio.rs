@@ -26,26 +26,29 @@ use super::trail::{self, Access};
 use super::{bucket, local, view, App};
 use crate::index::Record;
 
-/// A player asks for many ranges while one person listens: one "played"
-/// entry per session and file an hour, not one per range.  The page's
-/// both-legs player fetches `in` and `out` with `together=1`: one play of
-/// the two, entered once as `in+out` (not twice, which would read as two
-/// listenings, nor as one leg, which would hide the other).
+/// A player asks for many ranges while one person listens, and a person
+/// may download a file or an export again: one entry per user, file and
+/// purpose an hour, not one per request.  The page's both-legs player
+/// fetches `in` and `out` with `together=1`: one play of the two, entered
+/// once as `in+out` (not twice, which would read as two listenings, nor as
+/// one leg, which would hide the other).
 #[derive(Default)]
-pub struct Played(Mutex<HashMap<(String, String, &'static str), Instant>>);
+pub struct Played(Mutex<HashMap<Counted, Instant>>);
+
+/// User, recording, file (`in`, `out`, `stereo`, `evidence`) and event.
+type Counted = (String, String, String, &'static str);
 
 const PLAYED_AGAIN_AFTER: Duration = Duration::from_secs(3600);
 
 impl Played {
-    /// True if this session's playing of `what` (a file, or `TOGETHER`)
-    /// is news to the trail.
-    fn first(&self, session: &str, id: &str, what: &'static str) -> bool {
+    /// True if this access is news to the trail.
+    pub fn first(&self, user: &str, id: &str, what: &str, event: &'static str) -> bool {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if m.len() > 100_000 {
             m.retain(|_, t| now - *t < PLAYED_AGAIN_AFTER);
         }
-        let key = (session.to_string(), id.to_string(), what);
+        let key = (user.to_string(), id.to_string(), what.to_string(), event);
         match m.get(&key) {
             Some(t) if now - *t < PLAYED_AGAIN_AFTER => false,
             _ => {
@@ -55,10 +58,10 @@ impl Played {
         }
     }
 
-    /// Forget a noted playing whose entry could not be written.
-    fn forget(&self, session: &str, id: &str, what: &'static str) {
+    /// Forget a noted access whose entry could not be written.
+    pub fn forget(&self, user: &str, id: &str, what: &str, event: &'static str) {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        m.remove(&(session.to_string(), id.to_string(), what));
+        m.remove(&(user.to_string(), id.to_string(), what.to_string(), event));
     }
 }
 
@@ -67,6 +70,8 @@ impl Played {
 pub struct AudioParams {
     download: Option<String>,
     together: Option<String>,
+    /// Which PBX's recording the id means (view::Which).
+    pbx: Option<String>,
 }
 
 /// What the trail says was played when both legs were played together.
@@ -85,11 +90,11 @@ fn yes(key: &str, value: Option<&str>) -> Result<bool, Fail> {
 
 /// A recording the user may hear (for an auditor, none: they never hear
 /// a call, so to them its audio does not exist).
-async fn hearable(app: &App, me: &Me, id: &str) -> Result<Record, Fail> {
+async fn hearable(app: &App, me: &Me, id: &str, pbx: Option<&str>) -> Result<Record, Fail> {
     if !me.0.user.role.hears_audio() {
         return Err(Fail::no_recording(id));
     }
-    view::visible(app, &me.0.user, id).await
+    view::visible_on(app, &me.0.user, id, pbx).await
 }
 
 /// Where the audio of `leg` of `record` comes from.
@@ -120,11 +125,18 @@ fn source(app: &App, record: &Record, leg: Leg) -> Result<Source, Fail> {
     {
         Some(key) => Ok(Source::Bucket(key)),
         None => Err(Fail::NotFound(format!(
-            "recording {id}: its {} file is not in the local spool ({}), nor in this \
-             server's bucket",
-            leg.name(),
-            record.summary.location
+            "recording {id}: its {} file is neither in this server's spool nor in its bucket",
+            leg.name()
         ))),
+    }
+}
+
+/// What identifies a source's bytes for the waveform cache: a local
+/// file's path, or an object key.
+fn from_path_or_key(from: &Source) -> peaks::Origin {
+    match from {
+        Source::Local(p) => peaks::Origin::File(p.clone()),
+        Source::Bucket(k) => peaks::Origin::Object(k.clone()),
     }
 }
 
@@ -156,7 +168,7 @@ pub async fn audio(
         )
         .into());
     }
-    let record = hearable(&app, &me, &id).await?;
+    let record = hearable(&app, &me, &id, params.pbx.as_deref()).await?;
     let from = source(&app, &record, leg)?;
     if together {
         // Entered as both legs heard: both must be there to be heard.
@@ -168,8 +180,10 @@ pub async fn audio(
     }
     let what = if together { TOGETHER } else { leg.name() };
     let event = if download { "downloaded" } else { "played" };
-    let session = &me.0.token_sha256;
-    if download || app.played.first(session, &id, what) {
+    let user = &me.0.user.name;
+    // HEAD serves no audio, so there is no access to account for.
+    let serves = req.method() != axum::http::Method::HEAD;
+    if serves && app.played.first(user, &id, what, event) {
         let access = Access {
             user: me.0.user.name.clone(),
             role: me.0.user.role.as_str().into(),
@@ -186,10 +200,11 @@ pub async fn audio(
         .await
         .map_err(|e| Fail::Internal(e.to_string()))?;
         if let Err(e) = written {
-            app.played.forget(session, &id, what);
-            return Err(Fail::Unavailable(format!(
-                "the access trail cannot be written ({e}): audio is not served unaccounted"
-            ))
+            app.played.forget(user, &id, what, event);
+            return Err(Fail::unavailable(
+                "the access trail cannot be written: audio is not served unaccounted",
+                format!("access trail: {e}"),
+            )
             .into());
         }
     }
@@ -225,12 +240,14 @@ pub async fn peaks(
     State(app): State<Arc<App>>,
     me: Me,
     Path((id, leg)): Path<(String, String)>,
+    which: Result<Query<view::Which>, axum::extract::rejection::QueryRejection>,
 ) -> Result<axum::Json<Peaks>, ApiError> {
+    let Query(which) = which.map_err(|e| Fail::BadRequest(e.body_text()))?;
     let wanted = leg_of(&leg)?;
     if wanted == Leg::Stereo {
         return Err(Fail::NotFound("no waveform 'stereo': in or out".into()).into());
     }
-    let record = hearable(&app, &me, &id).await?;
+    let record = hearable(&app, &me, &id, which.pbx.as_deref()).await?;
     // A split leg's own file, else its channel of the stereo file.
     let (source_leg, channel) = if record.files.iter().any(|f| f.name == wanted.name()) {
         (wanted, 0)
@@ -245,42 +262,46 @@ pub async fn peaks(
         .unwrap_or_default();
     let samples = fact["samples"].as_u64().unwrap_or(0);
     let rate = fact["sample_rate"].as_u64().unwrap_or(8000) as u32;
-    // From the bucket the object comes whole, into a file only this user
-    // reads (it is a call), removed once decoded: libFLAC reads files.
+    // One user's page, and the next user's, ask for the same waveform:
+    // computed once per file as it is (peaks::Cache).
+    let sha = record
+        .files
+        .iter()
+        .find(|f| f.name == source_leg.name())
+        .map(|f| f.sha256.clone())
+        .unwrap_or_default();
+    let cache_key = peaks::Key::of(&from_path_or_key(&from), &sha, channel);
+    if let Some(p) = app.peaks.get(&cache_key) {
+        return Ok(axum::Json(p));
+    }
+    // From the bucket the object is streamed into a file only this user
+    // reads (it is a call), removed once decoded: libFLAC reads files,
+    // and a long call must not be held in memory whole.
     let (path, fetched) = match from {
-        Source::Local(p) => (p, None),
+        Source::Local(p) => (p, false),
         Source::Bucket(key) => {
             let store = app.store.as_ref().expect("a bucket source has a store");
-            let (_, bytes) = store
-                .get_all(&key)
-                .await
-                .map_err(|e| Fail::Unavailable(format!("the bucket did not give {key}: {e}")))?;
             let tmp = std::env::temp_dir().join(format!(
                 "legrec-peaks-{id}-{}.flac",
                 super::session::random_token()
             ));
-            (tmp, Some(bytes))
+            if let Err(e) = bucket::fetch_to(store, &key, &tmp).await {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
+            (tmp, true)
         }
     };
     let p = tokio::task::spawn_blocking(move || {
-        if let Some(bytes) = fetched {
-            use std::io::Write;
-            use std::os::unix::fs::OpenOptionsExt;
-            let written = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .and_then(|mut f| f.write_all(&bytes));
-            let p = written.and_then(|()| peaks::of_file(&path, channel, samples, rate));
+        let p = peaks::of_file(&path, channel, samples, rate);
+        if fetched {
             let _ = std::fs::remove_file(&path);
-            p
-        } else {
-            peaks::of_file(&path, channel, samples, rate)
         }
+        p
     })
     .await
     .map_err(|e| Fail::Internal(e.to_string()))?
     .map_err(|e| Fail::Internal(format!("waveform of {id}: {e}")))?;
+    app.peaks.put(cache_key, p.clone());
     Ok(axum::Json(p))
 }

@@ -15,7 +15,7 @@ use axum::{Form, Json};
 use serde::Deserialize;
 
 use super::error::{ApiError, Fail, PageError};
-use super::session::{self, Session, COOKIE};
+use super::session::{self, Session};
 use super::users::{self, User};
 use super::App;
 
@@ -66,9 +66,9 @@ fn refuse(path: &str, fail: Fail) -> Response {
 /// of anything but GET and HEAD, and adds the headers every answer has.
 pub async fn authenticate(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let session = match session::cookie(req.headers(), COOKIE) {
+    let session = match session::cookie(req.headers(), app.cookie()) {
         None => None,
-        Some(token) => match session::lookup(&app.index, token).await {
+        Some(token) => match session::lookup(&app.accounts, token, app.web.session_idle).await {
             Ok(s) => s,
             Err(e) => return refuse(&path, Fail::Internal(e)),
         },
@@ -117,6 +117,14 @@ pub async fn authenticate(State(app): State<Arc<App>>, req: Request, next: Next)
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    if app.secure() {
+        // A year: a browser that saw the server once over TLS never asks
+        // it in plain HTTP again, where a cookie could be read or set.
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     r
 }
 
@@ -144,43 +152,62 @@ async fn csrf_of(req: Request) -> Result<(Option<String>, Request), Fail> {
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
 }
 
-/// A checked login: the limiter first, then the password (against a dummy
-/// hash for an unknown name, so both take the same time).
+/// A login's body is a name (64 bytes at most) and a password: 4 KiB is
+/// room for any of them, and nothing larger is read.
+pub const LOGIN_BODY_LIMIT: usize = 4096;
+
+/// A checked login: the name checked first (a malformed one is a failure
+/// that costs no hash and never becomes a limiter key), the attempt
+/// counted before its password is checked, then the password (against a
+/// dummy hash for an unknown name, so both take the same time), a few
+/// checks at a time (passwords.rs).
 async fn log_in(
     app: &App,
     name: &str,
     password: &str,
     client: SocketAddr,
+    headers: &axum::http::HeaderMap,
 ) -> Result<(String, String, User), Fail> {
-    let keys = [
-        format!("user:{}", name.to_lowercase()),
-        format!("addr:{}", client.ip()),
-    ];
-    if let Some(wait) = app.limiter.blocked(&keys) {
-        return Err(Fail::TooMany(wait));
+    let address = client.ip().to_string();
+    let wrong = || Fail::Unauthorized("wrong user or password".into());
+    if !users::valid_name(name) {
+        let _ = app.limiter.attempt(None, &address).map_err(Fail::TooMany)?;
+        // Not the name itself: it may be anything, a password typed in
+        // the wrong field too.
+        log::warn!("failed login: user=(malformed) address={address}");
+        return Err(wrong());
     }
-    let found = if users::valid_name(name) {
-        users::get(&app.index, name).await.map_err(Fail::Internal)?
-    } else {
-        None
-    };
+    let folded = name.to_lowercase();
+    let attempt = app
+        .limiter
+        .attempt(Some(&folded), &address)
+        .map_err(Fail::TooMany)?;
+    let found = users::get(&app.accounts, name)
+        .await
+        .map_err(Fail::Internal)?;
     let phc = found
         .as_ref()
         .map_or(app.dummy_hash.clone(), |(_, h)| h.clone());
-    let password = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || users::verify_password(&phc, &password))
-        .await
-        .map_err(|e| Fail::Internal(e.to_string()))?;
+    let ok = app.passwords.verify(phc, password.to_string()).await?;
     let user = match found {
         Some((user, _)) if ok => user,
         _ => {
-            app.limiter.fail(&keys);
-            return Err(Fail::Unauthorized("wrong user or password".into()));
+            // One line per failure, for fail2ban and its kind: the name
+            // (checked, so it cannot forge a line) and the address.
+            log::warn!("failed login: user={name} address={address}");
+            return Err(wrong());
         }
     };
-    app.limiter.clear(&keys[0]);
+    app.limiter.succeeded(attempt, &folded, &address);
+    // Each login is a new session, and the one the browser came with
+    // (another user's, or one set or seen by someone else) is ended.
+    if let Some(old) = session::cookie(headers, app.cookie()) {
+        session::end(&app.accounts, &session::token_hash(old))
+            .await
+            .map_err(Fail::Internal)?;
+    }
     let (token, csrf) = session::create(
-        &app.index,
+        &app.accounts,
         &user.name,
         &client.ip().to_string(),
         app.web.session,
@@ -191,7 +218,7 @@ async fn log_in(
 }
 
 fn session_cookie(app: &App, token: &str) -> HeaderValue {
-    session::set_cookie(COOKIE, token, app.web.session.as_secs(), app.secure())
+    session::set_cookie(app.cookie(), token, app.web.session.as_secs(), app.secure())
 }
 
 #[derive(Deserialize)]
@@ -206,10 +233,16 @@ pub struct LoginBody {
 pub async fn api_login(
     State(app): State<Arc<App>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     body: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| Fail::BadRequest(e.body_text()))?;
-    let (token, csrf, user) = log_in(&app, &body.user, &body.password, client).await?;
+    let Json(body) = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            Fail::TooLarge(format!("a login body is {LOGIN_BODY_LIMIT} bytes at most"))
+        }
+        _ => Fail::BadRequest(e.body_text()),
+    })?;
+    let (token, csrf, user) = log_in(&app, &body.user, &body.password, client, &headers).await?;
     let mut r = Json(serde_json::json!({
         "user": user.name,
         "role": user.role,
@@ -222,13 +255,13 @@ pub async fn api_login(
 }
 
 pub async fn api_logout(State(app): State<Arc<App>>, Me(s): Me) -> Result<Response, ApiError> {
-    session::end(&app.index, &s.token_sha256)
+    session::end(&app.accounts, &s.token_sha256)
         .await
         .map_err(Fail::Internal)?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
-        session::set_cookie(COOKIE, "", 0, app.secure()),
+        session::set_cookie(app.cookie(), "", 0, app.secure()),
     );
     Ok(r)
 }
@@ -244,9 +277,15 @@ pub async fn api_session(Me(s): Me) -> Json<serde_json::Value> {
     }))
 }
 
-/// Where to go after logging in: a path on this server only.
+/// Where to go after logging in: a path on this server only.  Visible
+/// ASCII only: browsers drop tabs and newlines and read `\` as `/`, so
+/// `/\t/evil.example` was `//evil.example` to them, another site.
 fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let b = next.as_bytes();
+    let here = b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/'))
+        && b.iter().all(|c| (0x21..0x7f).contains(c) && *c != b'\\');
+    if here {
         next
     } else {
         "/recordings"
@@ -315,7 +354,7 @@ pub async fn login_post(
             Some("The login form expired or was not this server's: try again."),
         );
     }
-    match log_in(&app, &f.user, &f.password, client).await {
+    match log_in(&app, &f.user, &f.password, client, &headers).await {
         Ok((token, _, _)) => {
             let mut r = Redirect::to(local_path(&next)).into_response();
             let h = r.headers_mut();
@@ -332,13 +371,13 @@ pub async fn login_post(
 }
 
 pub async fn logout_post(State(app): State<Arc<App>>, Me(s): Me) -> Response {
-    if let Err(e) = session::end(&app.index, &s.token_sha256).await {
+    if let Err(e) = session::end(&app.accounts, &s.token_sha256).await {
         return PageError(Fail::Internal(e)).into_response();
     }
     let mut r = Redirect::to("/login").into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
-        session::set_cookie(COOKIE, "", 0, app.secure()),
+        session::set_cookie(app.cookie(), "", 0, app.secure()),
     );
     r
 }

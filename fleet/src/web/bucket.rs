@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::Fail;
 use super::ids::Leg;
 use crate::index::Record;
-use crate::shipper::store::Store;
+use crate::shipper::store::{Store, Trouble};
 
 /// The object key of `leg` if it is in this server's bucket.
 pub fn key_of(store: &Store, record: &Record, leg: Leg) -> Option<String> {
@@ -42,18 +42,51 @@ pub fn range(headers: &HeaderMap) -> Option<String> {
     Some(format!("bytes={a}-{b}"))
 }
 
+/// The object `key` written to a new file `path` (mode 0600) as it
+/// arrives, never whole in memory.
+pub async fn fetch_to(store: &Store, key: &str, path: &std::path::Path) -> Result<(), Fail> {
+    use tokio::io::AsyncWriteExt;
+    let down = |e: String| {
+        Fail::unavailable(
+            "the recording's store does not answer",
+            format!("the bucket did not give {key}: {e}"),
+        )
+    };
+    let (mut body, _, _) = store
+        .get(key, None)
+        .await
+        .map_err(|e| down(e.to_string()))?;
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .await
+        .map_err(|e| Fail::Internal(format!("{}: {e}", path.display())))?;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| down(e.to_string()))?;
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| Fail::Internal(format!("{}: {e}", path.display())))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| Fail::Internal(format!("{}: {e}", path.display())))
+}
+
 pub async fn serve(store: &Store, key: &str, headers: &HeaderMap) -> Result<Response, Fail> {
     let range = range(headers);
     let asked = range.is_some();
     let (body, content_range, len) = match store.get(key, range).await {
         Ok(got) => got,
-        Err(e) if asked && e.message.contains("416") => {
+        Err(e) if asked && e.trouble == Trouble::Unsatisfiable => {
             return Ok(StatusCode::RANGE_NOT_SATISFIABLE.into_response());
         }
         Err(e) => {
-            return Err(Fail::Unavailable(format!(
-                "the bucket did not give {key}: {e}"
-            )))
+            return Err(Fail::unavailable(
+                "the recording's store does not answer",
+                format!("the bucket did not give {key}: {e}"),
+            ))
         }
     };
     let stream = futures::stream::unfold(body, |mut b| async move {

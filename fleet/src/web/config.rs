@@ -16,8 +16,11 @@ struct WebLines {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     session_hours: Option<u32>,
+    session_idle_minutes: Option<u32>,
     login_failures: Option<u32>,
+    address_failures: Option<u32>,
     login_window_minutes: Option<u32>,
+    accounts: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -26,12 +29,32 @@ pub struct WebConfig {
     /// Certificate chain and key, PEM; both or neither.
     pub tls: Option<(PathBuf, PathBuf)>,
     pub session: Duration,
-    /// Failed logins allowed per user and per address within `window`.
+    /// A session unused for this long is over.
+    pub session_idle: Duration,
+    /// Failed logins allowed per user and address within `window` (and
+    /// per user alone before each try waits: ratelimit.rs).
     pub login_failures: u32,
+    /// Failed logins allowed per address, over all names.
+    pub address_failures: u32,
     pub login_window: Duration,
+    /// The users' and sessions' database (web/accounts.rs).
+    pub accounts: String,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8088";
+
+/// A browser left open on an unattended desk is logged out after half an
+/// hour; a supervisor listening through a long call keeps the session
+/// alive with the player's requests.
+const DEFAULT_SESSION_IDLE_MINUTES: u32 = 30;
+
+/// Not in the spool: the PBX (and its shipper) write the spool.
+pub const DEFAULT_ACCOUNTS: &str = "sqlite:///var/lib/legrec/web/accounts.sqlite";
+
+/// A whole call centre may sit behind one NAT address: 50 failed logins
+/// in the window among its people before the address is held, while one
+/// attacker's address gets no more than 50 guesses over all names.
+const DEFAULT_ADDRESS_FAILURES: u32 = 50;
 
 impl WebConfig {
     pub fn read(path: &Path) -> Result<WebConfig, String> {
@@ -70,19 +93,50 @@ impl WebConfig {
         if !(1..=720).contains(&hours) {
             return Err(err("session_hours", "must be 1 to 720".into()));
         }
+        let idle = lines
+            .session_idle_minutes
+            .unwrap_or(DEFAULT_SESSION_IDLE_MINUTES);
+        if !(1..=1440).contains(&idle) {
+            return Err(err("session_idle_minutes", "must be 1 to 1440".into()));
+        }
         let failures = lines.login_failures.unwrap_or(5);
         if !(1..=1000).contains(&failures) {
             return Err(err("login_failures", "must be 1 to 1000".into()));
+        }
+        let address_failures = lines
+            .address_failures
+            .unwrap_or(DEFAULT_ADDRESS_FAILURES.max(failures));
+        if !(failures..=100_000).contains(&address_failures) {
+            return Err(err(
+                "address_failures",
+                format!("must be login_failures ({failures}) to 100000"),
+            ));
         }
         let window = lines.login_window_minutes.unwrap_or(15);
         if !(1..=1440).contains(&window) {
             return Err(err("login_window_minutes", "must be 1 to 1440".into()));
         }
+        let accounts = lines
+            .accounts
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ACCOUNTS.to_string());
+        if !(accounts.starts_with("sqlite://")
+            || accounts.starts_with("postgresql://")
+            || accounts.starts_with("postgres://"))
+        {
+            return Err(err(
+                "accounts",
+                format!("'{accounts}' is neither sqlite:///PATH nor postgresql://..."),
+            ));
+        }
         Ok(WebConfig {
+            accounts,
             listen,
             tls,
             session: Duration::from_secs(u64::from(hours) * 3600),
+            session_idle: Duration::from_secs(u64::from(idle) * 60),
             login_failures: failures,
+            address_failures,
             login_window: Duration::from_secs(u64::from(window) * 60),
         })
     }

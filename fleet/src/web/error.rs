@@ -21,6 +21,11 @@ pub enum Fail {
     },
     Forbidden(String),
     NotFound(String),
+    /// An id that names several recordings the user may see (of several
+    /// PBXs).
+    Conflict(String),
+    /// A body larger than its route takes.
+    TooLarge(String),
     TooMany(Duration),
     /// Something the server needs is not there (the audit log unwritable).
     Unavailable(String),
@@ -34,6 +39,8 @@ impl Fail {
             Fail::Unauthorized(_) | Fail::LoginNeeded { .. } => StatusCode::UNAUTHORIZED,
             Fail::Forbidden(_) => StatusCode::FORBIDDEN,
             Fail::NotFound(_) => StatusCode::NOT_FOUND,
+            Fail::Conflict(_) => StatusCode::CONFLICT,
+            Fail::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Fail::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Fail::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Fail::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -46,6 +53,8 @@ impl Fail {
             | Fail::Unauthorized(m)
             | Fail::Forbidden(m)
             | Fail::NotFound(m)
+            | Fail::Conflict(m)
+            | Fail::TooLarge(m)
             | Fail::Unavailable(m) => m.clone(),
             Fail::LoginNeeded { .. } => "log in first".into(),
             Fail::TooMany(d) => format!(
@@ -66,6 +75,14 @@ impl Fail {
                 d.as_secs().max(1).to_string().parse().expect("digits"),
             );
         }
+    }
+
+    /// A 503 whose cause (a bucket, an object key, a path, a store's
+    /// answer) goes to the log, not to the client: those tell an attacker
+    /// how the fleet is laid out.
+    pub fn unavailable(public: &str, cause: String) -> Fail {
+        log::error!("{public}: {cause}");
+        Fail::Unavailable(public.to_string())
     }
 
     /// The 404 for an id that is unknown or out of scope: one wording.

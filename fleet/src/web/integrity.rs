@@ -3,12 +3,60 @@
 //! entry in the audit chain; the answer is "intact" or names the file that
 //! is not.
 
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
 use legrec::audit::Entry;
 use legrec::spool::layout::RecordingPaths;
 use serde::Serialize;
 
 use super::local;
 use crate::index::Record;
+
+/// Files whose hash is kept: a few hundred bytes each, the files of a
+/// few thousand recordings.
+const HASHES_KEPT: usize = 20_000;
+
+/// A file as it is now: anything a write changes (inode, size,
+/// modification and change times; the change time cannot be set back).
+type Identity = (PathBuf, u64, u64, i64, i64, i64, i64);
+
+/// SHA-256s by Identity: re-hashing an hour-long call's files on every
+/// view of its page was seconds of disk and CPU each time, for any user
+/// who reloads it.
+static HASHES: Mutex<Option<HashMap<Identity, String>>> = Mutex::new(None);
+
+/// The file's SHA-256, computed once for each state of the file.
+fn hashed(p: &Path) -> std::io::Result<String> {
+    let m = std::fs::metadata(p)?;
+    let id: Identity = (
+        p.to_path_buf(),
+        m.ino(),
+        m.len(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+    );
+    if let Some(sha) = HASHES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|h| h.get(&id))
+    {
+        return Ok(sha.clone());
+    }
+    let (sha, _) = legrec::spool::digest::hash_file(p)?;
+    let mut h = HASHES.lock().unwrap_or_else(|e| e.into_inner());
+    let h = h.get_or_insert_with(HashMap::new);
+    if h.len() >= HASHES_KEPT {
+        h.clear();
+    }
+    h.insert(id, sha.clone());
+    Ok(sha)
+}
 
 /// The events of a recording's own entry.
 const MADE: [&str; 4] = ["recorded", "declined", "failed", "interrupted"];
@@ -60,7 +108,7 @@ pub fn check(record: &Record, paths: Option<&RecordingPaths>, entries: &[Entry])
                 "unchecked",
                 "not in this server's spool (another PBX's, or shipped and removed here)".into(),
             ),
-            Some(p) => match legrec::spool::digest::hash_file(p) {
+            Some(p) => match hashed(p) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => match removed {
                     Some(r) => (
                         "unchecked",
@@ -72,11 +120,11 @@ pub fn check(record: &Record, paths: Option<&RecordingPaths>, entries: &[Entry])
                     None => ("missing", "not in the spool (deleted?)".to_string()),
                 },
                 Err(e) => ("missing", format!("cannot be read: {e}")),
-                Ok((sha, _)) if sha != fact.sha256 => (
+                Ok(sha) if sha != fact.sha256 => (
                     "changed",
                     format!("SHA-256 {sha}, the sidecar says {}", fact.sha256),
                 ),
-                Ok((sha, _)) => match audited {
+                Ok(sha) => match audited {
                     None => ("changed", "has no entry in the audit chain".to_string()),
                     Some(a) if a.sha256 != sha => (
                         "changed",

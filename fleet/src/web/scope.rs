@@ -1,4 +1,4 @@
-//! What each role may see.  A search is narrowed in SQL (Query's
+//! What each role may see, within the user's PBXs (`--pbx`) if named.  A search is narrowed in SQL (Query's
 //! queues_in and party); one recording fetched by id is checked here by
 //! the same rule, so a page and the list never disagree.
 
@@ -12,6 +12,9 @@ impl User {
     }
 
     pub fn restrict(&self, q: &mut Query) {
+        if !self.pbxs.is_empty() {
+            q.pbxs_in = Some(self.pbxs.clone());
+        }
         match self.role {
             Role::Supervisor => q.queues_in = Some(self.queues.clone()),
             Role::Agent => q.party = Some(self.agent_name().to_string()),
@@ -21,6 +24,9 @@ impl User {
 
     /// Query::party's rule: the agent who answered, or any peer's member.
     pub fn may_see(&self, r: &Record) -> bool {
+        if !self.pbxs.is_empty() && !self.pbxs.contains(&r.summary.pbx) {
+            return false;
+        }
         match self.role {
             Role::Admin | Role::Auditor => true,
             Role::Supervisor => self.queues.contains(&r.summary.queue),

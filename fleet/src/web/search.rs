@@ -10,7 +10,11 @@ use crate::cli::moment;
 use crate::index::{Query, Sort};
 
 pub const PAGE: u32 = 50;
-const MAX_OFFSET: u64 = 10_000_000;
+/// How deep a search may page: 200 pages of 50.  Each page deeper makes
+/// the database step over every row before it, so a page ten million
+/// deep kept a connection busy for seconds; nobody reads 10,000 results
+/// in order, they narrow the search (a date range, a caller).
+const MAX_OFFSET: u64 = 10_000;
 
 /// The query string.  Empty values (an untouched form field) do not filter.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -91,7 +95,11 @@ impl Params {
             None => 0,
             Some(s) => match s.parse::<u64>() {
                 Ok(n) if n <= MAX_OFFSET => n,
-                _ => return Err(format!("offset '{s}': 0 to {MAX_OFFSET}")),
+                _ => {
+                    return Err(format!(
+                        "offset '{s}': 0 to {MAX_OFFSET} (narrow the search to go further)"
+                    ))
+                }
             },
         };
         let mut q = Query {
@@ -161,6 +169,7 @@ mod tests {
             name: "u".into(),
             role,
             queues: vec!["sales".into()],
+            pbxs: Vec::new(),
             agent: Some("alice".into()),
         }
     }

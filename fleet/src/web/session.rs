@@ -8,10 +8,15 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use super::accounts::Accounts;
 use super::users::{user_of, User};
-use crate::index::Index;
 
 pub const COOKIE: &str = "legrec_session";
+pub const HOST_COOKIE: &str = "__Host-legrec_session";
+
+/// last_seen_ms is written at most this often per session: a page's
+/// dozen requests are one write, and the idle timeout is minutes.
+const SEEN_EVERY_MS: i64 = 60_000;
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -43,7 +48,7 @@ fn sql_err(what: &'static str) -> impl Fn(sqlx::Error) -> String {
 
 /// A new session for `name`; returns the cookie's token and the CSRF token.
 pub async fn create(
-    index: &Index,
+    accounts: &Accounts,
     name: &str,
     address: &str,
     lasts: std::time::Duration,
@@ -52,14 +57,15 @@ pub async fn create(
     let now = now_ms();
     // Expired sessions go when someone logs in, so the table stays small
     // without a timer.
-    sqlx::query("DELETE FROM sessions WHERE expires_ms <= $1")
+    sqlx::query("DELETE FROM browser_sessions WHERE expires_ms <= $1")
         .bind(now)
-        .execute(index.pool())
+        .execute(accounts.pool())
         .await
         .map_err(sql_err("expire"))?;
     sqlx::query(
-        "INSERT INTO sessions (token_sha256, name, csrf, address, created_ms, expires_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO browser_sessions \
+         (token_sha256, name, csrf, address, created_ms, expires_ms, last_seen_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $5)",
     )
     .bind(token_hash(&token))
     .bind(name)
@@ -67,26 +73,43 @@ pub async fn create(
     .bind(address)
     .bind(now)
     .bind(now + lasts.as_millis() as i64)
-    .execute(index.pool())
+    .execute(accounts.pool())
     .await
     .map_err(sql_err("create"))?;
     Ok((token, csrf))
 }
 
 /// The live session of `token`, with its user as the table says now (a
-/// changed role or a deleted user takes effect at the next request).
-pub async fn lookup(index: &Index, token: &str) -> Result<Option<Session>, String> {
+/// changed role or a deleted user takes effect at the next request); None
+/// once it expired or nobody used it for `idle`.
+pub async fn lookup(
+    accounts: &Accounts,
+    token: &str,
+    idle: std::time::Duration,
+) -> Result<Option<Session>, String> {
     let hash = token_hash(token);
+    let now = now_ms();
     let row = sqlx::query(
-        "SELECT s.csrf, u.name, u.role, u.queues, u.agent FROM sessions s \
-         JOIN users u ON u.name = s.name WHERE s.token_sha256 = $1 AND s.expires_ms > $2",
+        "SELECT s.csrf, s.last_seen_ms, u.name, u.role, u.queues, u.pbxs, u.agent \
+         FROM browser_sessions s JOIN browser_users u ON u.name = s.name \
+         WHERE s.token_sha256 = $1 AND s.expires_ms > $2 AND s.last_seen_ms > $3",
     )
     .bind(&hash)
-    .bind(now_ms())
-    .fetch_optional(index.pool())
+    .bind(now)
+    .bind(now - idle.as_millis() as i64)
+    .fetch_optional(accounts.pool())
     .await
     .map_err(sql_err("lookup"))?;
     let Some(row) = row else { return Ok(None) };
+    let seen: i64 = row.try_get("last_seen_ms").map_err(sql_err("lookup"))?;
+    if now - seen > SEEN_EVERY_MS {
+        sqlx::query("UPDATE browser_sessions SET last_seen_ms = $1 WHERE token_sha256 = $2")
+            .bind(now)
+            .bind(&hash)
+            .execute(accounts.pool())
+            .await
+            .map_err(sql_err("seen"))?;
+    }
     Ok(Some(Session {
         user: user_of(&row)?,
         csrf: row.try_get("csrf").map_err(sql_err("lookup"))?,
@@ -94,10 +117,10 @@ pub async fn lookup(index: &Index, token: &str) -> Result<Option<Session>, Strin
     }))
 }
 
-pub async fn end(index: &Index, token_sha256: &str) -> Result<(), String> {
-    sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1")
+pub async fn end(accounts: &Accounts, token_sha256: &str) -> Result<(), String> {
+    sqlx::query("DELETE FROM browser_sessions WHERE token_sha256 = $1")
         .bind(token_sha256)
-        .execute(index.pool())
+        .execute(accounts.pool())
         .await
         .map_err(sql_err("end"))?;
     Ok(())
@@ -115,7 +138,8 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, v)| v)
 }
 
-/// A Set-Cookie value; `max_age` 0 removes the cookie.
+/// A Set-Cookie value; `max_age` 0 removes the cookie.  (No Domain: the
+/// cookie is this host's alone, as `__Host-` requires.)
 pub fn set_cookie(name: &str, value: &str, max_age: u64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(

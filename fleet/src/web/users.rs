@@ -1,13 +1,14 @@
-//! The people who may use the browser, in the index database's `users`
-//! table (so a fleet's one PostgreSQL serves every PBX's browser): a name,
-//! a role with its scope, and an Argon2id hash of the password.
+//! The people who may use the browser, in the accounts database's
+//! `browser_users` table (web/accounts.rs: never where a shipper can
+//! write): a name, a role with its scope, and an Argon2id hash of the
+//! password.
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordVerifier};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::index::Index;
+use super::accounts::Accounts;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -58,6 +59,8 @@ pub struct User {
     pub role: Role,
     /// A supervisor's queues.
     pub queues: Vec<String>,
+    /// The PBXs whose recordings they may see; empty: every PBX.
+    pub pbxs: Vec<String>,
     /// The name an agent has in the recordings (the queue member name).
     pub agent: Option<String>,
 }
@@ -97,38 +100,39 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-pub async fn add(index: &Index, user: &User, phc: &str) -> Result<(), String> {
-    if get(index, &user.name).await?.is_some() {
+pub async fn add(accounts: &Accounts, user: &User, phc: &str) -> Result<(), String> {
+    if get(accounts, &user.name).await?.is_some() {
         return Err(format!(
             "user '{}' exists (legrec user del {0} first)",
             user.name
         ));
     }
     sqlx::query(
-        "INSERT INTO users (name, role, queues, agent, password, created_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO browser_users (name, role, queues, pbxs, agent, password, created_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&user.name)
     .bind(user.role.as_str())
     .bind(serde_json::to_string(&user.queues).expect("strings serialize"))
+    .bind(serde_json::to_string(&user.pbxs).expect("strings serialize"))
     .bind(user.agent.clone())
     .bind(phc)
     .bind(now_ms())
-    .execute(index.pool())
+    .execute(accounts.pool())
     .await
     .map_err(sql_err("add"))?;
     Ok(())
 }
 
 /// Removes the user and ends their sessions; false if there was none.
-pub async fn delete(index: &Index, name: &str) -> Result<bool, String> {
-    let mut tx = index.pool().begin().await.map_err(sql_err("begin"))?;
-    sqlx::query("DELETE FROM sessions WHERE name = $1")
+pub async fn delete(accounts: &Accounts, name: &str) -> Result<bool, String> {
+    let mut tx = accounts.pool().begin().await.map_err(sql_err("begin"))?;
+    sqlx::query("DELETE FROM browser_sessions WHERE name = $1")
         .bind(name)
         .execute(&mut *tx)
         .await
         .map_err(sql_err("delete"))?;
-    let n = sqlx::query("DELETE FROM users WHERE name = $1")
+    let n = sqlx::query("DELETE FROM browser_users WHERE name = $1")
         .bind(name)
         .execute(&mut *tx)
         .await
@@ -138,21 +142,24 @@ pub async fn delete(index: &Index, name: &str) -> Result<bool, String> {
     Ok(n > 0)
 }
 
-pub async fn list(index: &Index) -> Result<Vec<User>, String> {
-    let rows = sqlx::query("SELECT name, role, queues, agent FROM users ORDER BY name")
-        .fetch_all(index.pool())
-        .await
-        .map_err(sql_err("list"))?;
+pub async fn list(accounts: &Accounts) -> Result<Vec<User>, String> {
+    let rows =
+        sqlx::query("SELECT name, role, queues, pbxs, agent FROM browser_users ORDER BY name")
+            .fetch_all(accounts.pool())
+            .await
+            .map_err(sql_err("list"))?;
     rows.iter().map(user_of).collect()
 }
 
 /// The user `name` and their password hash.
-pub async fn get(index: &Index, name: &str) -> Result<Option<(User, String)>, String> {
-    let row = sqlx::query("SELECT name, role, queues, agent, password FROM users WHERE name = $1")
-        .bind(name)
-        .fetch_optional(index.pool())
-        .await
-        .map_err(sql_err("get"))?;
+pub async fn get(accounts: &Accounts, name: &str) -> Result<Option<(User, String)>, String> {
+    let row = sqlx::query(
+        "SELECT name, role, queues, pbxs, agent, password FROM browser_users WHERE name = $1",
+    )
+    .bind(name)
+    .fetch_optional(accounts.pool())
+    .await
+    .map_err(sql_err("get"))?;
     match row {
         None => Ok(None),
         Some(r) => {
@@ -166,7 +173,9 @@ pub fn user_of(r: &sqlx::any::AnyRow) -> Result<User, String> {
     let name: String = r.try_get("name").map_err(sql_err("row"))?;
     let role: String = r.try_get("role").map_err(sql_err("row"))?;
     let queues: String = r.try_get("queues").map_err(sql_err("row"))?;
+    let pbxs: String = r.try_get("pbxs").map_err(sql_err("row"))?;
     Ok(User {
+        pbxs: serde_json::from_str(&pbxs).map_err(|e| format!("users: '{name}' pbxs: {e}"))?,
         role: Role::parse(&role).ok_or_else(|| format!("users: '{name}' has role '{role}'"))?,
         queues: serde_json::from_str(&queues)
             .map_err(|e| format!("users: '{name}' queues: {e}"))?,

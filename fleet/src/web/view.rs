@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use legrec::audit::Entry;
 use legrec::spool::layout::RecordingPaths;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::Fail;
 use super::ids::valid_id;
@@ -16,17 +16,52 @@ use super::users::User;
 use super::{local, App};
 use crate::index::Record;
 
+/// `?pbx=NAME`: which PBX's recording an id means (ids are each PBX's
+/// own; without it, the one the user may see, or a 409 naming them).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Which {
+    pub pbx: Option<String>,
+}
+
 /// The recording `id` if `user` may see it.
 pub async fn visible(app: &App, user: &User, id: &str) -> Result<Record, Fail> {
+    visible_on(app, user, id, None).await
+}
+
+/// The recording `id` made by `pbx` (any PBX: None) if `user` may see it.
+pub async fn visible_on(
+    app: &App,
+    user: &User,
+    id: &str,
+    pbx: Option<&str>,
+) -> Result<Record, Fail> {
     if !valid_id(id) {
         return Err(Fail::BadRequest(format!(
             "'{}' is not a recording id (YYYYMMDD-HHMMSS-mmm-xxxxxxxx)",
             id.escape_default()
         )));
     }
-    match app.index.get(id).await.map_err(Fail::Internal)? {
-        Some(r) if user.may_see(&r) => Ok(r),
-        _ => Err(Fail::no_recording(id)),
+    // Each PBX of a fleet names its own ids: another's row under the same
+    // id (made by chance or to shadow this one) is never taken for it.
+    let mut seen: Vec<Record> = app
+        .index
+        .get_all(id)
+        .await
+        .map_err(Fail::Internal)?
+        .into_iter()
+        .filter(|r| pbx.is_none_or(|p| r.summary.pbx == p) && user.may_see(r))
+        .collect();
+    match seen.len() {
+        0 => Err(Fail::no_recording(id)),
+        1 => Ok(seen.remove(0)),
+        _ => {
+            let pbxs: Vec<&str> = seen.iter().map(|r| r.summary.pbx.as_str()).collect();
+            Err(Fail::Conflict(format!(
+                "'{id}' names recordings of several PBXs ({}): add ?pbx=NAME to say which",
+                pbxs.join(", ")
+            )))
+        }
     }
 }
 
@@ -46,7 +81,17 @@ pub struct Full {
 /// The recording with its integrity checked now (every file hashed) and its
 /// access trail.
 pub async fn full(app: &Arc<App>, user: &User, id: &str) -> Result<Full, Fail> {
-    let record = visible(app, user, id).await?;
+    full_on(app, user, id, None).await
+}
+
+/// `full` of the recording `id` made by `pbx` (any PBX: None).
+pub async fn full_on(
+    app: &Arc<App>,
+    user: &User,
+    id: &str,
+    pbx: Option<&str>,
+) -> Result<Full, Fail> {
+    let record = visible_on(app, user, id, pbx).await?;
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
         let paths = local::find(&app.config, &record.summary);

@@ -15,6 +15,8 @@ use super::*;
 pub struct Server {
     child: Child,
     pub base: String,
+    /// What it wrote to stderr (its log) so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -58,15 +60,19 @@ impl Server {
         });
         // The server's log goes on to the test's stderr.
         let (etx, erx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("{line}");
+                kept.lock().unwrap().push(line.clone());
                 let _ = etx.send(line);
             }
         });
         let mut server = Server {
             child,
             base: format!("{scheme}://{listen}"),
+            log,
         };
         match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(line) if line.contains("listening on") => Some(server),
@@ -83,6 +89,25 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A line of the server's /proc/PID/status in KiB (`VmHWM`, `VmRSS`).
+    pub fn memory_kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in {status}"))
     }
 
     fn stop(&mut self) {
@@ -129,6 +154,13 @@ pub fn add_user(conf: &Path, name: &str, role: &str, extra: &[&str], password: &
 /// of queue sales.
 pub fn conf_with_sue(dir: &Path, spool: &Path) -> PathBuf {
     let conf = write_conf(dir, spool, "pbx_name = pbx-a");
+    // The users' database of this test's own (the default is the host's).
+    let mut text = std::fs::read_to_string(&conf).unwrap();
+    text.push_str(&format!(
+        "\n[web]\naccounts = sqlite://{}\n",
+        dir.join("accounts.sqlite").display()
+    ));
+    std::fs::write(&conf, text).unwrap();
     fleet_ok(&["index", "--config", conf.to_str().unwrap()]);
     add_sue(&conf);
     conf
@@ -299,6 +331,13 @@ pub struct Site {
     pub sidecars: Vec<PathBuf>,
 }
 
+impl Site {
+    /// The users' and sessions' database.
+    pub fn accounts(&self) -> PathBuf {
+        self.dir.path().join("accounts.sqlite")
+    }
+}
+
 pub fn password(user: &str) -> String {
     format!("{user}-password")
 }
@@ -314,11 +353,14 @@ impl Site {
         let spool = dir.path().join("spool");
         let sidecars = record(&spool, calls);
         let conf = write_conf(dir.path(), &spool, &format!("pbx_name = pbx-a\n{storage}"));
-        if !web.is_empty() {
-            let mut text = std::fs::read_to_string(&conf).unwrap();
-            text.push_str(&format!("\n[web]\n{web}\n"));
-            std::fs::write(&conf, text).unwrap();
-        }
+        // The users and sessions in a database of their own, as always.
+        let accounts = dir.path().join("accounts.sqlite");
+        let mut text = std::fs::read_to_string(&conf).unwrap();
+        text.push_str(&format!(
+            "\n[web]\naccounts = sqlite://{}\n{web}\n",
+            accounts.display()
+        ));
+        std::fs::write(&conf, text).unwrap();
         fleet_ok(&["index", "--config", conf.to_str().unwrap()]);
         add_user(&conf, "root", "admin", &[], &password("root"));
         add_sue(&conf);
