@@ -267,20 +267,7 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.stop();
-        // scripts/memcheck-asterisk: keep valgrind's reports.
-        if let Some(keep) = std::env::var_os("LEGREC_VALGRIND_LOGS") {
-            let _ = std::fs::create_dir_all(&keep);
-            for e in std::fs::read_dir(self.path().join("log"))
-                .into_iter()
-                .flatten()
-                .flatten()
-            {
-                let name = e.file_name();
-                if name.to_string_lossy().starts_with("valgrind.") {
-                    let _ = std::fs::copy(e.path(), Path::new(&keep).join(name));
-                }
-            }
-        }
+        super::keep_valgrind_logs(&self.path().join("log"));
     }
 }
 

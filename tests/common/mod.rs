@@ -344,3 +344,18 @@ pub fn window(x: &[i16], from_s: f64, to_s: f64) -> &[i16] {
     let b = ((to_s * 8000.0) as usize).min(x.len());
     &x[a..b]
 }
+
+/// scripts/memcheck-asterisk and -freeswitch: keep the reports valgrind
+/// wrote in a sandbox's `log_dir` (valgrind.<pid>) in LEGREC_VALGRIND_LOGS.
+pub fn keep_valgrind_logs(log_dir: &Path) {
+    let Some(keep) = std::env::var_os("LEGREC_VALGRIND_LOGS") else {
+        return;
+    };
+    let _ = std::fs::create_dir_all(&keep);
+    for e in std::fs::read_dir(log_dir).into_iter().flatten().flatten() {
+        let name = e.file_name();
+        if name.to_string_lossy().starts_with("valgrind.") {
+            let _ = std::fs::copy(e.path(), Path::new(&keep).join(name));
+        }
+    }
+}
