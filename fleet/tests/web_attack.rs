@@ -448,9 +448,10 @@ fn a_pbx_of_the_fleet_can_neither_make_itself_admin_nor_reach_across_pbxs() {
     assert!(both.text().contains("pbx-b"), "{}", both.text());
 }
 
-/// The access entries (`played`, `downloaded`, `exported`) of the chain.
+/// The access entries (`played`, `downloaded`, `exported`) of the access
+/// trail's chain.
 fn accesses(site: &Site) -> Vec<(String, String)> {
-    let log = legrec::spool::layout::audit_log(&site.spool);
+    let log = legrec::spool::layout::access_log(&site.spool);
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
@@ -699,6 +700,28 @@ fn answers_and_errors_name_no_bucket_key_path_or_password() {
         &format!("UPDATE recording_files SET object = 'site-a/p/day/' || file WHERE id = '{id}'"),
     )
     .unwrap();
+    // The shipper's own record of it, which the browser's indexing of its
+    // spool reads too (else it puts the recording back as local).
+    let sidecar: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&site.sidecars[0]).unwrap()).unwrap();
+    let mut objects = std::collections::BTreeMap::new();
+    for leg in sidecar["legs"].as_array().unwrap() {
+        let file = leg["file"].as_str().unwrap();
+        let name = if file.ends_with("-in.flac") {
+            "in"
+        } else {
+            "out"
+        };
+        objects.insert(name.to_string(), format!("site-a/p/day/{file}"));
+    }
+    let shipped = legrec_fleet::shipper::state::Shipped {
+        bucket: "secret-bucket".into(),
+        objects,
+        audited: true,
+        local_removed: true,
+        ..Default::default()
+    };
+    legrec_fleet::shipper::state::write(&site.spool, &id, &shipped).unwrap();
     for f in std::fs::read_dir(site.sidecars[0].parent().unwrap()).unwrap() {
         let p = f.unwrap().path();
         if p.extension().is_some_and(|e| e == "flac") {
@@ -847,6 +870,24 @@ fn a_renewed_certificate_is_taken_on_sighup_without_a_restart() {
     assert!(
         server.log().iter().any(|l| l.contains("tls_key")),
         "{:?}",
+        server.log()
+    );
+}
+
+#[test]
+fn a_sighup_without_tls_does_not_end_the_server() {
+    let site = Site::new(&site_calls()[..1], "");
+    let server = Server::start(&site.conf);
+    let url = server.url("/api/session");
+    assert!(matches!(
+        ureq::get(&url).call(),
+        Err(ureq::Error::Status(401, _))
+    ));
+    unsafe { libc::kill(server.pid() as i32, libc::SIGHUP) };
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(
+        matches!(ureq::get(&url).call(), Err(ureq::Error::Status(401, _))),
+        "the server ended on SIGHUP: {:?}",
         server.log()
     );
 }

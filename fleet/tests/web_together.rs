@@ -30,9 +30,10 @@ fn both_legs_play_together_in_step_with_a_volume_each_and_one_play_in_the_trail(
         listen(&c, &server, &id).await;
         c.close().await.unwrap();
     });
-    // The chain legrec verify checks has the play, once.
+    // The access trail's chain, which legrec verify checks, has the play,
+    // once.
     assert_verified(&spool);
-    let log = std::fs::read_to_string(spool.join("audit.jsonl")).unwrap();
+    let log = std::fs::read_to_string(spool.join("access.jsonl")).unwrap();
     let plays: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("\"event\":\"played\""))

@@ -195,6 +195,7 @@ pub async fn serve(app: App) -> Result<(), String> {
     });
     match tls {
         None => {
+            sighup_reloads_nothing();
             println!("legrec serve: listening on http://{addr}");
             bounded(axum_server::from_tcp(listener).map_err(|e| format!("{addr}: {e}"))?)
                 .acceptor(connections::Guard::new())
@@ -260,6 +261,21 @@ fn reload_on_sighup(tls: axum_server::tls_rustls::RustlsConfig, cert: PathBuf, k
                 }
                 Err(e) => log::error!("SIGHUP: kept the certificate in use: {e}"),
             }
+        }
+    });
+}
+
+/// Without TLS there is nothing to reload, but a SIGHUP (logrotate's, an
+/// admin's habit) must not end the server as its default action would.
+fn sighup_reloads_nothing() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        log::error!("no SIGHUP handler: a SIGHUP would end the server");
+        return;
+    };
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            log::info!("SIGHUP: nothing to reload (no [web] tls_cert)");
         }
     });
 }
