@@ -9,12 +9,13 @@
  * this list true):
  *
  *   app_legrec.c      -> legrec_cli.c, legrec_ami.c, legrec_control.c, legrec_hook.c,
- *                        legrec_events.c, legrec_conf.c, legrec_log.c
+ *                        legrec_events.c, legrec_conf.c, legrec_log.c, legrec_queue.c
  *   legrec_cli.c      -> legrec_control.c
  *   legrec_ami.c      -> legrec_control.c
  *   legrec_control.c  -> legrec_hook.c
- *   legrec_hook.c     -> legrec_peers.c, legrec_keys.c, legrec_events.c
+ *   legrec_hook.c     -> legrec_peers.c, legrec_keys.c, legrec_events.c, legrec_queue.c
  *   legrec_peers.c    -> (none)
+ *   legrec_queue.c    -> (none)
  *   legrec_keys.c     -> (none)
  *   legrec_events.c   -> (none)
  *   legrec_conf.c     -> (none)
