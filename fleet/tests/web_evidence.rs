@@ -93,3 +93,65 @@ fn the_browser_hands_out_an_anchored_bundle_that_checks_on_its_own() {
         404
     );
 }
+
+/// POST `body` as JSON with the client's session and CSRF token.
+fn post_json(c: &Client, path: &str, body: &serde_json::Value) -> Answer {
+    send(
+        c.agent
+            .post(&format!("{}{path}", c.base))
+            .set("Cookie", &format!("legrec_session={}", c.cookie))
+            .set("X-CSRF-Token", &c.csrf)
+            .set("Content-Type", "application/json"),
+        Some(&body.to_string()),
+    )
+}
+
+#[test]
+fn admins_place_and_release_holds_auditors_list_them() {
+    let site = Site::new(&site_calls()[..2], "");
+    let server = Server::start(&site.conf);
+    let root = login(&server, "root", &password("root"));
+    let audrey = login(&server, "audrey", &password("audrey"));
+    let sue = login(&server, "sue", &password("sue"));
+    let want = serde_json::json!({"ids": [site.id(0)], "reason": "claim 2026-118"});
+    // Only an admin places one; a hold needs a reason; CSRF as everywhere.
+    assert_eq!(post_json(&audrey, "/api/holds", &want).status, 403);
+    assert_eq!(post_json(&sue, "/api/holds", &want).status, 403);
+    let bad = post_json(
+        &root,
+        "/api/holds",
+        &serde_json::json!({"ids": [site.id(0)], "reason": ""}),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert_eq!(root.post("/api/holds", None).status, 403, "no CSRF token");
+    let placed = post_json(&root, "/api/holds", &want);
+    assert_eq!(placed.status, 201, "{}", placed.text());
+    let name = placed.json()["name"].as_str().unwrap().to_string();
+
+    // The auditor sees it; a supervisor does not.
+    let list = audrey.get("/api/holds");
+    assert_eq!(list.status, 200, "{}", list.text());
+    assert_eq!(list.json()[0]["name"], name.as_str());
+    assert_eq!(list.json()[0]["by"], "root (browser, admin)");
+    assert_eq!(sue.get("/api/holds").status, 403);
+
+    // The spool's prune honours it: it is the chain's hold.
+    let holds = legrec::hold::active(&site.spool).unwrap();
+    let sc = legrec::admin::read_sidecar(&site.sidecars[0]).unwrap();
+    assert_eq!(legrec::hold::holding(&holds, &sc).unwrap().name, name);
+
+    let path = format!("/api/holds/{name}/release");
+    assert_eq!(
+        post_json(&audrey, &path, &serde_json::json!({"reason": "x"})).status,
+        403
+    );
+    let r = post_json(&root, &path, &serde_json::json!({"reason": "settled"}));
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(root.get("/api/holds").json(), serde_json::json!([]));
+    let again = post_json(&root, &path, &serde_json::json!({"reason": "settled"}));
+    assert_eq!(again.status, 400, "{}", again.text());
+    let chain =
+        legrec::audit::verify_chain(&legrec::spool::layout::audit_log(&site.spool)).unwrap();
+    let released = chain.iter().find(|e| e.event == "hold-released").unwrap();
+    assert!(released.note.contains("root (browser, admin)") && released.note.contains("settled"));
+}

@@ -21,6 +21,7 @@ pub mod config;
 pub mod connections;
 pub mod error;
 pub mod freshness;
+pub mod holds;
 pub mod ids;
 pub mod integrity;
 pub mod local;
@@ -155,6 +156,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/recordings/{id}", get(api::recording))
         .route("/api/recordings/{id}/evidence", get(api::evidence))
         .route("/api/recordings/{id}/bundle", get(bundle::bundle))
+        .route("/api/holds", get(holds::list).post(holds::place))
+        .route("/api/holds/{name}/release", post(holds::release))
         .route("/api/recordings/{id}/audio/{leg}", get(audio::audio))
         .route("/api/recordings/{id}/peaks/{leg}", get(audio::peaks))
         .route("/api/trail", get(api::trail))
