@@ -36,6 +36,7 @@ fn a_spool_never_indexed_is_listed_and_a_call_finished_later_appears() {
     let calls = site_calls();
     let first = record(&spool, &calls[..2]);
     let conf = write_conf(tmp.path(), &spool, "pbx_name = pbx-a");
+    own_accounts(&conf, tmp.path());
     // No `legrec index`: the index holds only the user.
     add_user(&conf, "root", "admin", &[], &password("root"));
     let server = Server::start(&conf);

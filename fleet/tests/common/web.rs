@@ -154,16 +154,21 @@ pub fn add_user(conf: &Path, name: &str, role: &str, extra: &[&str], password: &
 /// of queue sales.
 pub fn conf_with_sue(dir: &Path, spool: &Path) -> PathBuf {
     let conf = write_conf(dir, spool, "pbx_name = pbx-a");
-    // The users' database of this test's own (the default is the host's).
-    let mut text = std::fs::read_to_string(&conf).unwrap();
+    own_accounts(&conf, dir);
+    fleet_ok(&["index", "--config", conf.to_str().unwrap()]);
+    add_sue(&conf);
+    conf
+}
+
+/// The users' database of this test's own, in `dir` (the default is the
+/// host's, which a second run would find already holding its users).
+pub fn own_accounts(conf: &Path, dir: &Path) {
+    let mut text = std::fs::read_to_string(conf).unwrap();
     text.push_str(&format!(
         "\n[web]\naccounts = sqlite://{}\n",
         dir.join("accounts.sqlite").display()
     ));
-    std::fs::write(&conf, text).unwrap();
-    fleet_ok(&["index", "--config", conf.to_str().unwrap()]);
-    add_sue(&conf);
-    conf
+    std::fs::write(conf, text).unwrap();
 }
 
 /// sue, supervisor of queue sales.
