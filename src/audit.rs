@@ -211,21 +211,19 @@ pub const REPAIRED: &str = "repaired";
 /// failed leaves no partial line, and a torn tail waits for the next
 /// append's repair.
 fn write_at(f: &mut File, at: u64, bytes: &[u8], was: &[u8]) -> io::Result<()> {
-    let result = (|| {
-        f.seek(SeekFrom::Start(at))?;
-        f.write_all(bytes)?;
-        f.set_len(at + bytes.len() as u64)?;
-        f.sync_data()
-    })();
+    let result = put(f, at, bytes);
     if result.is_err() {
-        let _ = (|| {
-            f.seek(SeekFrom::Start(at))?;
-            f.write_all(was)?;
-            f.set_len(at + was.len() as u64)?;
-            f.sync_data()
-        })();
+        let _ = put(f, at, was);
     }
     result
+}
+
+/// The file is `bytes` from `at` on, synced.
+fn put(f: &mut File, at: u64, bytes: &[u8]) -> io::Result<()> {
+    f.seek(SeekFrom::Start(at))?;
+    f.write_all(bytes)?;
+    f.set_len(at + bytes.len() as u64)?;
+    f.sync_data()
 }
 
 /// The last whole entry of the log (a torn tail after it is the next
