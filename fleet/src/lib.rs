@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod index;
+pub mod moment;
 pub mod shipper;
 pub mod spool_index;
 pub mod web;

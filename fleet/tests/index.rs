@@ -159,7 +159,12 @@ fn bad_input_is_refused_clearly() {
     assert!(err.contains("[storage] index"), "{err}");
     let conf = write_conf(tmp.path(), &spool, "");
     let out = fleet(&["search", "--config", conf.to_str().unwrap(), "--callr", "1"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown option --callr"));
+    // The mistyped flag is named, and so is the one meant.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unexpected argument '--callr'") && err.contains("'--caller'"),
+        "{err}"
+    );
     let out = fleet(&[
         "search",
         "--config",

@@ -621,7 +621,7 @@ fn legrec_user_refuses_bad_input_clearly() {
             "exists",
         ),
         (vec!["del", "nobody"], "no user 'nobody'"),
-        (vec!["rename", "x"], "usage"),
+        (vec!["rename", "x"], "unrecognized subcommand 'rename'"),
     ] {
         let mut a = vec!["user"];
         a.extend(args.iter());

@@ -6,7 +6,6 @@ pub mod erase;
 pub mod evidence;
 pub mod hold;
 pub mod info;
-pub mod opts;
 pub mod prune;
 pub mod repair;
 pub mod subject;

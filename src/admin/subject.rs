@@ -3,7 +3,7 @@
 //! part, as evidence bundles, with an index) and `legrec erase ID|--number
 //! N --reason TEXT` (erasure, art. 17: see erase.rs).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -11,24 +11,22 @@ use super::erase::{erase as erase_one, recordings_of};
 
 /// `legrec erase ID... | --number N --reason TEXT`.
 pub fn erase(
-    args: &[&str],
     spool: &Path,
-    spool_of: &dyn Fn(&Path) -> Result<PathBuf, String>,
+    ids: &[String],
+    number: Option<&str>,
+    reason: &str,
     out: &mut dyn std::io::Write,
 ) -> Result<(), String> {
-    let o = super::opts::parse(args, &["--number", "--reason"])?;
-    let spool = o.spool(spool, spool_of)?;
-    let reason = o.get("--reason").ok_or("an erasure needs --reason")?;
-    let mut ids = o.positional.clone();
-    if let Some(n) = &o.get("--number") {
-        ids.extend(recordings_of(&spool, n).into_iter().map(|(_, sc)| sc.id));
+    let mut ids = ids.to_vec();
+    if let Some(n) = number {
+        ids.extend(recordings_of(spool, n).into_iter().map(|(_, sc)| sc.id));
     }
     if ids.is_empty() {
         return Err("legrec erase ID...|--number N --reason TEXT: nothing to erase".into());
     }
     let mut failed = Vec::new();
     for id in &ids {
-        match erase_one(&spool, id, &reason) {
+        match erase_one(spool, id, reason) {
             Ok(e) => {
                 let _ = writeln!(out, "erased {id} (tombstone: entry {})", e.seq);
             }
@@ -63,15 +61,11 @@ struct Found {
 /// `index.json` and `bundles/<id>.tar` for each recording.  Each bundle's
 /// export is chained in the access trail (legrec evidence).
 pub fn export(
-    args: &[&str],
     spool: &Path,
-    spool_of: &dyn Fn(&Path) -> Result<PathBuf, String>,
+    number: &str,
+    file: &Path,
     out: &mut dyn std::io::Write,
 ) -> Result<(), String> {
-    let o = super::opts::parse(args, &["--number", "-o"])?;
-    let spool = o.spool(spool, spool_of)?;
-    let number = o.get("--number").ok_or("--number N")?;
-    let file = PathBuf::from(o.get("-o").ok_or("-o FILE")?);
     let mut rnd = [0u8; 8];
     let _ = getrandom::getrandom(&mut rnd);
     let work = std::env::temp_dir().join(format!("legrec-subject-{}", crate::hex(&rnd)));
@@ -79,7 +73,7 @@ pub fn export(
     let result = (|| {
         let mut found = Vec::new();
         let mut bundles = Vec::new();
-        for (_, sc) in recordings_of(&spool, &number) {
+        for (_, sc) in recordings_of(spool, number) {
             let role = if sc.caller.number == number {
                 "caller"
             } else if sc.callee == number {
@@ -88,7 +82,7 @@ pub fn export(
                 "peer"
             };
             let path = work.join(format!("{}.tar", sc.id));
-            let (bundle, note) = match super::evidence::export(&spool, &sc.id, None, &path) {
+            let (bundle, note) = match super::evidence::export(spool, &sc.id, None, &path) {
                 Ok(_) => {
                     let name = format!("bundles/{}.tar", sc.id);
                     bundles.push((name.clone(), path));
@@ -114,7 +108,7 @@ pub fn export(
             "recordings": found,
         }))
         .expect("index serializes");
-        let f = crate::spool::files::create_new(&file, 0o640)
+        let f = crate::spool::files::create_new(file, 0o640)
             .map_err(|e| format!("{}: {e}", file.display()))?;
         let mut tar = tar::Builder::new(f);
         let mut add = |name: &str, bytes: &[u8]| {

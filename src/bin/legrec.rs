@@ -1,233 +1,84 @@
 //! legrec: check and repair recordings made by app_legrec / mod_legrec.
+//! The command line is legrec-cli's (shared with legrec-fleet, which this
+//! runs for the tools beside the PBX); this file only carries it out.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use legrec::admin;
-
-const USAGE: &str = "usage:
-  legrec verify PATH [--config FILE | --tsa-ca FILE]
-                                 check FLAC files against their sidecars
-                                 (a sidecar, a FLAC file, or a folder), the
-                                 audit chain, and its RFC 3161 anchors
-                                 against the CA of [anchor] tsa_ca (or
-                                 --tsa-ca); with [anchor], anchors are
-                                 required at its interval
-  legrec verify --bundle FILE [--tsa-ca FILE]
-                                 check an evidence bundle on its own
-  legrec evidence ID -o FILE [--config FILE | --spool DIR]
-                                 one tar with the recording's files, its
-                                 chain entries up to the first anchor after
-                                 it, that anchor's token, the TSA's CA and
-                                 VERIFY.txt (checkable with sha256sum and
-                                 openssl alone); the export is chained
-  legrec hold add ID...|--caller N|--queue Q [--from T] [--to T] --reason TEXT
-  legrec hold release HOLD --reason TEXT
-  legrec hold list               legal holds ([--config FILE|--spool DIR]):
-                                 a held recording survives prune, the
-                                 shipper's keep_local_days and erasure;
-                                 placed and released in the audit chain
-                                 with the Unix user and the reason
-  legrec erase ID|--number N --reason TEXT [--config FILE|--spool DIR]
-                                 erase a recording's audio (or every one
-                                 where N took part): a tombstone in the
-                                 chain, the sidecar's personal fields
-                                 replaced; refused under a legal hold
-  legrec subject export --number N -o FILE [--config FILE|--spool DIR]
-                                 every recording where N took part, as
-                                 evidence bundles plus index.json, in one tar
-  legrec anchor --config FILE [--once]
-                                 have the TSA of [anchor] time-stamp the
-                                 audit chain's head whenever it grew (every
-                                 interval, and daily); --once: now if due
-  legrec repair PATH             repair a FLAC file cut by a crash, or a whole
-                                 recording given its .inprogress.json marker
-  legrec info ID|FILE [--spool DIR]
-                                 describe a recording
-  legrec prune SPOOL|--config FILE [--now RFC3339]
-                                 delete recordings past their policy's
-                                 retention_days, noted in the audit log;
-                                 --config reads spool_dir from legrec.conf;
-                                 with a [storage] url, shipped recordings
-                                 are deleted from the bucket too
-  legrec ship|index|search ...   the tools beside the PBX (legrec-fleet):
-                                 `legrec ship --help` says more
-  legrec --version";
-
-/// Commands of legrec-fleet, the tools that work over the network: kept
-/// apart so the PBX's module never carries their libraries.
-const FLEET_COMMANDS: &[&str] = &["ship", "index", "search", "serve", "user"];
+use legrec_cli::clap::FromArgMatches;
+use legrec_cli::{Command, HoldCommand, Legrec, Place, SubjectCommand};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args
-        .first()
-        .is_some_and(|a| FLEET_COMMANDS.contains(&a.as_str()))
+    let cli = legrec_cli::command(legrec::VERSION);
+    let command = match cli
+        .try_get_matches()
+        .and_then(|m| Legrec::from_arg_matches(&m))
     {
+        Ok(l) => l.command,
+        // --help and --version are "errors" that exit 0.
+        Err(e) => e.exit(),
+    };
+    if command.is_fleets() {
         return fleet(&args);
     }
-    let spool = args
-        .iter()
-        .position(|a| a == "--spool")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/spool/asterisk/legrec"));
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["verify", "--bundle", file, rest @ ..] => {
-            let ca = match rest {
-                [] => None,
-                ["--tsa-ca", ca] => Some(Path::new(*ca)),
-                _ => {
-                    eprintln!("{USAGE}");
-                    return ExitCode::from(2);
-                }
-            };
-            let problems = admin::bundle::verify(Path::new(file), ca, &mut std::io::stdout());
-            if problems.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!(
-                    "legrec verify: the bundle does not hold ({} problem(s))",
-                    problems.len()
-                );
-                ExitCode::from(1)
-            }
-        }
-        ["evidence", id, "-o", file, rest @ ..] => evidence(id, Path::new(file), rest, &spool),
-        ["verify", path, rest @ ..] => {
-            let trust = match rest {
-                [] => Ok(None),
-                ["--config", conf] => admin::anchor::trust_of_config(Path::new(conf)),
-                ["--tsa-ca", ca] => {
-                    legrec::anchor::check::Trust::from_file(Path::new(ca), None).map(Some)
-                }
-                _ => {
-                    eprintln!("{USAGE}");
-                    return ExitCode::from(2);
-                }
-            };
-            let trust = match trust {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("legrec verify: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let failures = admin::verify::run_trusting(
-                Path::new(path),
-                trust.as_ref(),
-                &mut std::io::stdout(),
-            );
-            if failures == 0 {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("legrec verify: {failures} recording(s) failed");
-                ExitCode::from(1)
-            }
-        }
-        ["repair", path] => {
-            let p = Path::new(path);
-            if p.is_dir() {
-                return repair_dir(p);
-            }
-            let result = if path.ends_with(".inprogress.json") {
-                admin::repair::repair_recording(p, "legrec repair")
-                    .map(|s| format!("repaired; sidecar {}", s.display()))
-            } else {
-                admin::repair::repair_flac(p).map(|r| {
-                    format!(
-                        "repaired {}: {} samples kept{}",
-                        p.display(),
-                        r.samples,
-                        r.cut.map(|c| format!(" (cut: {c})")).unwrap_or_default()
-                    )
-                })
-            };
-            match result {
-                Ok(msg) => {
-                    println!("{msg}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("legrec repair: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
-        ["info", what, ..] => match admin::info::run(what, &spool, &mut std::io::stdout()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("legrec info: {e}");
-                ExitCode::from(1)
-            }
+    let (name, result) = match command {
+        Command::Verify(v) => ("verify", verify(v)),
+        Command::Evidence(e) => ("evidence", evidence(e)),
+        Command::Hold(h) => ("hold", hold(h.command)),
+        Command::Erase(e) => (
+            "erase",
+            spool(&e.place).and_then(|s| {
+                admin::subject::erase(
+                    &s,
+                    &e.ids,
+                    e.number.as_deref(),
+                    &e.reason,
+                    &mut std::io::stdout(),
+                )
+            }),
+        ),
+        Command::Subject(s) => match s.command {
+            SubjectCommand::Export { number, out, place } => (
+                "subject export",
+                spool(&place).and_then(|s| {
+                    admin::subject::export(&s, &number, &out, &mut std::io::stdout())
+                }),
+            ),
         },
+        Command::Anchor(a) => (
+            "anchor",
+            admin::anchor::run(&a.config, a.once, &mut std::io::stdout()),
+        ),
+        Command::Repair(r) => return repair(&r.path),
+        Command::Info(i) => (
+            "info",
+            admin::info::run(&i.what, &i.spool, &mut std::io::stdout()),
+        ),
         // Shipped recordings are pruned from the bucket too, by the tool
         // that knows it.
-        ["prune", "--config", file, ..] if has_bucket(Path::new(file)) => fleet(&args),
-        ["prune", "--config", file, rest @ ..] => match spool_of(Path::new(file)) {
-            Ok(spool) => prune(&spool, rest),
-            Err(e) => {
-                eprintln!("legrec prune: {file}: {e}");
-                ExitCode::from(2)
-            }
-        },
-        ["prune", spool_dir, rest @ ..] => prune(Path::new(spool_dir), rest),
-        ["erase", rest @ ..] => {
-            match admin::subject::erase(rest, &spool, &spool_of, &mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("legrec erase: {e}");
-                    ExitCode::from(1)
-                }
-            }
+        Command::Prune(p) if p.config.as_deref().is_some_and(has_bucket) => return fleet(&args),
+        Command::Prune(p) => return prune(p),
+        Command::ManPage => {
+            let mut out = std::io::stdout();
+            (
+                "man-page",
+                legrec_cli::man::render(legrec_cli::command(legrec::VERSION), &mut out)
+                    .map_err(|e| e.to_string()),
+            )
         }
-        ["subject", "export", rest @ ..] => {
-            match admin::subject::export(rest, &spool, &spool_of, &mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("legrec subject export: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
-        ["hold", rest @ ..] => {
-            match admin::hold::run(rest, &spool, &spool_of, &mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("legrec hold: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
-        ["anchor", "--config", conf, rest @ ..] => {
-            let once = match rest {
-                [] => false,
-                ["--once"] => true,
-                _ => {
-                    eprintln!("{USAGE}");
-                    return ExitCode::from(2);
-                }
-            };
-            match admin::anchor::run(Path::new(conf), once, &mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("legrec anchor: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
-        ["--version"] => {
-            println!("legrec {}", legrec::VERSION);
-            ExitCode::SUCCESS
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
+        Command::Ship(_)
+        | Command::Index(_)
+        | Command::Search(_)
+        | Command::Serve(_)
+        | Command::User(_) => unreachable!("run by legrec-fleet above"),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("legrec {name}: {e}");
+            ExitCode::from(1)
         }
     }
 }
@@ -266,22 +117,126 @@ fn spool_of(conf: &Path) -> Result<PathBuf, String> {
     Ok(settings.general.spool_dir)
 }
 
-fn prune(spool_dir: &Path, rest: &[&str]) -> ExitCode {
-    let now = match rest {
-        [] => std::time::SystemTime::now(),
-        ["--now", t] => match humantime::parse_rfc3339(t) {
+/// The spool: --spool, else --config's spool_dir, else the default.
+fn spool(place: &Place) -> Result<PathBuf, String> {
+    match (&place.spool, &place.config) {
+        (Some(s), _) => Ok(s.clone()),
+        (None, Some(c)) => spool_of(c),
+        (None, None) => Ok(PathBuf::from(legrec_cli::DEFAULT_SPOOL)),
+    }
+}
+
+fn hold(command: HoldCommand) -> Result<(), String> {
+    let out = &mut std::io::stdout();
+    match command {
+        HoldCommand::Add {
+            ids,
+            caller,
+            queue,
+            from,
+            to,
+            reason,
+            place,
+        } => {
+            let h = legrec::hold::Hold {
+                ids,
+                caller,
+                queue,
+                from,
+                to,
+                reason,
+                by: String::new(),
+            };
+            admin::hold::add(&spool(&place)?, h, out)
+        }
+        HoldCommand::Release {
+            hold,
+            reason,
+            place,
+        } => admin::hold::release(&spool(&place)?, &hold, &reason, out),
+        HoldCommand::List { place } => admin::hold::list(&spool(&place)?, out),
+    }
+}
+
+fn verify(v: legrec_cli::Verify) -> Result<(), String> {
+    if let Some(bundle) = v.bundle {
+        let problems = admin::bundle::verify(&bundle, v.tsa_ca.as_deref(), &mut std::io::stdout());
+        return match problems.len() {
+            0 => Ok(()),
+            n => Err(format!("the bundle does not hold ({n} problem(s))")),
+        };
+    }
+    let path = v.path.expect("clap requires PATH without --bundle");
+    let trust = match (v.config, v.tsa_ca) {
+        (Some(conf), _) => admin::anchor::trust_of_config(&conf),
+        (None, Some(ca)) => legrec::anchor::check::Trust::from_file(&ca, None).map(Some),
+        (None, None) => Ok(None),
+    };
+    let trust = match trust {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("legrec verify: {e}");
+            std::process::exit(2);
+        }
+    };
+    match admin::verify::run_trusting(&path, trust.as_ref(), &mut std::io::stdout()) {
+        0 => Ok(()),
+        n => Err(format!("{n} recording(s) failed")),
+    }
+}
+
+fn repair(path: &Path) -> ExitCode {
+    if path.is_dir() {
+        return repair_dir(path);
+    }
+    let result = if legrec::spool::layout::is_marker(path) {
+        admin::repair::repair_recording(path, "legrec repair")
+            .map(|s| format!("repaired; sidecar {}", s.display()))
+    } else {
+        admin::repair::repair_flac(path).map(|r| {
+            format!(
+                "repaired {}: {} samples kept{}",
+                path.display(),
+                r.samples,
+                r.cut.map(|c| format!(" (cut: {c})")).unwrap_or_default()
+            )
+        })
+    };
+    match result {
+        Ok(msg) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("legrec repair: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn prune(p: legrec_cli::Prune) -> ExitCode {
+    let spool_dir = match (p.spool, &p.config) {
+        (Some(s), _) => s,
+        (None, Some(file)) => match spool_of(file) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("legrec prune: {}: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        },
+        (None, None) => unreachable!("clap requires SPOOL or --config"),
+    };
+    let now = match p.now {
+        None => std::time::SystemTime::now(),
+        Some(t) => match humantime::parse_rfc3339(&t) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("legrec prune: --now {t}: {e}");
                 return ExitCode::from(2);
             }
         },
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
     };
-    match admin::prune::run(spool_dir, now, &mut std::io::stdout()) {
+    match admin::prune::run(&spool_dir, now, &mut std::io::stdout()) {
         Ok(n) => {
             println!("{n} recording(s) pruned");
             ExitCode::SUCCESS
@@ -296,43 +251,34 @@ fn prune(spool_dir: &Path, rest: &[&str]) -> ExitCode {
 /// `legrec evidence ID -o FILE`: the spool and the CA from legrec.conf
 /// with --config, else the spool of --spool (or the default) and the CA
 /// kept beside its tokens.
-fn evidence(id: &str, out: &Path, rest: &[&str], spool: &Path) -> ExitCode {
-    let (spool, ca) = match rest {
-        ["--config", conf] => {
-            let conf = Path::new(conf);
+fn evidence(e: legrec_cli::Evidence) -> Result<(), String> {
+    let (spool, ca) = match (&e.config, e.spool) {
+        (Some(conf), _) => {
             let found = spool_of(conf).and_then(|s| {
                 legrec::anchor::config::AnchorConfig::read(conf).map(|a| (s, a.map(|a| a.tsa_ca)))
             });
             match found {
                 Ok(x) => x,
-                Err(e) => {
-                    eprintln!("legrec evidence: {}: {e}", conf.display());
-                    return ExitCode::from(2);
+                Err(err) => {
+                    eprintln!("legrec evidence: {}: {err}", conf.display());
+                    std::process::exit(2);
                 }
             }
         }
-        [] | ["--spool", _] => (spool.to_path_buf(), None),
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+        (None, s) => (
+            s.unwrap_or_else(|| PathBuf::from(legrec_cli::DEFAULT_SPOOL)),
+            None,
+        ),
     };
-    match admin::evidence::export(&spool, id, ca.as_deref(), out) {
-        Ok(x) => {
-            println!(
-                "wrote {}: {} file(s), chain entries {} to {}, anchored",
-                out.display(),
-                x.files,
-                x.recorded_seq,
-                x.anchor_seq
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("legrec evidence: {e}");
-            ExitCode::from(1)
-        }
-    }
+    let x = admin::evidence::export(&spool, &e.id, ca.as_deref(), &e.out)?;
+    println!(
+        "wrote {}: {} file(s), chain entries {} to {}, anchored",
+        e.out.display(),
+        x.files,
+        x.recorded_seq,
+        x.anchor_seq
+    );
+    Ok(())
 }
 
 /// `legrec repair DIR`: every interrupted recording under DIR.

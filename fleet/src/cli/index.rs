@@ -2,25 +2,16 @@
 //! `legrec index rebuild` forgets this PBX's rows first and reads them
 //! again, from the spool or (`--from-bucket`) from the sidecars shipped.
 
-use super::Args;
+use legrec_cli::{Index as Args, IndexWhat};
+
 use crate::index::Index;
 use crate::spool_index::index_spool;
 
-pub async fn run(args: &Args) -> Result<(), String> {
-    args.only(&["config"])?;
-    let config = args.config()?;
+pub async fn run(args: Args) -> Result<(), String> {
+    let config = super::config(args.config.as_deref())?;
     let index = Index::open(&config.index).await?;
-    let rebuild = match args.words.get(1).map(String::as_str) {
-        None => false,
-        Some("rebuild") => true,
-        Some(w) => {
-            return Err(format!(
-                "legrec index {w}: say `legrec index` or `legrec index rebuild`"
-            ))
-        }
-    };
-    if rebuild {
-        if args.flag("from-bucket") {
+    if args.what == Some(IndexWhat::Rebuild) {
+        if args.from_bucket {
             let bucket = config
                 .bucket
                 .as_ref()

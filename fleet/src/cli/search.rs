@@ -1,69 +1,35 @@
 //! `legrec search`: recordings from the index, by caller, callee, queue,
 //! agent, PBX, time and status; a table, or JSON for scripts.
 
-use super::{moment, Args};
+use legrec_cli::Search;
+
 use crate::index::{Index, Query, Sort, Summary};
+use crate::moment;
 
-const OPTIONS: &[&str] = &[
-    "config",
-    "caller",
-    "callee",
-    "queue",
-    "agent",
-    "pbx",
-    "from",
-    "to",
-    "status",
-    "consent",
-    "min-duration",
-    "max-duration",
-    "sort",
-    "limit",
-    "offset",
-];
-
-pub async fn run(args: &Args) -> Result<(), String> {
-    args.only(OPTIONS)?;
-    let config = args.config()?;
-    let text = |k: &str| args.get(k).map(str::to_string);
-    let number = |k: &str| -> Result<Option<f64>, String> {
-        args.get(k)
-            .map(|v| v.parse().map_err(|_| format!("--{k} {v}: not a number")))
-            .transpose()
-    };
+pub async fn run(args: Search) -> Result<(), String> {
+    let config = super::config(args.config.as_deref())?;
     let query = Query {
-        caller: text("caller"),
-        callee: text("callee"),
-        queue: text("queue"),
-        agent: text("agent"),
-        pbx: text("pbx"),
-        status: text("status"),
-        consent: text("consent"),
-        from_ms: args.get("from").map(moment).transpose()?,
-        to_ms: args.get("to").map(moment).transpose()?,
-        min_duration: number("min-duration")?,
-        max_duration: number("max-duration")?,
-        sort: match args.get("sort") {
-            None => Sort::Started,
-            Some(s) => Sort::parse(s)
-                .ok_or_else(|| format!("--sort {s}: one of started, duration, caller, queue"))?,
-        },
-        descending: !args.flag("asc"),
-        limit: args
-            .get("limit")
-            .map(|v| v.parse().map_err(|_| format!("--limit {v}: not a number")))
-            .transpose()?
-            .unwrap_or(100),
-        offset: args
-            .get("offset")
-            .map(|v| v.parse().map_err(|_| format!("--offset {v}: not a number")))
-            .transpose()?
-            .unwrap_or(0),
+        from_ms: args.from.as_deref().map(moment::parse).transpose()?,
+        to_ms: args.to.as_deref().map(moment::parse).transpose()?,
+        caller: args.caller,
+        callee: args.callee,
+        queue: args.queue,
+        agent: args.agent,
+        pbx: args.pbx,
+        status: args.status,
+        consent: args.consent,
+        min_duration: args.min_duration,
+        max_duration: args.max_duration,
+        // clap allows only the names Sort knows.
+        sort: Sort::parse(&args.sort).unwrap_or(Sort::Started),
+        descending: !args.asc,
+        limit: args.limit,
+        offset: args.offset,
         ..Default::default()
     };
     let index = Index::open(&config.index).await?;
     let found = index.search(&query).await?;
-    if args.flag("json") {
+    if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&found).expect("results serialize")

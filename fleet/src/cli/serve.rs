@@ -2,19 +2,16 @@
 //! over the index and the spool (`[web]` in legrec.conf; --listen wins
 //! over its `listen`).
 
-use super::Args;
+use legrec_cli::Serve;
+
 use crate::web::config::{parse_listen, WebConfig};
 use crate::web::{self, App};
 
-pub async fn run(args: &Args) -> Result<(), String> {
-    args.only(&["config", "listen"])?;
-    if let Some(w) = args.words.get(1) {
-        return Err(format!("legrec serve takes no '{w}'"));
-    }
-    let config = args.config()?;
-    let path = std::path::PathBuf::from(args.get("config").unwrap_or(super::DEFAULT_CONFIG));
+pub async fn run(args: Serve) -> Result<(), String> {
+    let config = super::config(args.config.as_deref())?;
+    let path = super::config_path(args.config.as_deref());
     let mut web = WebConfig::read(&path)?;
-    if let Some(l) = args.get("listen") {
+    if let Some(l) = &args.listen {
         web.listen = parse_listen(l).map_err(|e| format!("--listen {e}"))?;
     }
     let (index, accounts) = web::work::open_pools(&config.index, &web.accounts).await?;

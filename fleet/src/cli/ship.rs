@@ -1,22 +1,18 @@
 //! `legrec ship`: see shipper::run.
 
-use std::time::Duration;
+use legrec_cli::Ship;
 
-use super::Args;
 use crate::shipper::run::{run as ship, Options};
 
-pub async fn run(args: &Args) -> Result<(), String> {
-    args.only(&["config", "interval"])?;
-    let config = args.config()?;
-    let interval = match args.get("interval") {
-        None => Duration::from_secs(10),
-        Some(v) => humantime::parse_duration(v).map_err(|e| format!("--interval {v}: {e}"))?,
-    };
+pub async fn run(args: Ship) -> Result<(), String> {
+    let config = super::config(args.config.as_deref())?;
+    let interval = humantime::parse_duration(&args.interval)
+        .map_err(|e| format!("--interval {}: {e}", args.interval))?;
     ship(
         &config,
         Options {
-            once: args.flag("once"),
-            recheck: args.flag("recheck"),
+            once: args.once,
+            recheck: args.recheck,
             interval,
         },
     )

@@ -1,40 +1,54 @@
 //! `legrec user add|del|list`: who may use the recording browser, in
 //! `[web] accounts` (never the index, which every shipper writes).
 
-use super::Args;
+use std::path::Path;
+
+use legrec_cli::{User as Args, UserCommand};
+
 use crate::web::accounts::Accounts;
 use crate::web::config::WebConfig;
 use crate::web::users::{self, Role, User};
 
-const USAGE: &str = "legrec user add NAME --role admin|supervisor|agent|auditor \
-    [--queues Q,...] [--agent NAME] [--pbx P,...] --password-file F | del NAME | list";
-
 /// The accounts database `[web] accounts` of the config names.
-async fn accounts(args: &Args) -> Result<Accounts, String> {
-    let path = std::path::PathBuf::from(args.get("config").unwrap_or(super::DEFAULT_CONFIG));
+async fn accounts(config: Option<&Path>) -> Result<Accounts, String> {
+    let path = super::config_path(config);
     Accounts::open(&WebConfig::read(&path)?.accounts, 1, None).await
 }
 
 /// Shorter passwords are refused: the browser is reached over a network.
 const MIN_PASSWORD: usize = 10;
 
-pub async fn run(args: &Args) -> Result<(), String> {
-    let words: Vec<&str> = args.words.iter().skip(1).map(String::as_str).collect();
-    match words.as_slice() {
-        ["add", name] => add(args, name).await,
-        ["del", name] => {
-            args.only(&["config"])?;
-            let index = accounts(args).await?;
-            if users::delete(&index, name).await? {
+pub async fn run(args: Args) -> Result<(), String> {
+    let config = args.config.as_deref();
+    match args.command {
+        UserCommand::Add {
+            name,
+            role,
+            queues,
+            agent,
+            pbx,
+            password_file,
+        } => {
+            let given = Given {
+                role,
+                queues,
+                agent,
+                pbx,
+                password_file,
+            };
+            add(config, &name, given).await
+        }
+        UserCommand::Del { name } => {
+            let index = accounts(config).await?;
+            if users::delete(&index, &name).await? {
                 println!("deleted user {name} and their sessions");
                 Ok(())
             } else {
                 Err(format!("no user '{name}'"))
             }
         }
-        ["list"] => {
-            args.only(&["config"])?;
-            let index = accounts(args).await?;
+        UserCommand::List => {
+            let index = accounts(config).await?;
             let all = users::list(&index).await?;
             println!("{:<24} {:<11} SCOPE", "NAME", "ROLE");
             for u in &all {
@@ -43,8 +57,16 @@ pub async fn run(args: &Args) -> Result<(), String> {
             println!("{} user(s)", all.len());
             Ok(())
         }
-        _ => Err(format!("usage: {USAGE}")),
     }
+}
+
+/// `legrec user add`'s options as given, checked by `add`.
+struct Given {
+    role: Option<String>,
+    queues: Option<String>,
+    agent: Option<String>,
+    pbx: Option<String>,
+    password_file: Option<std::path::PathBuf>,
 }
 
 fn scope(u: &User) -> String {
@@ -62,17 +84,16 @@ fn scope(u: &User) -> String {
     what + &within
 }
 
-async fn add(args: &Args, name: &str) -> Result<(), String> {
-    args.only(&["config", "role", "queues", "agent", "pbx", "password-file"])?;
+async fn add(config: Option<&Path>, name: &str, args: Given) -> Result<(), String> {
     if !users::valid_name(name) {
         return Err(format!(
             "'{name}' is not a user name (letters, digits and ._@-, at most 64)"
         ));
     }
-    let role = args.get("role").ok_or("--role is required")?;
+    let role = args.role.as_deref().ok_or("--role is required")?;
     let role = Role::parse(role)
         .ok_or_else(|| format!("--role {role}: one of admin, supervisor, agent, auditor"))?;
-    let queues: Vec<String> = match (role, args.get("queues")) {
+    let queues: Vec<String> = match (role, args.queues.as_deref()) {
         (Role::Supervisor, Some(q)) => q
             .split(',')
             .map(|s| s.trim().to_string())
@@ -85,7 +106,7 @@ async fn add(args: &Args, name: &str) -> Result<(), String> {
     if role == Role::Supervisor && queues.is_empty() {
         return Err("--queues names no queue".into());
     }
-    let agent = match (role, args.get("agent")) {
+    let agent = match (role, args.agent.as_deref()) {
         (Role::Agent, Some(a)) if a.trim().is_empty() => return Err("--agent is empty".into()),
         (Role::Agent, a) => a.map(|a| a.trim().to_string()),
         (_, Some(_)) => return Err("--agent is for an agent".into()),
@@ -94,7 +115,8 @@ async fn add(args: &Args, name: &str) -> Result<(), String> {
     // Which PBXs' recordings: a fleet's browser serves many, and a queue
     // of one PBX is not the same-named queue of another.
     let pbxs: Vec<String> = args
-        .get("pbx")
+        .pbx
+        .as_deref()
         .map(|p| {
             p.split(',')
                 .map(|s| s.trim().to_string())
@@ -102,13 +124,15 @@ async fn add(args: &Args, name: &str) -> Result<(), String> {
                 .collect()
         })
         .unwrap_or_default();
-    if args.get("pbx").is_some() && pbxs.is_empty() {
+    if args.pbx.is_some() && pbxs.is_empty() {
         return Err("--pbx names no PBX".into());
     }
-    let file = args
-        .get("password-file")
+    let path = args
+        .password_file
+        .as_deref()
         .ok_or("--password-file is required (the password is never an argument: ps shows those)")?;
-    let text = std::fs::read_to_string(file).map_err(|e| format!("--password-file {file}: {e}"))?;
+    let file = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--password-file {file}: {e}"))?;
     // One line: a trailing newline from `echo` is not part of it.
     let password = text.strip_suffix('\n').unwrap_or(&text);
     let password = password.strip_suffix('\r').unwrap_or(password);
@@ -120,7 +144,7 @@ async fn add(args: &Args, name: &str) -> Result<(), String> {
             "--password-file {file}: the password is shorter than {MIN_PASSWORD} characters"
         ));
     }
-    let index = accounts(args).await?;
+    let index = accounts(config).await?;
     let user = User {
         name: name.to_string(),
         role,

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::users::User;
-use crate::cli::moment;
 use crate::index::{Query, Sort};
+use crate::moment;
 
 pub const PAGE: u32 = 50;
 /// How deep a search may page: 200 pages of 50.  Each page deeper makes
@@ -57,10 +57,10 @@ impl Params {
                 })
                 .transpose()
         };
-        let from_ms = given(&self.from).map(moment).transpose()?;
+        let from_ms = given(&self.from).map(moment::parse).transpose()?;
         // A day as `to` means through that day, as people read a form.
         let to_ms = given(&self.to)
-            .map(|s| moment(s).map(|t| if s.len() == 10 { t + 86_400_000 } else { t }))
+            .map(|s| moment::parse(s).map(|t| if s.len() == 10 { t + 86_400_000 } else { t }))
             .transpose()?;
         if let (Some(f), Some(t)) = (from_ms, to_ms) {
             if f >= t {
