@@ -122,10 +122,9 @@ pub fn run_trusting(
     out: &mut dyn std::io::Write,
 ) -> usize {
     let mut failures = 0;
-    let name = root.to_string_lossy();
     let sidecars = if layout::is_sidecar(root) {
         vec![root.to_path_buf()]
-    } else if name.ends_with(".flac") {
+    } else if layout::is_flac(root) {
         match check_flac(root) {
             Ok(n) => {
                 let _ = writeln!(out, "OK   {} ({n} samples)", root.display());

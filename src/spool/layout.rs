@@ -8,6 +8,8 @@
 //! <spool_dir>/.anchors/tsa-ca.pem                  the CA it was checked against
 //! <spool_dir>/.notify/<id>.delivery                a webhook not yet delivered
 //! <spool_dir>/.notify/given-up/<id>.delivery       one that was given up
+//! <spool_dir>/.ship/lock                           held by the one legrec ship
+//! <spool_dir>/.ship/<id>.shipped                   what it shipped of a recording
 //! <spool_dir>/<policy>/<YYYY-MM-DD>/<id>-in.flac   what the party said
 //!                                   <id>-out.flac  what the party heard
 //!                                   <id>.flac      both, L = in, R = out
@@ -29,6 +31,8 @@ use crate::policy::config::{valid_policy_name, LegsLayout};
 /// The two legs, by the names files and sidecars use: what the recorded
 /// party says (`in`) and hears (`out`).
 pub const LEG_NAMES: [&str; 2] = ["in", "out"];
+/// The sidecar's name for the stereo file (L = in, R = out).
+pub const STEREO_NAME: &str = "stereo";
 
 const AUDIT_LOG: &str = "audit.jsonl";
 const ACCESS_LOG: &str = "access.jsonl";
@@ -38,6 +42,7 @@ const MARKER: &str = ".inprogress.json";
 const STEREO: &str = ".flac";
 const LEG_IN: &str = "-in.flac";
 const LEG_OUT: &str = "-out.flac";
+const SHIPPED: &str = ".shipped";
 
 /// One audio file of a recording: the leg name the sidecar gives it
 /// (`in`, `out`, `stereo`), where it is, how many channels it has.
@@ -69,6 +74,19 @@ pub fn new_id(now: SystemTime) -> String {
         rnd[1],
         n
     )
+}
+
+/// Is `s` an id as [`new_id`] makes them: `YYYYMMDD-HHMMSS-mmm-xxxxxxxx`
+/// (UTC digits, then eight lower-case hex)?  The browser lets nothing else
+/// from a URL near the file system.
+pub fn valid_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 28
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 15 | 19 => *c == b'-',
+            0..=18 => c.is_ascii_digit(),
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+        })
 }
 
 /// The UTC day folder name of a moment: `YYYY-MM-DD`.
@@ -142,7 +160,7 @@ impl RecordingPaths {
         }
         if layout.stereo() {
             files.push(AudioFile {
-                name: "stereo",
+                name: STEREO_NAME,
                 leg: None,
                 path: self.stereo(),
                 channels: 2,
@@ -156,6 +174,26 @@ impl RecordingPaths {
 pub fn is_sidecar(path: &Path) -> bool {
     let name = path.to_string_lossy();
     name.ends_with(SIDECAR) && !name.ends_with(MARKER)
+}
+
+/// The file name of recording `id`'s sidecar (as the sidecar's own file
+/// list and the bucket's object keys give it).
+pub fn sidecar_name(id: &str) -> String {
+    format!("{id}{SIDECAR}")
+}
+
+/// The id of a final sidecar, from its file name.
+pub fn id_of_sidecar(path: &Path) -> Option<String> {
+    if !is_sidecar(path) {
+        return None;
+    }
+    let name = path.file_name()?.to_str()?;
+    Some(name.strip_suffix(SIDECAR)?.to_string())
+}
+
+/// True for a FLAC file (a leg or the stereo file).
+pub fn is_flac(path: &Path) -> bool {
+    path.to_string_lossy().ends_with(STEREO)
 }
 
 /// True for an in-progress marker.
@@ -286,7 +324,24 @@ pub fn ship_dir(spool: &Path) -> PathBuf {
 
 /// The shipping state of recording `id`.
 pub fn ship_state(spool: &Path, id: &str) -> PathBuf {
-    ship_dir(spool).join(format!("{id}.shipped"))
+    ship_dir(spool).join(format!("{id}{SHIPPED}"))
+}
+
+/// Where a new shipping state is written before it is renamed over the
+/// old one.
+pub fn ship_state_new(spool: &Path, id: &str) -> PathBuf {
+    ship_dir(spool).join(format!("{id}{SHIPPED}.tmp"))
+}
+
+/// The recording a shipping state (a file in [`ship_dir`]) is of.
+pub fn id_of_ship_state(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    Some(name.strip_suffix(SHIPPED)?.to_string())
+}
+
+/// The lock one `legrec ship` per spool holds.
+pub fn ship_lock(spool: &Path) -> PathBuf {
+    ship_dir(spool).join("lock")
 }
 
 /// The audit log of the spool `path` lies in (a spool, a policy or day

@@ -59,7 +59,7 @@ impl Facts {
             .collect();
         files.push(FileFact {
             name: "sidecar".into(),
-            file: format!("{}.json", sidecar.id),
+            file: legrec::spool::layout::sidecar_name(&sidecar.id),
             sha256: legrec::hex(&Sha256::digest(bytes)),
             object: None,
         });

@@ -12,7 +12,7 @@ pub struct Lock(#[allow(dead_code)] std::fs::File);
 pub fn take(spool: &Path) -> Result<Lock, String> {
     let dir = layout::ship_dir(spool);
     files::create_dirs(&dir, 0o750).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let path = dir.join("lock");
+    let path = layout::ship_lock(spool);
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

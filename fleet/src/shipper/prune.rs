@@ -31,10 +31,7 @@ pub async fn run(config: &Config, now: SystemTime) -> Result<usize, String> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_suffix(".shipped").map(str::to_string)
-        });
+        .filter_map(|e| layout::id_of_ship_state(&e.path()));
     for id in states {
         let Some(s) = state::read(spool, &id) else {
             continue;

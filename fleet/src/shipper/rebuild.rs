@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use legrec::spool::layout;
+
 use super::store::Store;
 use crate::index::{Facts, Index};
 
@@ -14,7 +16,7 @@ pub async fn from_bucket(store: &Store, index: &Index, pbx: &str) -> Result<usiz
         .await
         .map_err(|e| e.to_string())?
         .into_iter()
-        .filter(|k| k.ends_with(".json") && !k.ends_with(".inprogress.json"))
+        .filter(|k| layout::is_sidecar(std::path::Path::new(k)))
         .collect();
     let mut found = Vec::new();
     for key in keys {

@@ -43,7 +43,7 @@ pub fn write(spool: &Path, id: &str, s: &Shipped) -> std::io::Result<()> {
     files::create_dirs(&layout::ship_dir(spool), 0o750)?;
     let bytes = serde_json::to_vec_pretty(s).expect("state serializes");
     let path = layout::ship_state(spool, id);
-    let tmp = path.with_extension("shipped.tmp");
+    let tmp = layout::ship_state_new(spool, id);
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, &path)
 }

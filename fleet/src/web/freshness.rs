@@ -208,7 +208,9 @@ async fn settle(
 ) {
     let pbx = &app.config.pbx_name;
     for path in sidecars {
-        let Some(id) = id_of(path) else { continue };
+        let Some(id) = layout::id_of_sidecar(path) else {
+            continue;
+        };
         let held = if writes {
             let one = std::slice::from_ref(path);
             let tally: Tally = index_sidecars(&app.index, &app.config.spool, pbx, one, known).await;
@@ -247,9 +249,4 @@ fn sidecar_of(spool: &Path, e: &Entry) -> Option<PathBuf> {
         .all(|c| matches!(c, std::path::Component::Normal(_)));
     let path = spool.join(relative);
     (inside && layout::is_sidecar(&path) && path.is_file()).then_some(path)
-}
-
-fn id_of(sidecar: &Path) -> Option<String> {
-    let name = sidecar.file_name()?.to_str()?;
-    Some(name.strip_suffix(".json")?.to_string())
 }

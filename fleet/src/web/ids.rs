@@ -1,17 +1,9 @@
 //! The only parts of a URL that reach the file system: a recording id and a
-//! leg name, each checked against the one form it can take.
+//! leg name, each checked against the one form it can take (both spelled
+//! by legrec::spool::layout).
 
-/// A recording id as `legrec::spool::layout::new_id` makes them:
-/// `YYYYMMDD-HHMMSS-mmm-xxxxxxxx` (UTC digits, then eight lower-case hex).
-pub fn valid_id(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 28
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 15 | 19 => *c == b'-',
-            0..=18 => c.is_ascii_digit(),
-            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
-        })
-}
+pub use legrec::spool::layout::valid_id;
+use legrec::spool::layout::{LEG_NAMES, STEREO_NAME};
 
 /// An audio file of a recording, as the sidecar names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,19 +18,17 @@ pub enum Leg {
 
 impl Leg {
     pub fn parse(s: &str) -> Option<Leg> {
-        Some(match s {
-            "in" => Leg::In,
-            "out" => Leg::Out,
-            "stereo" => Leg::Stereo,
-            _ => return None,
-        })
+        [Leg::In, Leg::Out, Leg::Stereo]
+            .into_iter()
+            .find(|l| l.name() == s)
     }
 
+    /// As the sidecar names it (legrec::spool::layout spells them).
     pub fn name(self) -> &'static str {
         match self {
-            Leg::In => "in",
-            Leg::Out => "out",
-            Leg::Stereo => "stereo",
+            Leg::In => LEG_NAMES[0],
+            Leg::Out => LEG_NAMES[1],
+            Leg::Stereo => STEREO_NAME,
         }
     }
 }

@@ -150,9 +150,9 @@ pub async fn recording(State(app): State<Arc<App>>, Me(s): Me, Path(id): Path<St
     let base = format!("/api/recordings/{id}");
     // Split legs are first played together (what a dispute needs first);
     // a stereo file, where there is one, already is both.
-    let split = legs.contains(&"in") && legs.contains(&"out");
-    let first = if legs.contains(&"stereo") {
-        Some("stereo")
+    let split = legs.contains(&Leg::In.name()) && legs.contains(&Leg::Out.name());
+    let first = if legs.contains(&Leg::Stereo.name()) {
+        Some(Leg::Stereo.name())
     } else if split {
         Some("together")
     } else {
