@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use legrec::policy::config::{ConfigError, RawConfig, Settings};
 use serde::Deserialize;
 
+pub mod section;
+
+use section::ToolSection;
+
 /// `[storage]` as written: every key optional, checked by `Storage::from`.
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -87,9 +91,7 @@ impl fmt::Debug for Config {
 
 impl Config {
     pub fn read(path: &Path) -> Result<Config, String> {
-        let raw =
-            legrec::policy::ini::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Config::from_raw(&raw).map_err(|e| format!("{}: {e}", path.display()))
+        section::read_file(path, Config::from_raw)
     }
 
     pub fn from_raw(raw: &RawConfig) -> Result<Config, ConfigError> {
@@ -97,23 +99,8 @@ impl Config {
         // refused here, so the shipper never ships by another reading.
         let settings = Settings::from_raw(raw)?;
         let spool = settings.general.spool_dir;
-        let section = raw.sections.iter().find(|s| s.name == "storage");
-        let lines: StorageLines = match section {
-            Some(s) => s.read()?,
-            None => StorageLines::default(),
-        };
-        let err = |key: &str, message: String| {
-            let line = section
-                .and_then(|s| s.lines.iter().find(|l| l.key == key))
-                .map_or(0, |l| l.line);
-            ConfigError {
-                section: "storage".into(),
-                key: Some(key.into()),
-                value: None,
-                line,
-                message,
-            }
-        };
+        let (lines, storage): (StorageLines, _) = ToolSection::read(raw, "storage")?;
+        let err = |key: &str, message: String| storage.err(key, message);
         let bucket = match &lines.url {
             None => None,
             Some(url) => {

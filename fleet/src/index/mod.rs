@@ -60,49 +60,19 @@ impl Index {
         self.postgres
     }
 
+    /// Brings the tables up to the migrations this program holds (an
+    /// index made before them, at legrec_schema version 1, takes the first
+    /// as already there).  On PostgreSQL sqlx locks the database so two
+    /// shippers starting at once do not both migrate; SQLite has no such
+    /// lock, so a second opener that raced the first and lost tries once
+    /// more, and then finds the work done.
     async fn create_tables(&self) -> Result<(), String> {
-        let mut conn = self.pool.acquire().await.map_err(sql_err("connect"))?;
-        // Two PBXs' shippers starting at once must not both create
-        // PostgreSQL's tables (CREATE ... IF NOT EXISTS races there).
-        if self.postgres {
-            sqlx::query("SELECT pg_advisory_lock(7305201)")
-                .execute(&mut *conn)
-                .await
-                .map_err(sql_err("lock"))?;
-        }
-        let mut result = Ok(());
-        for stmt in schema::TABLES {
-            if let Err(e) = sqlx::query(stmt).execute(&mut *conn).await {
-                result = Err(format!("index: creating tables: {e}"));
-                break;
-            }
-        }
-        if result.is_ok() {
-            let have: Option<i64> = sqlx::query("SELECT version FROM legrec_schema")
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(sql_err("schema version"))?
-                .map(|r| r.get(0));
-            result = match have {
-                None => sqlx::query("INSERT INTO legrec_schema (version) VALUES ($1)")
-                    .bind(schema::VERSION)
-                    .execute(&mut *conn)
-                    .await
-                    .map(|_| ())
-                    .map_err(sql_err("schema version")),
-                Some(v) if v == schema::VERSION => Ok(()),
-                Some(v) => Err(format!(
-                    "index: schema version {v}; this legrec knows {}",
-                    schema::VERSION
-                )),
-            };
-        }
-        if self.postgres {
-            let _ = sqlx::query("SELECT pg_advisory_unlock(7305201)")
-                .execute(&mut *conn)
-                .await;
-        }
-        result
+        let first = schema::MIGRATIONS.run(&self.pool).await;
+        let result = match first {
+            Err(_) if !self.postgres => schema::MIGRATIONS.run(&self.pool).await,
+            other => other,
+        };
+        result.map_err(|e| format!("index: migrating the tables: {e}"))
     }
 
     /// Adds or replaces a recording, its files and its peers, in one

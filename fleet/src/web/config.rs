@@ -9,6 +9,8 @@ use std::time::Duration;
 use legrec::policy::config::{ConfigError, RawConfig};
 use serde::Deserialize;
 
+use crate::config::section::{self, ToolSection};
+
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct WebLines {
@@ -58,29 +60,12 @@ const DEFAULT_ADDRESS_FAILURES: u32 = 50;
 
 impl WebConfig {
     pub fn read(path: &Path) -> Result<WebConfig, String> {
-        let raw =
-            legrec::policy::ini::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        WebConfig::from_raw(&raw).map_err(|e| format!("{}: {e}", path.display()))
+        section::read_file(path, WebConfig::from_raw)
     }
 
     pub fn from_raw(raw: &RawConfig) -> Result<WebConfig, ConfigError> {
-        let section = raw.sections.iter().find(|s| s.name == "web");
-        let lines: WebLines = match section {
-            Some(s) => s.read()?,
-            None => WebLines::default(),
-        };
-        let err = |key: &str, message: String| {
-            let line = section
-                .and_then(|s| s.lines.iter().find(|l| l.key == key))
-                .map_or(0, |l| l.line);
-            ConfigError {
-                section: "web".into(),
-                key: Some(key.into()),
-                value: None,
-                line,
-                message,
-            }
-        };
+        let (lines, web): (WebLines, _) = ToolSection::read(raw, "web")?;
+        let err = |key: &str, message: String| web.err(key, message);
         let listen = lines.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
         let listen = parse_listen(listen).map_err(|m| err("listen", m))?;
         let tls = match (lines.tls_cert, lines.tls_key) {
