@@ -40,13 +40,14 @@ async fn old_index(url: &str) {
 
 async fn migrations_and_version(url: &str) -> (Vec<i64>, i64) {
     let pool = AnyPool::connect(url).await.unwrap();
-    let applied = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-        .fetch_all(&pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<i64, _>(0))
-        .collect();
+    let applied =
+        sqlx::query("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<i64, _>(0))
+            .collect();
     let v: i64 = sqlx::query("SELECT version FROM legrec_schema")
         .fetch_one(&pool)
         .await
@@ -62,12 +63,19 @@ fn upgrade(url: &str, index_line: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let spool = tmp.path().join("spool");
     record(&spool, &calls());
-    let conf = write_conf(tmp.path(), &spool, &format!("pbx_name = pbx-a\n{index_line}"));
+    let conf = write_conf(
+        tmp.path(),
+        &spool,
+        &format!("pbx_name = pbx-a\n{index_line}"),
+    );
     let conf = conf.to_str().unwrap();
     let out = fleet_ok(&["index", "--config", conf]);
     assert!(out.contains("indexed 4 recording(s) of pbx-a"), "{out}");
     let old = fleet_ok(&["search", "--config", conf, "--pbx", "pbx-old"]);
-    assert!(old.contains("5550000") && old.contains("1 recording(s)"), "{old}");
+    assert!(
+        old.contains("5550000") && old.contains("1 recording(s)"),
+        "{old}"
+    );
     let new = fleet_ok(&["search", "--config", conf, "--pbx", "pbx-a"]);
     assert!(new.contains("4 recording(s)"), "{new}");
     // Opened again: nothing more to do, the version a legrec from before

@@ -109,7 +109,7 @@ impl Ship<'_> {
     /// chain is to say, for `chain` to write with others; None when there
     /// is nothing to do.  `chained` are the ids the chain already says
     /// were shipped (a crash after chaining, before the state was noted).
-    pub async fn one(
+    pub async fn recording(
         &self,
         sidecar: &Path,
         chained: &HashSet<String>,

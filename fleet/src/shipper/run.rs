@@ -172,7 +172,7 @@ async fn pass(
             if stop.load(Ordering::Relaxed) {
                 return (sidecar, Ok(None));
             }
-            let r = ship.one(&sidecar, chained).await;
+            let r = ship.recording(&sidecar, chained).await;
             (sidecar, r)
         })
         .buffer_unordered(config.concurrency)

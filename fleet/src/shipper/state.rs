@@ -38,7 +38,7 @@ pub fn read(spool: &Path, id: &str) -> Option<Shipped> {
 
 /// Written whole (a new file renamed over the old) but not synced: the
 /// chain, synced, has the last word, and a state lost with the power is
-/// written again from it (`Ship::one`'s `chained`).
+/// written again from it (`Ship::recording`'s `chained`).
 pub fn write(spool: &Path, id: &str, s: &Shipped) -> std::io::Result<()> {
     files::create_dirs(&layout::ship_dir(spool), 0o750)?;
     let bytes = serde_json::to_vec_pretty(s).expect("state serializes");

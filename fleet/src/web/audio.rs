@@ -283,7 +283,7 @@ pub async fn peaks(
             let store = app.store.as_ref().expect("a bucket source has a store");
             let tmp = std::env::temp_dir().join(format!(
                 "legrec-peaks-{id}-{}.flac",
-                super::session::random_token()
+                super::login_session::random_token()
             ));
             if let Err(e) = bucket::fetch_to(store, &key, &tmp).await {
                 let _ = std::fs::remove_file(&tmp);

@@ -10,6 +10,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 
+use super::templates::TemplateFailed;
+
 #[derive(Debug)]
 pub enum Fail {
     BadRequest(String),
@@ -91,6 +93,18 @@ impl Fail {
     }
 }
 
+impl From<TemplateFailed> for Fail {
+    fn from(e: TemplateFailed) -> Fail {
+        Fail::Internal(e.0)
+    }
+}
+
+impl From<TemplateFailed> for PageError {
+    fn from(e: TemplateFailed) -> PageError {
+        PageError(e.into())
+    }
+}
+
 impl From<sqlx::Error> for Fail {
     fn from(e: sqlx::Error) -> Fail {
         Fail::Internal(e.to_string())
@@ -127,7 +141,7 @@ impl From<Fail> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         if let Fail::LoginNeeded { next } = &self.0 {
-            return super::auth::login_page(StatusCode::UNAUTHORIZED, next, None);
+            return super::login_page::login_page(StatusCode::UNAUTHORIZED, next, None);
         }
         let ctx = minijinja::context! {
             title => self.0.status().canonical_reason().unwrap_or("error"),

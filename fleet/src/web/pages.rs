@@ -10,8 +10,8 @@ use minijinja::context;
 use super::auth::Me;
 use super::error::{Fail, PageError};
 use super::ids::Leg;
+use super::login_session::Session;
 use super::search::{Params, PAGE};
-use super::session::Session;
 use super::{api, templates, view, words, App};
 
 type Page = Result<Html<String>, PageError>;

@@ -6,7 +6,8 @@ use std::sync::LazyLock;
 use axum::response::Html;
 use minijinja::Environment;
 
-use super::error::Fail;
+/// A template that did not render: the server's fault, for its log.
+pub struct TemplateFailed(pub String);
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -27,11 +28,11 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-pub fn render(name: &str, ctx: minijinja::Value) -> Result<Html<String>, Fail> {
+pub fn render(name: &str, ctx: minijinja::Value) -> Result<Html<String>, TemplateFailed> {
     ENV.get_template(name)
         .and_then(|t| t.render(ctx))
         .map(Html)
-        .map_err(|e| Fail::Internal(format!("template {name}: {e:#}")))
+        .map_err(|e| TemplateFailed(format!("template {name}: {e:#}")))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::accounts::Accounts;
 use super::error::{ApiError, Fail, PageError};
-use super::session::Session;
+use super::login_session::Session;
 use super::App;
 use crate::index::Index;
 

@@ -1,7 +1,8 @@
-//! Sessions: a random token in an HttpOnly, SameSite=Strict cookie (Secure
-//! under TLS); the server keeps only its SHA-256 beside the user and the
-//! session's CSRF token, so a cookie it did not hand out opens nothing and
-//! a copy of the table opens nothing either.
+//! Login sessions (the browser's, not a call's): a random token in an
+//! HttpOnly, SameSite=Strict cookie (Secure under TLS); the server keeps
+//! only its SHA-256 beside the user and the session's CSRF token, so a
+//! cookie it did not hand out opens nothing and a copy of the table opens
+//! nothing either.
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use base64::Engine;
