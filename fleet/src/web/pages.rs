@@ -124,10 +124,7 @@ pub async fn recording(State(app): State<Arc<App>>, Me(s): Me, Path(id): Path<St
     let sidecar: Option<legrec::sidecar::Sidecar> =
         serde_json::from_value(full.record.sidecar.clone()).ok();
     let duration = full.record.summary.duration;
-    let facts = sidecar
-        .as_ref()
-        .map(|sc| words::facts(sc, duration))
-        .unwrap_or_else(|| vec!["The sidecar could not be read.".into()]);
+    let pause_lengths = sidecar.as_ref().map(words::pause_lengths);
     let marks = sidecar
         .as_ref()
         .map(|sc| words::marks(sc, duration))
@@ -171,7 +168,9 @@ pub async fn recording(State(app): State<Arc<App>>, Me(s): Me, Path(id): Path<St
         me => me(&s),
         r => full.record.summary,
         legs => legs,
-        facts => facts,
+        sc => sidecar,
+        duration => duration,
+        pause_lengths => pause_lengths,
         marks => marks,
         integrity => full.integrity,
         access => full.access,

@@ -21,10 +21,14 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("trail.html", include_str!("templates/trail.html")),
         ("audit.html", include_str!("templates/audit.html")),
         ("error.html", include_str!("templates/error.html")),
+        ("facts.html", include_str!("templates/facts.html")),
     ] {
         env.add_template(name, text)
             .unwrap_or_else(|e| panic!("template {name}: {e}"));
     }
+    env.add_filter("secs", super::words::secs);
+    // A number as Rust writes it (440, not 440.0).
+    env.add_filter("plain", |v: f64| v.to_string());
     env
 });
 
@@ -39,7 +43,7 @@ pub fn render(name: &str, ctx: minijinja::Value) -> Result<Html<String>, Templat
 mod tests {
     #[test]
     fn templates_parse_and_json_in_a_script_is_escaped() {
-        assert_eq!(super::ENV.templates().count(), 9);
+        assert_eq!(super::ENV.templates().count(), 10);
         // The recording page hands its data to its script with tojson
         // (minijinja's "json" feature), which must escape a closing tag.
         let out = super::ENV

@@ -1,6 +1,6 @@
-//! A sidecar's facts in words for the recording's page (who, when, what
-//! was played, which law applied and why, what was masked or paused), and
-//! the marks its waveforms carry, both from the one sidecar.
+//! The marks a recording's waveforms carry, from its sidecar, and what the
+//! facts in words (templates/facts.html: who, when, what was played,
+//! which law applied and why, what was masked or paused) need computed.
 
 use legrec::sidecar::{Interval, Sidecar};
 use serde::Serialize;
@@ -21,7 +21,8 @@ pub struct Mark {
     pub lane: &'static str,
 }
 
-fn secs(t: f64) -> String {
+/// Seconds as the page says them (templates' `secs` filter too).
+pub fn secs(t: f64) -> String {
     if t >= 60.0 {
         format!("{}:{:04.1}", (t / 60.0) as u64, t % 60.0)
     } else {
@@ -45,136 +46,11 @@ fn party(p: &str) -> &str {
     }
 }
 
-pub fn facts(s: &Sidecar, duration: f64) -> Vec<String> {
-    let mut out = Vec::new();
-    let caller = if s.caller.name.is_empty() || s.caller.name == s.caller.number {
-        s.caller.number.clone()
-    } else {
-        format!("{} ({})", s.caller.number, s.caller.name)
-    };
-    out.push(format!(
-        "{caller} called {}{} on PBX {}; recorded on {} under policy {}.",
-        s.callee,
-        if s.queue.is_empty() {
-            String::new()
-        } else {
-            format!(" through queue {}", s.queue)
-        },
-        s.pbx,
-        s.channel,
-        s.policy
-    ));
-    out.push(format!(
-        "From {} to {} ({}); status {}{}.",
-        s.started_at,
-        s.ended_at.as_deref().unwrap_or("(not ended)"),
-        secs(duration),
-        s.status,
-        s.reason
-            .as_deref()
-            .map(|r| format!(": {r}"))
-            .unwrap_or_default()
-    ));
-    match &s.agent {
-        Some(a) => out.push(format!("Answered by agent {a}.")),
-        None => out.push("No queue agent answered.".into()),
-    }
-    for p in &s.peers {
-        out.push(format!(
-            "{} ({}{}) was on the call from {} to {}.",
-            p.member.as_deref().unwrap_or(&p.name),
-            p.channel,
-            if p.number.is_empty() {
-                String::new()
-            } else {
-                format!(", number {}", p.number)
-            },
-            secs(p.joined),
-            p.left.map_or("the end".into(), secs)
-        ));
-    }
-    if s.notice.is_empty() {
-        out.push("No notice was played.".into());
-    }
-    for n in &s.notice {
-        out.push(format!(
-            "The notice '{}' was played to {} at {}.",
-            n.sound,
-            party(&n.party),
-            secs(n.offset)
-        ));
-    }
-    let c = &s.consent;
-    let mut consent = format!("Consent by {}: {}", c.mode, c.decision);
-    if !c.reason.is_empty() {
-        consent.push_str(&format!(" ({})", c.reason));
-    }
-    if let Some(d) = &c.digit {
-        consent.push_str(&format!(
-            "; key {d} pressed{}",
-            c.digit_at
-                .as_deref()
-                .map(|t| format!(" at {t}"))
-                .unwrap_or_default()
-        ));
-    }
-    if c.decision == "declined" && !c.declined_action.is_empty() {
-        consent.push_str(&format!("; kept after the refusal: {}", c.declined_action));
-    }
-    out.push(consent + ".");
-    match &c.law {
-        Some(l) => {
-            out.push(format!(
-                "The law applied: {}, because {}.",
-                l.rule, l.reason
-            ));
-            for side in &l.sides {
-                out.push(format!(
-                    "The {} {} is in {} ({}: {}).",
-                    side.party, side.number, side.jurisdiction, side.rule, side.source
-                ));
-            }
-        }
-        None => out.push("No jurisdiction rule was applied (the policy as configured).".into()),
-    }
-    if c.notice_required_by_law {
-        out.push("The notice was played because a party's law required it.".into());
-    }
-    for m in &s.masks {
-        out.push(format!(
-            "Masked (silence, timeline kept) from {} to {}, asked by {}.",
-            secs(m.start_offset),
-            m.end_offset.map_or("the end".into(), secs),
-            m.by
-        ));
-    }
-    for p in &s.pauses {
-        out.push(format!(
-            "Paused at {} {}, asked by {} (the time is cut out).",
-            secs(p.start_offset),
-            pause_length(p).map_or("to the end".into(), |d| format!("for {}", secs(d))),
-            p.by
-        ));
-    }
-    if let Some(b) = &s.beeps {
-        out.push(format!(
-            "A {} Hz warning tone of {} ms every {} s; {} heard.",
-            b.frequency_hz, b.duration_ms, b.interval_seconds, b.count
-        ));
-    }
-    for k in &s.keys {
-        out.push(format!(
-            "Key {} ({}) pressed on the {} side at {}.",
-            k.key,
-            k.action,
-            k.side,
-            secs(k.offset)
-        ));
-    }
-    if s.retention_days > 0 {
-        out.push(format!("Kept {} days after the call.", s.retention_days));
-    }
-    out
+/// What templates/facts.html needs beside the sidecar, which says the
+/// facts in words: each pause's length, from its wall-clock ends (None:
+/// to the end).
+pub fn pause_lengths(s: &Sidecar) -> Vec<Option<f64>> {
+    s.pauses.iter().map(pause_length).collect()
 }
 
 fn pause_length(p: &Interval) -> Option<f64> {
@@ -277,4 +153,198 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rich() -> Vec<Sidecar> {
+        use legrec::sidecar::*;
+        let mut a = Sidecar::default();
+        a.caller.number = "+14155550123".into();
+        a.caller.name = "Dana Reyes".into();
+        a.callee = "+14155550100".into();
+        a.queue = "sales".into();
+        a.pbx = "pbx-a".into();
+        a.channel = "PJSIP/x".into();
+        a.policy = "p".into();
+        a.started_at = "2026-12-01T08:00:00.000Z".into();
+        a.ended_at = Some("2026-12-01T08:01:10.500Z".into());
+        a.status = "complete".into();
+        a.reason = Some("hung up".into());
+        a.agent = Some("alice".into());
+        a.peers = vec![
+            Peer {
+                channel: "PJSIP/b".into(),
+                number: "200".into(),
+                name: "Bob".into(),
+                member: Some("bob".into()),
+                joined: 3.25,
+                left: Some(65.0),
+                ..Default::default()
+            },
+            Peer {
+                channel: "PJSIP/c".into(),
+                name: "Carl".into(),
+                joined: 70.0,
+                ..Default::default()
+            },
+        ];
+        a.notice = vec![
+            NoticeRecord {
+                sound: "legrec/legrec-notice".into(),
+                party: "caller".into(),
+                offset: 0.0,
+                ..Default::default()
+            },
+            NoticeRecord {
+                sound: "x".into(),
+                party: "both".into(),
+                offset: 61.5,
+                ..Default::default()
+            },
+        ];
+        a.consent.mode = "keypress".into();
+        a.consent.decision = "declined".into();
+        a.consent.reason = "key 2".into();
+        a.consent.digit = Some("2".into());
+        a.consent.digit_at = Some("2026-12-01T08:00:05Z".into());
+        a.consent.declined_action = "agent side".into();
+        a.consent.notice_required_by_law = true;
+        a.consent.law = Some(Law {
+            rule: "all-party".into(),
+            reason: "CA".into(),
+            sides: vec![legrec::policy::jurisdiction::Side {
+                party: "caller".into(),
+                number: "+1415".into(),
+                jurisdiction: "US-CA".into(),
+                rule: "all-party".into(),
+                source: "table".into(),
+            }],
+        });
+        a.masks = vec![
+            Interval {
+                start_offset: 3.0,
+                end_offset: Some(4.0),
+                by: "dialplan".into(),
+                ..Default::default()
+            },
+            Interval {
+                start_offset: 5.0,
+                by: "cli".into(),
+                ..Default::default()
+            },
+        ];
+        a.pauses = vec![
+            Interval {
+                start: "2026-12-01T08:00:10Z".into(),
+                end: Some("2026-12-01T08:00:12.5Z".into()),
+                start_offset: 10.0,
+                by: "cli".into(),
+                ..Default::default()
+            },
+            Interval {
+                start: "2026-12-01T08:00:20Z".into(),
+                start_offset: 17.5,
+                by: "key".into(),
+                ..Default::default()
+            },
+        ];
+        a.beeps = Some(Beeps {
+            interval_seconds: 15,
+            frequency_hz: 1400.0,
+            duration_ms: 200,
+            count: 4,
+        });
+        a.keys = vec![KeyPress {
+            key: "*1".into(),
+            action: "mask".into(),
+            side: "agent".into(),
+            offset: 3.0,
+            ..Default::default()
+        }];
+        a.retention_days = 90;
+        let mut b = Sidecar::default();
+        b.caller.number = "100".into();
+        b.caller.name = "100".into();
+        b.status = "interrupted".into();
+        b.consent.mode = "notify".into();
+        b.consent.decision = "notified".into();
+        b.beeps = Some(Beeps {
+            interval_seconds: 15,
+            frequency_hz: 1400.5,
+            duration_ms: 200,
+            count: 0,
+        });
+        vec![a, b]
+    }
+
+    /// templates/facts.html says what words.rs said in Rust before it
+    /// (these sentences are that function's output for these sidecars).
+    #[test]
+    fn the_facts_template_says_each_fact() {
+        let want: [&[&str]; 2] = [
+            &[
+                "+14155550123 (Dana Reyes) called +14155550100 through queue sales on PBX pbx-a; recorded on PJSIP/x under policy p.",
+                "From 2026-12-01T08:00:00.000Z to 2026-12-01T08:01:10.500Z (1:10.5); status complete: hung up.",
+                "Answered by agent alice.",
+                "bob (PJSIP/b, number 200) was on the call from 3.2 s to 1:05.0.",
+                "Carl (PJSIP/c) was on the call from 1:10.0 to the end.",
+                "The notice 'legrec/legrec-notice' was played to the caller at 0.0 s.",
+                "The notice 'x' was played to both parties at 1:01.5.",
+                "Consent by keypress: declined (key 2); key 2 pressed at 2026-12-01T08:00:05Z; kept after the refusal: agent side.",
+                "The law applied: all-party, because CA.",
+                "The caller +1415 is in US-CA (all-party: table).",
+                "The notice was played because a party's law required it.",
+                "Masked (silence, timeline kept) from 3.0 s to 4.0 s, asked by dialplan.",
+                "Masked (silence, timeline kept) from 5.0 s to the end, asked by cli.",
+                "Paused at 10.0 s for 2.5 s, asked by cli (the time is cut out).",
+                "Paused at 17.5 s to the end, asked by key (the time is cut out).",
+                "A 1400 Hz warning tone of 200 ms every 15 s; 4 heard.",
+                "Key *1 (mask) pressed on the agent side at 3.0 s.",
+                "Kept 90 days after the call.",
+            ],
+            &[
+                "100 called  on PBX ; recorded on  under policy .",
+                "From  to (not ended) (1:11.5); status interrupted.",
+                "No queue agent answered.",
+                "No notice was played.",
+                "Consent by notify: notified.",
+                "No jurisdiction rule was applied (the policy as configured).",
+                "A 1400.5 Hz warning tone of 200 ms every 15 s; 0 heard.",
+            ],
+        ];
+        for (i, (sc, want)) in rich().iter().zip(want).enumerate() {
+            let duration = 70.5 + i as f64;
+            let ctx = minijinja::context! {
+                sc => sc,
+                duration => duration,
+                pause_lengths => pause_lengths(sc),
+            };
+            let Ok(html) = super::super::templates::render("facts.html", ctx) else {
+                panic!("facts.html does not render");
+            };
+            // As a browser reads it.
+            let said: Vec<String> = html
+                .0
+                .split("<li>")
+                .skip(1)
+                .map(|l| {
+                    l.split("</li>")
+                        .next()
+                        .unwrap()
+                        .replace("&#x2f;", "/")
+                        .replace("&#x27;", "'")
+                        .replace("&amp;", "&")
+                })
+                .collect();
+            assert_eq!(said, want);
+        }
+        let ctx = minijinja::context! { sc => None::<Sidecar> };
+        let html = super::super::templates::render("facts.html", ctx)
+            .ok()
+            .unwrap();
+        assert!(html.0.contains("<li>The sidecar could not be read.</li>"));
+    }
 }
