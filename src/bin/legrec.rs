@@ -32,7 +32,10 @@ const USAGE: &str = "usage:
                                  erase a recording's audio (or every one
                                  where N took part): a tombstone in the
                                  chain, the sidecar's personal fields
-                                 replaced; refused under a legal hold
+                                 replaced; refused under a legal hold;
+                                 with a [storage] url, shipped recordings
+                                 are erased from the bucket and the index
+                                 too (and erasures cut short finished)
   legrec subject export --number N -o FILE [--config FILE|--spool DIR]
                                  every recording where N took part, as
                                  evidence bundles plus index.json, in one tar
@@ -177,6 +180,7 @@ fn main() -> ExitCode {
             }
         },
         ["prune", spool_dir, rest @ ..] => prune(Path::new(spool_dir), rest),
+        ["erase", rest @ ..] if ships(rest) => fleet(&args),
         ["erase", rest @ ..] => {
             match admin::subject::erase(rest, &spool, &spool_of, &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -257,6 +261,12 @@ fn has_bucket(conf: &Path) -> bool {
             .iter()
             .any(|s| s.name == "storage" && s.lines.iter().any(|l| l.key == "url"))
     })
+}
+
+/// Does the `--config FILE` among `rest` ship to a bucket?
+fn ships(rest: &[&str]) -> bool {
+    rest.windows(2)
+        .any(|w| w[0] == "--config" && has_bucket(Path::new(w[1])))
 }
 
 /// spool_dir of a legrec.conf, checked as the PBX checks the whole file.

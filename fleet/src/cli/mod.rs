@@ -1,6 +1,7 @@
 //! The subcommands of `legrec-fleet`, each in its own file; this one reads
 //! their shared options.
 
+pub mod erase;
 pub mod index;
 pub mod prune;
 pub mod search;

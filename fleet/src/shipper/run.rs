@@ -118,7 +118,7 @@ async fn open_index(config: &Config, opts: &Options, stop: &AtomicBool) -> Resul
     }
 }
 
-fn advice(e: &StoreError) -> String {
+pub(super) fn advice(e: &StoreError) -> String {
     let hint = match e.trouble {
         Trouble::Denied => " (check [storage] access_key and secret_key)",
         Trouble::NoBucket => " (create the bucket, or correct [storage] url)",

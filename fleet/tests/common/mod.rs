@@ -171,6 +171,33 @@ pub fn record_with(spool: &Path, calls: &[Call], policy: &[(&str, &str)]) -> Vec
     out
 }
 
+/// A legal hold on recording `id`, placed by alice for `reason`.
+pub fn hold(spool: &Path, id: &str, reason: &str) -> legrec::hold::Active {
+    legrec::hold::place(
+        spool,
+        legrec::hold::Hold {
+            ids: vec![id.to_string()],
+            reason: reason.into(),
+            by: "alice".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The hold `name` released by alice, the case settled.
+pub fn release(spool: &Path, name: &str) {
+    legrec::hold::release(
+        spool,
+        name,
+        legrec::hold::Release {
+            reason: "settled".into(),
+            by: "alice".into(),
+        },
+    )
+    .unwrap()
+}
+
 /// legrec.conf for a spool, with `storage` lines under `[storage]`.
 pub fn write_conf(dir: &Path, spool: &Path, storage: &str) -> PathBuf {
     let path = dir.join("legrec.conf");
