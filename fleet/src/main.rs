@@ -31,6 +31,11 @@ const USAGE: &str = "usage:
                                  index, the scrubbed sidecar kept and a
                                  tombstone chained; refused under a legal
                                  hold; finishes erasures cut short first
+  legrec subject export --number N -o FILE --config FILE
+                                 (with [storage] url) every recording where
+                                 N took part, as evidence bundles plus
+                                 index.json; those the spool no longer
+                                 holds fetched from the bucket
   legrec serve [--config FILE] [--listen ADDR]
                                  the recording browser ([web] in FILE;
                                  default 127.0.0.1:8088)
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
             "search" => cli::search::run(&args).await,
             "prune" => cli::prune::run(&args).await,
             "erase" => cli::erase::run(&args).await,
+            "subject" => cli::subject::run(&args).await,
             "serve" => cli::serve::run(&args).await,
             "user" => cli::user::run(&args).await,
             _ => Err(format!("unknown command '{command}'\n{USAGE}")),

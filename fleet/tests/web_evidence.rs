@@ -30,17 +30,7 @@ fn the_browser_hands_out_an_anchored_bundle_that_checks_on_its_own() {
         early.text()
     );
 
-    let anchored = legrec::anchor::anchor_once(
-        &legrec::anchor::config::AnchorConfig {
-            spool: site.spool.clone(),
-            tsa_url: tsa.url(),
-            tsa_ca: tsa.ca(),
-            interval: std::time::Duration::from_secs(600),
-        },
-        false,
-    )
-    .unwrap();
-    assert!(matches!(anchored, legrec::anchor::Anchored::Done { .. }));
+    tsa.anchor(&site.spool);
 
     let got = root.get(&format!("/api/recordings/{id}/bundle"));
     assert_eq!(got.status, 200, "{}", got.text());

@@ -38,7 +38,10 @@ const USAGE: &str = "usage:
                                  too (and erasures cut short finished)
   legrec subject export --number N -o FILE [--config FILE|--spool DIR]
                                  every recording where N took part, as
-                                 evidence bundles plus index.json, in one tar
+                                 evidence bundles plus index.json, in one tar;
+                                 with a [storage] url, also those only in
+                                 the bucket (fetched; index.json says from
+                                 where)
   legrec anchor --config FILE [--once]
                                  have the TSA of [anchor] time-stamp the
                                  audit chain's head whenever it grew (every
@@ -190,6 +193,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        ["subject", "export", rest @ ..] if ships(rest) => fleet(&args),
         ["subject", "export", rest @ ..] => {
             match admin::subject::export(rest, &spool, &spool_of, &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,7 @@ pub mod prune;
 pub mod search;
 pub mod serve;
 pub mod ship;
+pub mod subject;
 pub mod user;
 
 use std::collections::BTreeMap;
