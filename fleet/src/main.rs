@@ -36,6 +36,10 @@ const USAGE: &str = "usage:
                                  N took part, as evidence bundles plus
                                  index.json; those the spool no longer
                                  holds fetched from the bucket
+  legrec verify PATH --config FILE
+                                 (with [storage] url) legrec verify, then the
+                                 anchors' tokens the shipper copied to the
+                                 bucket against the spool's chain
   legrec serve [--config FILE] [--listen ADDR]
                                  the recording browser ([web] in FILE;
                                  default 127.0.0.1:8088)
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
             "prune" => cli::prune::run(&args).await,
             "erase" => cli::erase::run(&args).await,
             "subject" => cli::subject::run(&args).await,
+            "verify" => cli::verify::run(&args).await,
             "serve" => cli::serve::run(&args).await,
             "user" => cli::user::run(&args).await,
             _ => Err(format!("unknown command '{command}'\n{USAGE}")),

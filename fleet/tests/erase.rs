@@ -78,9 +78,7 @@ fn calls() -> Vec<Call> {
 
 #[test]
 fn a_shipped_recording_is_erased_from_the_bucket_the_spool_and_the_index() {
-    let sw = Seaweed::start();
-    rt().block_on(async { sw.client().create_bucket().bucket("rec").send().await })
-        .expect("bucket created");
+    let sw = Seaweed::with_bucket("rec");
     let pg = Postgres::start();
     let tmp = tempfile::tempdir().unwrap();
     let spool = tmp.path().join("spool");
@@ -190,9 +188,7 @@ fn a_shipped_recording_is_erased_from_the_bucket_the_spool_and_the_index() {
 
 #[test]
 fn a_bucket_down_leaves_the_erasure_chained_and_the_next_run_finishes_it() {
-    let sw = Seaweed::start();
-    rt().block_on(async { sw.client().create_bucket().bucket("rec").send().await })
-        .expect("bucket created");
+    let sw = Seaweed::with_bucket("rec");
     let tmp = tempfile::tempdir().unwrap();
     let spool = tmp.path().join("spool");
     let sidecars = record(&spool, &calls()[..1]);

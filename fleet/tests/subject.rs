@@ -14,13 +14,7 @@ use common::*;
 #[test]
 fn a_subject_export_fetches_from_the_bucket_what_the_spool_no_longer_holds() {
     let tsa = tsa::Tsa::start("reply");
-    let sw = Seaweed::start();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async { sw.client().create_bucket().bucket("rec").send().await })
-        .expect("bucket created");
+    let sw = Seaweed::with_bucket("rec");
     let tmp = tempfile::tempdir().unwrap();
     let spool = tmp.path().join("spool");
     let sidecars = record(

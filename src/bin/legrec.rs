@@ -12,7 +12,9 @@ const USAGE: &str = "usage:
                                  audit chain, and its RFC 3161 anchors
                                  against the CA of [anchor] tsa_ca (or
                                  --tsa-ca); with [anchor], anchors are
-                                 required at its interval
+                                 required at its interval; with a [storage]
+                                 url, the tokens the shipper copied to the
+                                 bucket are checked against the chain too
   legrec verify --bundle FILE [--tsa-ca FILE]
                                  check an evidence bundle on its own
   legrec evidence ID -o FILE [--config FILE | --spool DIR]
@@ -105,6 +107,7 @@ fn main() -> ExitCode {
             }
         }
         ["evidence", id, "-o", file, rest @ ..] => evidence(id, Path::new(file), rest, &spool),
+        ["verify", _, rest @ ..] if ships(rest) => fleet(&args),
         ["verify", path, rest @ ..] => {
             let trust = match rest {
                 [] => Ok(None),

@@ -9,6 +9,7 @@ pub mod serve;
 pub mod ship;
 pub mod subject;
 pub mod user;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -278,6 +278,17 @@ impl Seaweed {
             endpoint,
         }
     }
+    /// Started, with an empty bucket `bucket`.
+    pub fn with_bucket(bucket: &str) -> Seaweed {
+        let sw = Seaweed::start();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async { sw.client().create_bucket().bucket(bucket).send().await })
+            .expect("bucket created");
+        sw
+    }
     /// Its folder and ports, not started (a store that is down).
     pub fn unstarted() -> Seaweed {
         let port = ports();
