@@ -25,6 +25,21 @@ const USAGE: &str = "usage:
                                  (with [storage] url) delete recordings past
                                  their retention_days from the bucket, the
                                  spool and the index, noted in the chain
+  legrec erase ID...|--number N --reason TEXT --config FILE
+                                 (with [storage] url) erase recordings'
+                                 audio from the bucket, the spool and the
+                                 index, the scrubbed sidecar kept and a
+                                 tombstone chained; refused under a legal
+                                 hold; finishes erasures cut short first
+  legrec subject export --number N -o FILE --config FILE
+                                 (with [storage] url) every recording where
+                                 N took part, as evidence bundles plus
+                                 index.json; those the spool no longer
+                                 holds fetched from the bucket
+  legrec verify PATH --config FILE
+                                 (with [storage] url) legrec verify, then the
+                                 anchors' tokens the shipper copied to the
+                                 bucket against the spool's chain
   legrec serve [--config FILE] [--listen ADDR]
                                  the recording browser ([web] in FILE;
                                  default 127.0.0.1:8088)
@@ -73,6 +88,9 @@ fn main() -> ExitCode {
             "index" => cli::index::run(&args).await,
             "search" => cli::search::run(&args).await,
             "prune" => cli::prune::run(&args).await,
+            "erase" => cli::erase::run(&args).await,
+            "subject" => cli::subject::run(&args).await,
+            "verify" => cli::verify::run(&args).await,
             "serve" => cli::serve::run(&args).await,
             "user" => cli::user::run(&args).await,
             _ => Err(format!("unknown command '{command}'\n{USAGE}")),

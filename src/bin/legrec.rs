@@ -12,7 +12,9 @@ const USAGE: &str = "usage:
                                  audit chain, and its RFC 3161 anchors
                                  against the CA of [anchor] tsa_ca (or
                                  --tsa-ca); with [anchor], anchors are
-                                 required at its interval
+                                 required at its interval; with a [storage]
+                                 url, the tokens the shipper copied to the
+                                 bucket are checked against the chain too
   legrec verify --bundle FILE [--tsa-ca FILE]
                                  check an evidence bundle on its own
   legrec evidence ID -o FILE [--config FILE | --spool DIR]
@@ -32,10 +34,16 @@ const USAGE: &str = "usage:
                                  erase a recording's audio (or every one
                                  where N took part): a tombstone in the
                                  chain, the sidecar's personal fields
-                                 replaced; refused under a legal hold
+                                 replaced; refused under a legal hold;
+                                 with a [storage] url, shipped recordings
+                                 are erased from the bucket and the index
+                                 too (and erasures cut short finished)
   legrec subject export --number N -o FILE [--config FILE|--spool DIR]
                                  every recording where N took part, as
-                                 evidence bundles plus index.json, in one tar
+                                 evidence bundles plus index.json, in one tar;
+                                 with a [storage] url, also those only in
+                                 the bucket (fetched; index.json says from
+                                 where)
   legrec anchor --config FILE [--once]
                                  have the TSA of [anchor] time-stamp the
                                  audit chain's head whenever it grew (every
@@ -99,6 +107,7 @@ fn main() -> ExitCode {
             }
         }
         ["evidence", id, "-o", file, rest @ ..] => evidence(id, Path::new(file), rest, &spool),
+        ["verify", _, rest @ ..] if ships(rest) => fleet(&args),
         ["verify", path, rest @ ..] => {
             let trust = match rest {
                 [] => Ok(None),
@@ -177,6 +186,7 @@ fn main() -> ExitCode {
             }
         },
         ["prune", spool_dir, rest @ ..] => prune(Path::new(spool_dir), rest),
+        ["erase", rest @ ..] if ships(rest) => fleet(&args),
         ["erase", rest @ ..] => {
             match admin::subject::erase(rest, &spool, &spool_of, &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -186,6 +196,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        ["subject", "export", rest @ ..] if ships(rest) => fleet(&args),
         ["subject", "export", rest @ ..] => {
             match admin::subject::export(rest, &spool, &spool_of, &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -257,6 +268,12 @@ fn has_bucket(conf: &Path) -> bool {
             .iter()
             .any(|s| s.name == "storage" && s.lines.iter().any(|l| l.key == "url"))
     })
+}
+
+/// Does the `--config FILE` among `rest` ship to a bucket?
+fn ships(rest: &[&str]) -> bool {
+    rest.windows(2)
+        .any(|w| w[0] == "--config" && has_bucket(Path::new(w[1])))
 }
 
 /// spool_dir of a legrec.conf, checked as the PBX checks the whole file.

@@ -1,12 +1,15 @@
 //! The subcommands of `legrec-fleet`, each in its own file; this one reads
 //! their shared options.
 
+pub mod erase;
 pub mod index;
 pub mod prune;
 pub mod search;
 pub mod serve;
 pub mod ship;
+pub mod subject;
 pub mod user;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
