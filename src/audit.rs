@@ -105,6 +105,23 @@ pub fn record(
     note: &str,
     mode: u32,
 ) -> io::Result<Entry> {
+    let files = files_of(spool, sidecar_path, sidecar, sidecar_json);
+    append(
+        &layout::audit_log(spool),
+        Entry::new(event, &sidecar.id, &sidecar.policy, files, note),
+        mode,
+    )
+}
+
+/// A recording's files as an entry names them: the legs with the hashes
+/// its sidecar holds, the sidecar with the hash of its bytes.  Nothing is
+/// read from disk, so a recording kept only in a bucket is named the same.
+pub fn files_of(
+    spool: &Path,
+    sidecar_path: &Path,
+    sidecar: &crate::sidecar::Sidecar,
+    sidecar_json: &[u8],
+) -> Vec<FileHash> {
     let dir = sidecar_path.parent().unwrap_or(spool);
     let mut files: Vec<FileHash> = sidecar
         .legs
@@ -118,11 +135,7 @@ pub fn record(
         file: relative(spool, sidecar_path),
         sha256: crate::hex(&Sha256::digest(sidecar_json)),
     });
-    append(
-        &layout::audit_log(spool),
-        Entry::new(event, &sidecar.id, &sidecar.policy, files, note),
-        mode,
-    )
+    files
 }
 
 struct Locked(File);

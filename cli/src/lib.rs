@@ -62,8 +62,10 @@ pub enum Command {
     /// too: each token's signature and certificate chain against [anchor]
     /// tsa_ca of --config (or --tsa-ca), that it stamps the hash its entry
     /// has now, and, with [anchor], that no stretch of the chain went
-    /// unanchored. With --bundle: an evidence bundle made by `legrec
-    /// evidence`, on its own (no spool, no database).
+    /// unanchored; with a [storage] url in --config, the tokens the shipper
+    /// copied to the bucket are checked against the chain too. With
+    /// --bundle: an evidence bundle made by `legrec evidence`, on its own
+    /// (no spool, no database).
     Verify(Verify),
     /// One tar a third party can check: a recording's files, chain segment, anchor token, the TSA's CA
     ///
@@ -80,9 +82,16 @@ pub enum Command {
     /// Erase a recording's audio (or every one where a number took part)
     ///
     /// A tombstone in the chain, the sidecar's personal fields replaced;
-    /// refused under a legal hold.
+    /// refused under a legal hold. With a [storage] url in --config,
+    /// shipped recordings are erased from the bucket and the index too, and
+    /// erasures cut short are finished first.
     Erase(Erase),
     /// A data subject's recordings
+    ///
+    /// `legrec subject export`: every recording where a number took part,
+    /// as evidence bundles plus index.json, in one tar; with a [storage]
+    /// url in --config, also those only in the bucket (fetched; index.json
+    /// says from where).
     Subject(Subject),
     /// Have the TSA of [anchor] time-stamp the audit chain's head
     ///

@@ -106,9 +106,10 @@ pub struct Erase {
     /// Every recording where this number took part
     #[arg(long, value_name = "N")]
     pub number: Option<String>,
-    /// Why: chained with the tombstone
+    /// Why: chained with the tombstone (with a [storage] url and nothing
+    /// named, erasures cut short are finished, with their own reasons)
     #[arg(long, value_name = "TEXT")]
-    pub reason: String,
+    pub reason: Option<String>,
     #[command(flatten)]
     pub place: Place,
 }

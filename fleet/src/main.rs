@@ -1,6 +1,6 @@
-//! legrec-fleet: the `legrec ship`, `index`, `search`, `prune` (of a
-//! bucket), `serve` and `user` commands (`legrec` runs this program for
-//! them).  The command line is legrec-cli's, shared with `legrec`.
+//! legrec-fleet: the `legrec ship`, `index`, `search`, `serve` and `user`
+//! commands, and `prune`, `erase`, `subject export` and `verify` where
+//! legrec.conf names a bucket (`legrec` runs this program for them).  The command line is legrec-cli's, shared with `legrec`.
 
 use std::process::ExitCode;
 
@@ -28,6 +28,9 @@ fn main() -> ExitCode {
         Command::Index(_) => "index",
         Command::Search(_) => "search",
         Command::Prune(_) => "prune",
+        Command::Erase(_) => "erase",
+        Command::Subject(_) => "subject export",
+        Command::Verify(_) => "verify",
         Command::Serve(_) => "serve",
         Command::User(_) => "user",
         _ => {
@@ -52,6 +55,9 @@ fn main() -> ExitCode {
             Command::Index(a) => cli::index::run(a).await,
             Command::Search(a) => cli::search::run(a).await,
             Command::Prune(a) => cli::prune::run(a).await,
+            Command::Erase(a) => cli::erase::run(a).await,
+            Command::Subject(a) => cli::subject::run(a).await,
+            Command::Verify(a) => cli::verify::run(a).await,
             Command::Serve(a) => cli::serve::run(a).await,
             Command::User(a) => cli::user::run(a).await,
             _ => unreachable!("refused above"),

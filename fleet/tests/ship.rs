@@ -504,16 +504,7 @@ fn a_held_recording_survives_keep_local_days_and_prune_with_a_bucket() {
     let sidecars = record_with(&spool, &calls()[..2], &[("retention_days", "2")]);
     let held_id = legrec::admin::read_sidecar(&sidecars[0]).unwrap().id;
     let free_id = legrec::admin::read_sidecar(&sidecars[1]).unwrap().id;
-    let hold = legrec::hold::place(
-        &spool,
-        legrec::hold::Hold {
-            ids: vec![held_id.clone()],
-            reason: "case 42".into(),
-            by: "alice".into(),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let hold = hold(&spool, &held_id, "case 42");
     let conf = write_conf(
         tmp.path(),
         &spool,
@@ -562,15 +553,7 @@ fn a_held_recording_survives_keep_local_days_and_prune_with_a_bucket() {
     assert_eq!(verify(&spool).0, 0, "{}", verify(&spool).1);
 
     // Released, it goes at the next prune.
-    legrec::hold::release(
-        &spool,
-        &hold.name,
-        legrec::hold::Release {
-            reason: "settled".into(),
-            by: "alice".into(),
-        },
-    )
-    .unwrap();
+    release(&spool, &hold.name);
     let out = fleet_ok(&["prune", "--config", conf, "--now", &later]);
     assert!(out.contains("1 recording(s) pruned"), "{out}");
     assert!(objects(&sw, "recordings").is_empty());

@@ -30,17 +30,7 @@ fn the_browser_hands_out_an_anchored_bundle_that_checks_on_its_own() {
         early.text()
     );
 
-    let anchored = legrec::anchor::anchor_once(
-        &legrec::anchor::config::AnchorConfig {
-            spool: site.spool.clone(),
-            tsa_url: tsa.url(),
-            tsa_ca: tsa.ca(),
-            interval: std::time::Duration::from_secs(600),
-        },
-        false,
-    )
-    .unwrap();
-    assert!(matches!(anchored, legrec::anchor::Anchored::Done { .. }));
+    tsa.anchor(&site.spool);
 
     let got = root.get(&format!("/api/recordings/{id}/bundle"));
     assert_eq!(got.status, 200, "{}", got.text());
@@ -92,6 +82,52 @@ fn the_browser_hands_out_an_anchored_bundle_that_checks_on_its_own() {
             .status,
         404
     );
+}
+
+/// An erased recording (its tombstone in the chain) is "erased" in the
+/// browser, with when, by whom and why, not "damaged" for its missing
+/// audio and rewritten sidecar; a sidecar changed after the tombstone
+/// still is.
+#[test]
+fn an_erased_recording_shows_as_erased_with_when_who_and_why() {
+    let site = Site::new(&site_calls(), "");
+    let id = site.id(0);
+    let tomb =
+        legrec::admin::erase::erase(&site.spool, &id, "ticket 12: the caller asked").unwrap();
+    let server = Server::start(&site.conf);
+    let root = login(&server, "root", &password("root"));
+    let r = root.get(&format!("/api/recordings/{id}")).json();
+    let integrity = &r["integrity"];
+    assert_eq!(integrity["verdict"], "erased", "{integrity}");
+    let erased = &integrity["erased"];
+    assert_eq!(erased["reason"], "ticket 12: the caller asked");
+    assert_eq!(erased["by"], legrec::admin::evidence::unix_user().as_str());
+    assert_eq!(erased["seq"], tomb.seq);
+    assert_eq!(erased["at"], tomb.at.as_str());
+    assert!(
+        integrity["summary"]
+            .as_str()
+            .unwrap()
+            .contains("the sidecar left matches its tombstone"),
+        "{integrity}"
+    );
+    let page = root.get(&format!("/recordings/{id}")).text();
+    assert!(
+        page.contains("<span id=\"verdict\">erased</span>")
+            && page.contains("ticket 12: the caller asked")
+            && page.contains(&format!("audit entry {}", tomb.seq)),
+        "{page}"
+    );
+    // The others are as they were.
+    let other = root.get(&format!("/api/recordings/{}", site.id(1))).json();
+    assert_eq!(other["integrity"]["verdict"], "intact");
+
+    // The scrubbed sidecar changed after its tombstone: damaged.
+    let mut bytes = std::fs::read(&site.sidecars[0]).unwrap();
+    bytes.extend_from_slice(b" ");
+    std::fs::write(&site.sidecars[0], bytes).unwrap();
+    let r = root.get(&format!("/api/recordings/{id}")).json();
+    assert_eq!(r["integrity"]["verdict"], "damaged", "{}", r["integrity"]);
 }
 
 /// POST `body` as JSON with the client's session and CSRF token.

@@ -9,11 +9,15 @@
 //! and no legs, status `erased`; the tombstone (`erased`) is chained with
 //! the new sidecar's hash and, in its note, the erased files and hashes,
 //! the reason and the user.  Refused while a legal hold covers the
-//! recording, and (for now) for a recording shipped to a bucket.
+//! recording.  A shipped recording is erased from the bucket and the index
+//! too, by legrec-fleet (fleet/src/shipper/erase.rs), with these same
+//! steps: it deletes the audio objects after the intent and puts the
+//! scrubbed sidecar in the bucket before the tombstone.  The intent's note
+//! (`Asked`) holds what the next run needs to finish an erasure cut short.
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::evidence::unix_user;
 use super::read_sidecar;
@@ -32,8 +36,33 @@ struct Tombstone<'a> {
     by: &'a str,
     /// The files deleted, with the hashes they had.
     erased: &'a [FileHash],
+    /// The bucket's objects deleted.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    objects: &'a [String],
     /// The sidecar's fields replaced.
     replaced: &'static [&'static str],
+}
+
+/// An erasure's intent note: who asked, why, and the bucket objects to
+/// delete (none for a recording never shipped).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Asked {
+    pub reason: String,
+    pub by: String,
+    #[serde(default)]
+    pub objects: Vec<String>,
+}
+
+impl Asked {
+    /// The note of an intent; an older one ("erasure asked by X: why") is
+    /// kept whole as the reason.
+    pub fn of(intent: &Entry) -> Asked {
+        serde_json::from_str(&intent.note).unwrap_or_else(|_| Asked {
+            reason: intent.note.clone(),
+            by: String::new(),
+            objects: Vec::new(),
+        })
+    }
 }
 
 const PERSONAL: &[&str] = &[
@@ -63,7 +92,7 @@ pub fn scrub(sc: &Sidecar, by: &str, reason: &str) -> Sidecar {
     s
 }
 
-/// Erase recording `id` of `spool`.
+/// Erase recording `id` of `spool` (not shipped: see the module's note).
 pub fn erase(spool: &Path, id: &str, reason: &str) -> Result<Entry, String> {
     if reason.trim().is_empty() {
         return Err("an erasure needs --reason".into());
@@ -76,53 +105,124 @@ pub fn erase(spool: &Path, id: &str, reason: &str) -> Result<Entry, String> {
                 spool.display()
             )
         })?;
+    let bytes = std::fs::read(&sidecar).map_err(|e| format!("{}: {e}", sidecar.display()))?;
     let sc = read_sidecar(&sidecar)?;
     if sc.status == TOMBSTONE {
         return Err(format!("{id}: erased already"));
     }
-    if let Some(h) = crate::hold::holding(&crate::hold::active(spool)?, &sc) {
-        return Err(format!("{id}: refused, {}", h.why()));
-    }
+    refuse_if_held(spool, &sc)?;
     if layout::ship_state(spool, id).exists() {
         return Err(format!(
-            "{id}: shipped to a bucket; erasing from the bucket and the index is not done by this version (nothing was erased)"
+            "{id}: shipped to a bucket; give --config FILE (its [storage]) to erase it from the bucket and the index too (nothing was erased)"
         ));
     }
-    let by = unix_user();
-    let dir = sidecar.parent().unwrap_or(spool);
-    let audio: Vec<PathBuf> = sc
-        .legs
-        .iter()
-        .map(|l| dir.join(&l.file))
-        .filter(|f| f.exists())
-        .collect();
-    let mut all = audio.clone();
-    all.push(sidecar.clone());
-    let hashes = audit::hash_files(spool, &all).map_err(|e| e.to_string())?;
-    let log = layout::audit_log(spool);
-    let note = format!("erasure asked by {by}: {reason}");
-    audit::append(
-        &log,
-        Entry::new(INTENT, id, &sc.policy, hashes.clone(), &note),
-        0o640,
-    )
-    .map_err(|e| format!("audit log: {e}"))?;
-    for f in &audio {
-        std::fs::remove_file(f).map_err(|e| format!("{}: {e}", f.display()))?;
+    let asked = Asked {
+        reason: reason.into(),
+        by: unix_user(),
+        objects: Vec::new(),
+    };
+    let intent = intend(spool, &sidecar, &sc, &bytes, &asked)?;
+    remove_audio(&sidecar, &sc)?;
+    let (scrubbed, json) = write_scrubbed(&sidecar, &sc, &asked)?;
+    tombstone(spool, &sidecar, &scrubbed, &json, &asked, &intent)
+}
+
+/// Refused while a legal hold covers the recording: the error names it.
+pub fn refuse_if_held(spool: &Path, sc: &Sidecar) -> Result<(), String> {
+    match crate::hold::holding(&crate::hold::active(spool)?, sc) {
+        Some(h) => Err(format!("{}: refused, {}", sc.id, h.why())),
+        None => Ok(()),
     }
-    let scrubbed = scrub(&sc, &by, reason);
+}
+
+/// Chain the intent (`erasing`): the recording's files and their hashes
+/// as its sidecar `bytes` name them, and `asked` as the note.
+pub fn intend(
+    spool: &Path,
+    sidecar: &Path,
+    sc: &Sidecar,
+    bytes: &[u8],
+    asked: &Asked,
+) -> Result<Entry, String> {
+    let files = audit::files_of(spool, sidecar, sc, bytes);
+    let note = serde_json::to_string(asked).expect("a note serializes");
+    super::prune::chain_intent(spool, INTENT, &sc.id, &sc.policy, files, &note)
+}
+
+/// Delete the spool's audio of the recording (what is already gone is
+/// not an error: a run finishing an earlier one).
+pub fn remove_audio(sidecar: &Path, sc: &Sidecar) -> Result<(), String> {
+    let dir = sidecar.parent().unwrap_or(Path::new("."));
+    for l in &sc.legs {
+        let f = dir.join(&l.file);
+        match std::fs::remove_file(&f) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", f.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Write the scrubbed sidecar over `sidecar` (its folder made if the
+/// spool's copy was removed): the new sidecar and its bytes.
+pub fn write_scrubbed(
+    sidecar: &Path,
+    sc: &Sidecar,
+    asked: &Asked,
+) -> Result<(Sidecar, Vec<u8>), String> {
+    let scrubbed = scrub(sc, &asked.by, &asked.reason);
     let json = serde_json::to_vec_pretty(&scrubbed).expect("sidecar serializes");
-    crate::spool::files::write_atomic(&sidecar, &json, 0o640)
+    if let Some(dir) = sidecar.parent() {
+        crate::spool::files::create_dirs(dir, 0o750)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    crate::spool::files::write_atomic(sidecar, &json, 0o640)
         .map_err(|e| format!("{}: {e}", sidecar.display()))?;
+    Ok((scrubbed, json))
+}
+
+/// Chain the tombstone (`erased`), the outcome of `intent`: the scrubbed
+/// sidecar's hash, and in its note the erased files and hashes, the
+/// objects deleted, the reason and the user.
+pub fn tombstone(
+    spool: &Path,
+    sidecar: &Path,
+    scrubbed: &Sidecar,
+    json: &[u8],
+    asked: &Asked,
+    intent: &Entry,
+) -> Result<Entry, String> {
     let note = serde_json::to_string(&Tombstone {
-        reason,
-        by: &by,
-        erased: &hashes,
+        reason: &asked.reason,
+        by: &asked.by,
+        erased: &intent.files,
+        objects: &asked.objects,
         replaced: PERSONAL,
     })
     .expect("tombstone serializes");
-    audit::record(spool, TOMBSTONE, &sidecar, &scrubbed, &json, &note, 0o640)
+    audit::record(spool, TOMBSTONE, sidecar, scrubbed, json, &note, 0o640)
         .map_err(|e| format!("audit log: {e}"))
+}
+
+/// Erasures chained as intended and not yet tombstoned (a run cut short:
+/// a bucket down, a kill): the next run finishes them.
+pub fn unfinished(spool: &Path) -> Result<Vec<Entry>, String> {
+    let log = layout::audit_log(spool);
+    let entries = audit::entries_lenient(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let mut open: std::collections::BTreeMap<String, Entry> = Default::default();
+    for e in entries {
+        match e.event.as_str() {
+            INTENT => {
+                open.insert(e.id.clone(), e);
+            }
+            TOMBSTONE => {
+                open.remove(&e.id);
+            }
+            _ => {}
+        }
+    }
+    Ok(open.into_values().collect())
 }
 
 /// Every recording of the spool in which `number` took part: caller,

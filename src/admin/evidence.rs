@@ -64,7 +64,20 @@ pub fn unix_user() -> String {
 /// export in the access trail as the Unix user's.  `ca` is the TSA's CA to
 /// ship (the admin's `tsa_ca`; else the spool's copy).
 pub fn export(spool: &Path, id: &str, ca: Option<&Path>, out: &Path) -> Result<Exported, String> {
-    let x = write_bundle(spool, id, ca, out)?;
+    export_from(spool, spool, id, ca, out)
+}
+
+/// [`export`] with the recording's files read under `files` (at the
+/// paths the chain names them by) instead of the spool: a copy fetched
+/// from the bucket once keep_local_days removed the spool's.
+pub fn export_from(
+    spool: &Path,
+    files: &Path,
+    id: &str,
+    ca: Option<&Path>,
+    out: &Path,
+) -> Result<Exported, String> {
+    let x = write_bundle_from(spool, files, id, ca, out)?;
     let note = serde_json::json!({
         "user": unix_user(),
         "role": "admin",
@@ -85,6 +98,16 @@ pub fn export(spool: &Path, id: &str, ca: Option<&Path>, out: &Path) -> Result<E
 /// itself, as its own user (the browser).
 pub fn write_bundle(
     spool: &Path,
+    id: &str,
+    ca: Option<&Path>,
+    out: &Path,
+) -> Result<Exported, String> {
+    write_bundle_from(spool, spool, id, ca, out)
+}
+
+fn write_bundle_from(
+    spool: &Path,
+    from: &Path,
     id: &str,
     ca: Option<&Path>,
     out: &Path,
@@ -139,7 +162,7 @@ pub fn write_bundle(
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     let mut sums = String::new();
     for f in &recorded.files {
-        let path = spool.join(&f.file);
+        let path = from.join(&f.file);
         let (sha, _) = crate::spool::digest::hash_file(&path)
             .map_err(|e| format!("{}: {e} (pruned, shipped away or erased?)", f.file))?;
         if sha != f.sha256 {

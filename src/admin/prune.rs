@@ -61,18 +61,31 @@ pub fn intend(
     note: &str,
 ) -> Result<Intent, String> {
     let hashes = audit::hash_files(spool, &files).map_err(|e| e.to_string())?;
-    let entry = audit::append(
-        &layout::audit_log(spool),
-        audit::Entry::new(INTENT, id, policy, hashes, note),
-        0o640,
-    )
-    .map_err(|e| format!("audit log: {e}"))?;
+    let entry = chain_intent(spool, INTENT, id, policy, hashes, note)?;
     Ok(Intent {
         id: id.into(),
         policy: policy.into(),
         seq: entry.seq,
         files,
     })
+}
+
+/// Chain `event`, the intent to delete `files` of recording `id`, before
+/// any of them goes: a prune's, or an erasure's (erase.rs).
+pub fn chain_intent(
+    spool: &Path,
+    event: &str,
+    id: &str,
+    policy: &str,
+    files: Vec<audit::FileHash>,
+    note: &str,
+) -> Result<audit::Entry, String> {
+    audit::append(
+        &layout::audit_log(spool),
+        audit::Entry::new(event, id, policy, files, note),
+        0o640,
+    )
+    .map_err(|e| format!("audit log: {e}"))
 }
 
 /// Delete an intent's files, then chain the outcome.  `also` says what

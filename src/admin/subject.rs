@@ -3,11 +3,12 @@
 //! part, as evidence bundles, with an index) and `legrec erase ID|--number
 //! N --reason TEXT` (erasure, art. 17: see erase.rs).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::erase::{erase as erase_one, recordings_of};
+use crate::sidecar::Sidecar;
 
 /// `legrec erase ID... | --number N --reason TEXT`.
 pub fn erase(
@@ -52,9 +53,21 @@ struct Found {
     /// How the subject took part: `caller`, `callee` or `peer`.
     took_part_as: String,
     status: String,
+    /// Where its files came from: `spool`, or the bucket they were
+    /// fetched from once the spool's copy was removed.
+    from: String,
     /// Its evidence bundle in this file, or why there is none.
     bundle: Option<String>,
     note: Option<String>,
+}
+
+/// A recording kept elsewhere than the spool, its files fetched into
+/// `files` at the paths the chain names them by.
+pub struct Fetched {
+    pub sidecar: Sidecar,
+    pub files: PathBuf,
+    /// Where from, for the index (`s3://BUCKET/KEY` of its sidecar).
+    pub from: String,
 }
 
 /// `legrec subject export --number N -o FILE`: one tar with
@@ -66,6 +79,18 @@ pub fn export(
     file: &Path,
     out: &mut dyn std::io::Write,
 ) -> Result<(), String> {
+    export_found(spool, number, &[], file, out)
+}
+
+/// The export of every recording of `number` in `spool` and of those
+/// `fetched` from elsewhere (legrec-fleet's, from the bucket).
+pub fn export_found(
+    spool: &Path,
+    number: &str,
+    fetched: &[Fetched],
+    file: &Path,
+    out: &mut dyn std::io::Write,
+) -> Result<(), String> {
     let mut rnd = [0u8; 8];
     let _ = getrandom::getrandom(&mut rnd);
     let work = std::env::temp_dir().join(format!("legrec-subject-{}", crate::hex(&rnd)));
@@ -73,7 +98,13 @@ pub fn export(
     let result = (|| {
         let mut found = Vec::new();
         let mut bundles = Vec::new();
-        for (_, sc) in recordings_of(spool, number) {
+        let here = recordings_of(spool, number)
+            .into_iter()
+            .map(|(_, sc)| (sc, spool.to_path_buf(), "spool".to_string()));
+        let there = fetched
+            .iter()
+            .map(|f| (f.sidecar.clone(), f.files.clone(), f.from.clone()));
+        for (sc, files, from) in here.chain(there) {
             let role = if sc.caller.number == number {
                 "caller"
             } else if sc.callee == number {
@@ -82,14 +113,15 @@ pub fn export(
                 "peer"
             };
             let path = work.join(format!("{}.tar", sc.id));
-            let (bundle, note) = match super::evidence::export(spool, &sc.id, None, &path) {
-                Ok(_) => {
-                    let name = format!("bundles/{}.tar", sc.id);
-                    bundles.push((name.clone(), path));
-                    (Some(name), None)
-                }
-                Err(e) => (None, Some(e)),
-            };
+            let (bundle, note) =
+                match super::evidence::export_from(spool, &files, &sc.id, None, &path) {
+                    Ok(_) => {
+                        let name = format!("bundles/{}.tar", sc.id);
+                        bundles.push((name.clone(), path));
+                        (Some(name), None)
+                    }
+                    Err(e) => (None, Some(e)),
+                };
             found.push(Found {
                 id: sc.id.clone(),
                 started_at: sc.started_at.clone(),
@@ -99,6 +131,7 @@ pub fn export(
                 callee: sc.callee.clone(),
                 took_part_as: role.into(),
                 status: sc.status.clone(),
+                from,
                 bundle,
                 note,
             });
@@ -128,10 +161,14 @@ pub fn export(
             .map_err(|e| format!("{}: {e}", file.display()))?;
         let _ = writeln!(
             out,
-            "wrote {}: {} recording(s) of {number}, {} with an evidence bundle",
+            "wrote {}: {} recording(s) of {number}, {} with an evidence bundle{}",
             file.display(),
             found.len(),
-            bundles.len()
+            bundles.len(),
+            match fetched.len() {
+                0 => String::new(),
+                n => format!("; {n} fetched from the bucket"),
+            }
         );
         Ok(())
     })();

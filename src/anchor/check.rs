@@ -137,22 +137,9 @@ pub fn check(spool: &Path, entries: &[Entry], trust: Option<&Trust>, now: System
                 continue;
             }
         };
-        let Some(entry) = entries.get((t.seq as usize).wrapping_sub(1)) else {
-            r.problems.push(format!(
-                "{} stamps entry {} (at {}), but the chain ends at entry {}: its tail was cut",
-                t.file,
-                t.seq,
-                stamp.time,
-                entries.len()
-            ));
-            continue;
-        };
-        if entry.hash != stamp.imprint {
-            let since = good.last().map_or(1, |(s, _)| s + 1);
-            r.problems.push(format!(
-                "entry {} is not what the TSA stamped at {} ({}): the history from entry {since} to entry {} was rewritten",
-                t.seq, stamp.time, t.file, t.seq
-            ));
+        let since = good.last().map_or(1, |(s, _)| s + 1);
+        if let Some(p) = unlike(&t.file, t.seq, stamp, entries, since) {
+            r.problems.push(p);
             continue;
         }
         let when = humantime::parse_rfc3339_weak(&stamp.time).unwrap_or(now);
@@ -187,6 +174,49 @@ pub fn check(spool: &Path, entries: &[Entry], trust: Option<&Trust>, now: System
         coverage(entries, &good, interval, now, &mut r);
     }
     r
+}
+
+/// How the chain `entries` differs from what token `file` stamped (entry
+/// `seq`), naming the seq; None when it stamps that entry as it is now.
+/// `since`: the first entry no earlier token fixes.
+fn unlike(
+    file: &str,
+    seq: u64,
+    stamp: &token::Stamp,
+    entries: &[Entry],
+    since: u64,
+) -> Option<String> {
+    let Some(entry) = entries.get((seq as usize).wrapping_sub(1)) else {
+        return Some(format!(
+            "{file} stamps entry {seq} (at {}), but the chain ends at entry {}: its tail was cut",
+            stamp.time,
+            entries.len()
+        ));
+    };
+    (entry.hash != stamp.imprint).then(|| {
+        format!(
+            "entry {seq} is not what the TSA stamped at {} ({file}): the history from entry {since} to entry {seq} was rewritten",
+            stamp.time
+        )
+    })
+}
+
+/// A copy of a token kept away from the spool (the bucket's, named
+/// `file`) against the chain `entries` as it is now: None when it checks
+/// and stamps entry `seq` as the chain has it, else the problem naming
+/// the seq.  Catches a chain rewritten or cut behind an anchor whose
+/// token and entry were removed from the spool.
+pub fn kept_elsewhere(
+    file: &str,
+    seq: u64,
+    bytes: &[u8],
+    trust: &Trust,
+    entries: &[Entry],
+) -> Option<String> {
+    match token::check(bytes, &trust.cas, None) {
+        Err(e) => Some(format!("{file} (entry {seq}): {e}")),
+        Ok(stamp) => unlike(file, seq, &stamp, entries, 1),
+    }
 }
 
 /// Every entry is stamped within two intervals of being written (the

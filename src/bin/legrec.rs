@@ -20,7 +20,20 @@ fn main() -> ExitCode {
         // --help and --version are "errors" that exit 0.
         Err(e) => e.exit(),
     };
-    if command.is_fleets() {
+    // The tools beside the PBX, and what needs a bucket when legrec.conf
+    // names one ([storage] url: erase and export from it too, verify the
+    // anchors' tokens there), are legrec-fleet's.
+    let ships = |conf: &Option<PathBuf>| conf.as_deref().is_some_and(has_bucket);
+    let fleets = match &command {
+        Command::Verify(v) => ships(&v.config),
+        Command::Erase(e) => ships(&e.place.config),
+        Command::Subject(s) => match &s.command {
+            SubjectCommand::Export { place, .. } => ships(&place.config),
+        },
+        Command::Prune(p) => ships(&p.config),
+        other => other.is_fleets(),
+    };
+    if fleets {
         return fleet(&args);
     }
     let (name, result) = match command {
@@ -30,11 +43,12 @@ fn main() -> ExitCode {
         Command::Erase(e) => (
             "erase",
             spool(&e.place).and_then(|s| {
+                let reason = e.reason.as_deref().ok_or("an erasure needs --reason")?;
                 admin::subject::erase(
                     &s,
                     &e.ids,
                     e.number.as_deref(),
-                    &e.reason,
+                    reason,
                     &mut std::io::stdout(),
                 )
             }),
@@ -56,9 +70,6 @@ fn main() -> ExitCode {
             "info",
             admin::info::run(&i.what, &i.spool, &mut std::io::stdout()),
         ),
-        // Shipped recordings are pruned from the bucket too, by the tool
-        // that knows it.
-        Command::Prune(p) if p.config.as_deref().is_some_and(has_bucket) => return fleet(&args),
         Command::Prune(p) => return prune(p),
         Command::ManPage => {
             let mut out = std::io::stdout();

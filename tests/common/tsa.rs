@@ -141,6 +141,23 @@ impl Tsa {
     pub fn ca(&self) -> PathBuf {
         self.dir.path().join("ca.pem")
     }
+
+    /// Has this TSA stamp `spool`'s chain now, through the library (as
+    /// `legrec anchor --once` does); panics unless a token was kept.
+    #[allow(dead_code)]
+    pub fn anchor(&self, spool: &Path) {
+        let anchored = legrec::anchor::anchor_once(
+            &legrec::anchor::config::AnchorConfig {
+                spool: spool.to_path_buf(),
+                tsa_url: self.url(),
+                tsa_ca: self.ca(),
+                interval: std::time::Duration::from_secs(600),
+            },
+            false,
+        )
+        .unwrap();
+        assert!(matches!(anchored, legrec::anchor::Anchored::Done { .. }));
+    }
 }
 
 impl Drop for Tsa {

@@ -1,12 +1,15 @@
 //! The subcommands of `legrec-fleet`, each in its own file; their command
 //! lines are legrec-cli's.
 
+pub mod erase;
 pub mod index;
 pub mod prune;
 pub mod search;
 pub mod serve;
 pub mod ship;
+pub mod subject;
 pub mod user;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 

@@ -299,6 +299,25 @@ impl Index {
             .map_err(sql_err("known"))
     }
 
+    /// The recordings of `pbx` where `number` took part (caller, callee
+    /// or any peer): a data subject's, for `legrec subject export` and
+    /// `legrec erase --number`, found even once the spool's copy is gone.
+    pub async fn of_number(&self, pbx: &str, number: &str) -> Result<Vec<String>, String> {
+        let rows = sqlx::query(
+            "SELECT id FROM recordings WHERE pbx = $1 AND (caller = $2 OR callee = $2) \
+             UNION SELECT id FROM recording_peers WHERE pbx = $1 AND number = $2",
+        )
+        .bind(pbx)
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(sql_err("of_number"))?;
+        rows.iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(sql_err("of_number"))
+    }
+
     /// Whether the index holds recording `id` of `pbx`.
     pub async fn has(&self, pbx: &str, id: &str) -> Result<bool, String> {
         let row = sqlx::query("SELECT 1 FROM recordings WHERE pbx = $1 AND id = $2")

@@ -2,6 +2,8 @@
 //! verified there, indexed, and chained "shipped"; never in the PBX's way
 //! (a process of its own, reading only finished recordings).
 
+pub mod anchors;
+pub mod erase;
 mod local;
 mod lock;
 pub mod prune;

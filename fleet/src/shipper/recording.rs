@@ -40,7 +40,7 @@ struct Item {
     sha256: String,
 }
 
-fn relative(spool: &Path, path: &Path) -> String {
+pub(super) fn relative(spool: &Path, path: &Path) -> String {
     path.strip_prefix(spool)
         .unwrap_or(path)
         .to_string_lossy()

@@ -27,6 +27,8 @@ pub struct Pass {
     pub failed: Vec<String>,
     pub removed_local: usize,
     pub rechecked: Vec<String>,
+    /// The anchors' tokens copied to the bucket.
+    pub tokens: usize,
 }
 
 pub struct Options {
@@ -118,7 +120,7 @@ async fn open_index(config: &Config, opts: &Options, stop: &AtomicBool) -> Resul
     }
 }
 
-fn advice(e: &StoreError) -> String {
+pub(super) fn advice(e: &StoreError) -> String {
     let hint = match e.trouble {
         Trouble::Denied => " (check [storage] access_key and secret_key)",
         Trouble::NoBucket => " (create the bucket, or correct [storage] url)",
@@ -132,13 +134,14 @@ fn report(p: &Pass) {
     for f in &p.failed {
         log::error!("{f}");
     }
-    if p.shipped + p.removed_local + p.rechecked.len() > 0 || !p.failed.is_empty() {
+    if p.shipped + p.removed_local + p.rechecked.len() + p.tokens > 0 || !p.failed.is_empty() {
         log::info!(
-            "shipped {} recording(s), {} not, {} local cop(ies) removed, {} object(s) put again",
+            "shipped {} recording(s), {} not, {} local cop(ies) removed, {} object(s) put again, {} anchor token(s) copied",
             p.shipped,
             p.failed.len(),
             p.removed_local,
-            p.rechecked.len()
+            p.rechecked.len(),
+            p.tokens
         );
     }
 }
@@ -208,6 +211,7 @@ async fn pass(
     if let Some(e) = down {
         return Err(e);
     }
+    p.tokens = super::anchors::ship(ship.spool, ship.store, ship.pbx).await?;
     if opts.recheck {
         for sidecar in layout::sidecars(ship.spool) {
             p.rechecked.extend(ship.recheck(&sidecar).await?);

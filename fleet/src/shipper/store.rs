@@ -360,6 +360,17 @@ impl Store {
 
     /// Every key under the prefix.
     pub async fn list(&self) -> Result<Vec<String>, StoreError> {
+        self.list_in("").await
+    }
+
+    /// Every key under the prefix's `folder` (a path under the spool; ""
+    /// for all).
+    pub async fn list_in(&self, folder: &str) -> Result<Vec<String>, StoreError> {
+        let under = match (self.prefix.is_empty(), folder.is_empty()) {
+            (true, true) => None,
+            (true, false) => Some(format!("{folder}/")),
+            (false, _) => Some(format!("{}/", self.key(folder).trim_end_matches('/'))),
+        };
         let mut keys = Vec::new();
         let mut token = None;
         loop {
@@ -367,7 +378,7 @@ impl Store {
                 .client
                 .list_objects_v2()
                 .bucket(&self.bucket)
-                .set_prefix((!self.prefix.is_empty()).then(|| format!("{}/", self.prefix)))
+                .set_prefix(under.clone())
                 .set_continuation_token(token)
                 .send()
                 .await

@@ -1,7 +1,9 @@
 //! Is a recording as it was made?  Each file on disk is hashed now and the
 //! hash compared with the sidecar's (as indexed) and with the recording's
 //! entry in the audit chain; the answer is "intact" or names the file that
-//! is not.
+//! is not.  An erased recording (its tombstone in the chain) is "erased":
+//! its audio is gone by design, the scrubbed sidecar is checked against
+//! the tombstone, and who erased it, when and why are shown.
 
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
@@ -73,12 +75,36 @@ pub struct FileCheck {
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Integrity {
-    /// `intact`, `damaged` or `unchecked`.
+    /// `intact`, `damaged`, `unchecked` or `erased`.
     pub verdict: &'static str,
     pub summary: String,
     pub files: Vec<FileCheck>,
     /// The audit entry the hashes were compared with.
     pub audit_seq: Option<u64>,
+    /// The tombstone of an erased recording.
+    pub erased: Option<Erased>,
+}
+
+/// What a recording's tombstone says: when, by whom, why.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Erased {
+    pub seq: u64,
+    pub at: String,
+    pub by: String,
+    pub reason: String,
+}
+
+impl Erased {
+    fn of(e: &Entry) -> Erased {
+        let note: serde_json::Value = serde_json::from_str(&e.note).unwrap_or_default();
+        let field = |k: &str| note[k].as_str().unwrap_or("(not said)").to_string();
+        Erased {
+            seq: e.seq,
+            at: e.at.clone(),
+            by: field("by"),
+            reason: field("reason"),
+        }
+    }
 }
 
 /// `entries` are the chain's entries of this recording (Chain::entries_of).
@@ -86,10 +112,17 @@ pub struct Integrity {
 pub fn check(record: &Record, paths: Option<&RecordingPaths>, entries: &[Entry]) -> Integrity {
     // The recording's own entry, as the PBX (or a repair, later) chained
     // it; the shipper's entries hash the same files again.
-    let entry = entries
+    let tombstone = entries
         .iter()
         .rev()
-        .find(|e| MADE.contains(&e.event.as_str()) && !e.files.is_empty());
+        .find(|e| e.event == legrec::admin::erase::TOMBSTONE);
+    // Erased: the tombstone hashes the scrubbed sidecar, and no audio.
+    let entry = tombstone.or_else(|| {
+        entries
+            .iter()
+            .rev()
+            .find(|e| MADE.contains(&e.event.as_str()) && !e.files.is_empty())
+    });
     // Files meant to be gone from this spool.
     let removed = entries
         .iter()
@@ -110,6 +143,10 @@ pub fn check(record: &Record, paths: Option<&RecordingPaths>, entries: &[Entry])
             ),
             Some(p) => match hashed(p) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => match removed {
+                    _ if tombstone.is_some() && fact.name != "sidecar" => (
+                        "erased",
+                        format!("erased (audit entry {})", tombstone.map_or(0, |t| t.seq)),
+                    ),
                     Some(r) => (
                         "unchecked",
                         format!(
@@ -120,7 +157,9 @@ pub fn check(record: &Record, paths: Option<&RecordingPaths>, entries: &[Entry])
                     None => ("missing", "not in the spool (deleted?)".to_string()),
                 },
                 Err(e) => ("missing", format!("cannot be read: {e}")),
-                Ok(sha) if sha != fact.sha256 => (
+                // An erased recording's index row may predate its
+                // tombstone: the tombstone has the last word.
+                Ok(sha) if sha != fact.sha256 && tombstone.is_none() => (
                     "changed",
                     format!("SHA-256 {sha}, the sidecar says {}", fact.sha256),
                 ),
@@ -145,7 +184,24 @@ pub fn check(record: &Record, paths: Option<&RecordingPaths>, entries: &[Entry])
         .iter()
         .filter(|f| f.state == "changed" || f.state == "missing")
         .collect();
-    let (verdict, summary) = if !bad.is_empty() {
+    let erased = tombstone.map(Erased::of);
+    let (verdict, summary) = if let (Some(t), true) = (&erased, bad.is_empty()) {
+        (
+            "erased",
+            format!(
+                "erased on {} by {}: {} (audit entry {}); {}",
+                t.at,
+                t.by,
+                t.reason,
+                t.seq,
+                if files.iter().any(|f| f.state == "intact") {
+                    "the sidecar left matches its tombstone"
+                } else {
+                    "the sidecar left is not in this server's spool to check"
+                }
+            ),
+        )
+    } else if !bad.is_empty() {
         let names: Vec<String> = bad
             .iter()
             .map(|f| format!("{} {}", f.file, f.state))
@@ -171,5 +227,6 @@ pub fn check(record: &Record, paths: Option<&RecordingPaths>, entries: &[Entry])
         summary,
         files,
         audit_seq: entry.map(|e| e.seq),
+        erased,
     }
 }

@@ -171,6 +171,33 @@ pub fn record_with(spool: &Path, calls: &[Call], policy: &[(&str, &str)]) -> Vec
     out
 }
 
+/// A legal hold on recording `id`, placed by alice for `reason`.
+pub fn hold(spool: &Path, id: &str, reason: &str) -> legrec::hold::Active {
+    legrec::hold::place(
+        spool,
+        legrec::hold::Hold {
+            ids: vec![id.to_string()],
+            reason: reason.into(),
+            by: "alice".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The hold `name` released by alice, the case settled.
+pub fn release(spool: &Path, name: &str) {
+    legrec::hold::release(
+        spool,
+        name,
+        legrec::hold::Release {
+            reason: "settled".into(),
+            by: "alice".into(),
+        },
+    )
+    .unwrap()
+}
+
 /// legrec.conf for a spool, with `storage` lines under `[storage]`.
 pub fn write_conf(dir: &Path, spool: &Path, storage: &str) -> PathBuf {
     let path = dir.join("legrec.conf");
@@ -250,6 +277,17 @@ impl Seaweed {
             port,
             endpoint,
         }
+    }
+    /// Started, with an empty bucket `bucket`.
+    pub fn with_bucket(bucket: &str) -> Seaweed {
+        let sw = Seaweed::start();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async { sw.client().create_bucket().bucket(bucket).send().await })
+            .expect("bucket created");
+        sw
     }
     /// Its folder and ports, not started (a store that is down).
     pub fn unstarted() -> Seaweed {

@@ -1,0 +1,49 @@
+//! `legrec verify PATH --config FILE` where [storage] names a bucket
+//! (`legrec` runs this for it): `legrec verify`'s checks, then the
+//! anchors' tokens the shipper copied to the bucket against the spool's
+//! chain (shipper::anchors::check), so a chain rewritten or cut behind an
+//! anchor whose token is left only in the bucket is named by its seq.
+
+use legrec::anchor::check::Trust;
+use legrec::spool::layout;
+
+use legrec_cli::Verify;
+
+use crate::shipper::store::Store;
+
+pub async fn run(args: Verify) -> Result<(), String> {
+    let Some(path) = &args.path else {
+        return Err("legrec verify PATH --config FILE (a bundle is legrec's own)".into());
+    };
+    let conf = super::config_path(args.config.as_deref());
+    let config = super::config(Some(&conf))?;
+    let bucket = config.bucket.as_ref().ok_or("no [storage] url")?;
+    let trust = legrec::admin::anchor::trust_of_config(&conf)?;
+    let mut out = std::io::stdout();
+    let mut failures = legrec::admin::verify::run_trusting(path, trust.as_ref(), &mut out);
+    // Without [anchor], the spool's own copy of the TSA's CA (as legrec
+    // verify does, and says).
+    let trust = match trust {
+        Some(t) => t,
+        None => Trust::from_file(&layout::anchor_ca(&config.spool), None)?,
+    };
+    let store = Store::connect(bucket);
+    let (problems, read) = crate::shipper::anchors::check(&config.spool, &store, &trust).await?;
+    let log = layout::audit_log(&config.spool);
+    for p in &problems {
+        println!("FAIL {}: {p}", log.display());
+    }
+    if problems.is_empty() {
+        println!(
+            "OK   {} ({read} anchor token(s) in s3://{} stamp it as it is)",
+            log.display(),
+            store.bucket
+        );
+    } else {
+        failures += 1;
+    }
+    match failures {
+        0 => Ok(()),
+        n => Err(format!("{n} recording(s) failed")),
+    }
+}

@@ -1,0 +1,96 @@
+//! The anchors' tokens (`<spool>/.anchors/*.tsr`, written by `legrec
+//! anchor`) copied to the bucket beside the recordings, under
+//! `<prefix>/.anchors/`, so that whoever can rewrite the spool cannot
+//! also remove the proof of what the chain was: `legrec verify --config
+//! FILE` checks the bucket's tokens against the local chain (`check`).
+//! A token put and read back intact is noted in
+//! `<spool>/.ship/anchors/<name>` and not put again.
+
+use std::path::Path;
+
+use legrec::anchor::check::{kept_elsewhere, Trust};
+use legrec::spool::layout;
+
+use super::store::{Store, StoreError, Trouble};
+
+const FOLDER: &str = ".anchors";
+
+fn noted(spool: &Path) -> std::path::PathBuf {
+    layout::ship_dir(spool).join("anchors")
+}
+
+fn other(message: String) -> StoreError {
+    StoreError {
+        trouble: Trouble::Other,
+        message,
+    }
+}
+
+/// Puts every token not yet in the bucket; returns how many.
+pub async fn ship(spool: &Path, store: &Store, pbx: &str) -> Result<usize, StoreError> {
+    let Ok(dir) = std::fs::read_dir(layout::anchors_dir(spool)) else {
+        return Ok(0);
+    };
+    let notes = noted(spool);
+    let mut put = 0;
+    for path in dir.flatten().map(|e| e.path()) {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !legrec::anchor::is_token(&path) || notes.join(name).exists() {
+            continue;
+        }
+        let key = store.key(&format!("{FOLDER}/{name}"));
+        let (sha, _) = legrec::spool::digest::hash_file(&path)
+            .map_err(|e| other(format!("{}: {e}", path.display())))?;
+        store.put_file(&key, &path, pbx, u64::MAX, &|_| {}).await?;
+        if store.sha256(&key).await? != sha {
+            return Err(other(format!(
+                "{key}: the bucket returned other bytes than were sent; put again next pass"
+            )));
+        }
+        legrec::spool::files::create_dirs(&notes, 0o750)
+            .and_then(|()| std::fs::write(notes.join(name), &sha))
+            .map_err(|e| other(format!("{}: {e}", notes.display())))?;
+        put += 1;
+    }
+    Ok(put)
+}
+
+/// The bucket's tokens against the spool's chain as it is now: the
+/// problems (each naming the seq), and how many tokens were read.
+pub async fn check(
+    spool: &Path,
+    store: &Store,
+    trust: &Trust,
+) -> Result<(Vec<String>, usize), String> {
+    let log = layout::audit_log(spool);
+    let entries = legrec::audit::verify_chain(&log)
+        .map_err(|b| format!("{} line {}: {}", log.display(), b.line, b.what))?;
+    let keys = store
+        .list_in(FOLDER)
+        .await
+        .map_err(|e| super::run::advice(&e))?;
+    let mut problems = Vec::new();
+    let mut read = 0;
+    for key in keys {
+        let Some(seq) = layout::anchor_seq(Path::new(&key)) else {
+            continue;
+        };
+        let (_, bytes) = store
+            .get_all(&key)
+            .await
+            .map_err(|e| super::run::advice(&e))?;
+        read += 1;
+        let file = format!("s3://{}/{key}", store.bucket);
+        if let Some(p) = kept_elsewhere(&file, seq, &bytes, trust, &entries) {
+            problems.push(p);
+        } else if !layout::anchor_token(spool, seq).exists() {
+            problems.push(format!(
+                "entry {seq}: its token is in the bucket ({file}) but no longer in {} (anchors removed?)",
+                layout::anchors_dir(spool).display()
+            ));
+        }
+    }
+    Ok((problems, read))
+}
