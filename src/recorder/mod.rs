@@ -20,9 +20,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
-use crate::policy::config::ConsentMode;
+use crate::policy::admit::{self, Refusal};
 use crate::policy::config::Settings;
-use crate::policy::plan;
 use crate::spool::files;
 use crate::spool::layout::{self, RecordingPaths};
 use job::Job;
@@ -188,23 +187,26 @@ impl Core {
             .policies
             .get(policy_name)
             .ok_or_else(|| StartError::UnknownPolicy(policy_name.to_string()))?;
-        if call.unattended && policy.consent != ConsentMode::Notify {
-            let e = StartError::NeedsConsentWindow(policy.name.clone());
-            log::warn!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: {e}");
-            return Err(e);
-        }
+        let facts = admit::Call {
+            caller: &call.caller_number,
+            callee: &call.callee,
+            channel: &call.channel,
+            unattended: call.unattended,
+            notice_played_before: call.notice_played_before,
+        };
+        let plan = match admit::admit(policy, &facts, &settings.jurisdictions) {
+            Ok(plan) => plan,
+            Err(Refusal::NeedsConsentWindow) => {
+                let e = StartError::NeedsConsentWindow(policy.name.clone());
+                log::warn!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: {e}");
+                return Err(e);
+            }
+            Err(Refusal::Exempt(entry)) => {
+                log::info!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: policy {} never_record lists '{entry}'", policy.name);
+                return Err(StartError::Exempt(entry));
+            }
+        };
         let policy = Arc::new(policy.clone());
-        if let Some(entry) = policy.exempt(&[&call.caller_number, &call.callee], &call.channel) {
-            log::info!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: policy {} never_record lists '{entry}'", policy.name);
-            return Err(StartError::Exempt(entry.to_string()));
-        }
-        let plan = plan::for_call(
-            &policy,
-            &call.caller_number,
-            &call.callee,
-            &settings.jurisdictions,
-            call.notice_played_before,
-        );
         let g = &settings.general;
         let now = SystemTime::now();
         let id = layout::new_id(now);
