@@ -13,8 +13,8 @@ use crate::policy::config::NoticeTo;
 use crate::policy::consent::{Decision, Then};
 use crate::policy::keys::Pressed;
 use crate::policy::plan::CallSide;
-use crate::recorder::peers::PeerInfo;
-use crate::recorder::session::{CallInfo, NoticeError, PushError, Recording};
+use crate::recorder::intake::peers::PeerInfo;
+use crate::recorder::intake::session::{CallInfo, NoticeError, PushError, Recording};
 use crate::recorder::StartError;
 
 pub(crate) struct RecordingHandle {

@@ -1,19 +1,15 @@
-//! The recorder: live recordings, their rings and the worker pool.
+//! The recorder: live recordings, their rings and the worker pool.  The
+//! folders follow a frame: it enters (`intake`), waits (`ring`) and becomes
+//! FLAC (`encode`) in the files `files` creates and describes.
 
+pub mod encode;
 pub mod failpoint;
-mod handover;
-pub mod job;
-mod opener;
-pub mod peers;
-mod report;
-pub mod resample;
+pub mod files;
+pub mod intake;
 pub mod ring;
-pub mod session;
 mod shared;
-pub mod spill;
+pub mod start_error;
 pub mod thread;
-mod track;
-pub mod worker;
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -22,41 +18,15 @@ use std::time::{Duration, SystemTime};
 
 use crate::policy::admit::{self, Refusal};
 use crate::policy::config::Settings;
-use crate::spool::files;
 use crate::spool::layout::{self, RecordingPaths};
-use job::Job;
-use session::{CallInfo, Recording};
+use encode::job::Job;
+use encode::worker::{self, Control, Inbox};
+use files::{handover, opener};
+use intake::session::{CallInfo, Recording};
 use shared::Shared;
-use worker::{Control, Inbox};
 
 pub use shared::FinishedFn;
-
-/// Why a recording could not start.
-#[derive(Debug)]
-pub enum StartError {
-    UnknownPolicy(String),
-    Io(String),
-    ShuttingDown,
-    /// never_record matched this entry.
-    Exempt(String),
-    /// An unattended start (API, CLI) of a policy that asks for a key.
-    NeedsConsentWindow(String),
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::UnknownPolicy(p) => write!(f, "no policy named '{p}' in the configuration"),
-            StartError::Io(e) => f.write_str(e),
-            StartError::ShuttingDown => f.write_str("legrec is shutting down"),
-            StartError::Exempt(e) => write!(f, "never_record lists '{e}': not recorded"),
-            StartError::NeedsConsentWindow(p) => write!(
-                f,
-                "policy {p} asks the caller for a key press: start it from the dialplan, not from outside the call"
-            ),
-        }
-    }
-}
+pub use start_error::StartError;
 
 /// The process-wide recorder.
 pub struct Core {
@@ -78,7 +48,7 @@ pub struct Core {
 impl Core {
     pub fn new(settings: Settings, on_finished: Option<FinishedFn>) -> io::Result<Core> {
         let g = &settings.general;
-        files::create_dirs(&g.spool_dir, g.dir_mode.0).map_err(|e| {
+        crate::spool::files::create_dirs(&g.spool_dir, g.dir_mode.0).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("cannot create spool_dir {}: {e}", g.spool_dir.display()),

@@ -12,15 +12,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::failpoint;
-use super::handover::{Handover, JobFiles, HOLD_WHILE_OPENING};
-use super::report;
-use super::ring::LegConsumer;
-use super::session::{Outcome, Recording};
 use super::track::{flush, LegOutput, Track, WRITE_CHUNK};
 use crate::flac::encoder::{speech_blocksize, timed_write, FlacSpec, FlacWriter};
 use crate::policy::config::General;
 use crate::policy::outcome;
+use crate::recorder::failpoint;
+use crate::recorder::files::handover::{Handover, JobFiles, HOLD_WHILE_OPENING};
+use crate::recorder::files::report;
+use crate::recorder::intake::session::{Outcome, Recording};
+use crate::recorder::ring::LegConsumer;
 use crate::sidecar::{LegFile, Sidecar};
 use crate::spool::digest::hash_file;
 use crate::spool::files::{replace_locked, write_atomic};
@@ -54,7 +54,7 @@ const MARKER_EVERY: Duration = Duration::from_secs(1);
 impl Job {
     /// A new recording's encoding, started before its files exist: they
     /// come through `handover`.
-    pub(super) fn new(
+    pub(in crate::recorder) fn new(
         rec: Arc<Recording>,
         consumers: [LegConsumer; 2],
         handover: Arc<Handover>,

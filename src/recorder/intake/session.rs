@@ -10,11 +10,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::peers::{PeerInfo, PeerLog};
-use super::ring::LegProducer;
 use crate::policy::config::Policy;
 use crate::policy::consent::{self, Decision, Then};
 use crate::policy::keys::{self, KeyAction, Matcher, Pressed, Switch};
 use crate::policy::plan::{CallPlan, CallSide};
+use crate::recorder::ring::LegProducer;
 use crate::sidecar::{Interval, KeyPress, NoticeRecord};
 use crate::spool::layout::RecordingPaths;
 
