@@ -120,7 +120,7 @@ struct legrec_chan *legrec_chan_find(struct ast_channel *chan)
 }
 
 /* Play the notice to the other party of the bridge, once it is there. */
-static void notify_peer(struct ast_bridge_channel *bridge_channel, struct legrec_chan *lc)
+static void play_notice_to_peer(struct ast_bridge_channel *bridge_channel, struct legrec_chan *lc)
 {
 	struct ast_bridge_channel *peer;
 
@@ -152,7 +152,7 @@ static int watch_bridge(struct ast_bridge_channel *bridge_channel, void *hook_pv
 	if (!lc) {
 		return -1;
 	}
-	notify_peer(bridge_channel, lc);
+	play_notice_to_peer(bridge_channel, lc);
 	legrec_peers_poll(bridge_channel, lc);
 	ao2_ref(lc, -1);
 	return 0;

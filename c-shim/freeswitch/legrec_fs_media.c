@@ -18,7 +18,9 @@ static uint32_t frame_rate(switch_frame_t *f, uint32_t fallback)
 	return f->rate ? f->rate : fallback;
 }
 
-static void pass(struct legrec_fs_chan *lc, legrec_leg leg, switch_frame_t *f, uint32_t rate)
+/* The warning beep goes into the frame itself, before the core takes it:
+ * the party hears it and the recording keeps it. */
+static void record_frame(struct legrec_fs_chan *lc, legrec_leg leg, switch_frame_t *f, uint32_t rate)
 {
 	bool mixed = false;
 
@@ -39,13 +41,13 @@ static switch_bool_t on_bug(switch_media_bug_t *bug, void *user_data, switch_abc
 	switch (type) {
 	case SWITCH_ABC_TYPE_READ_REPLACE:
 		if ((f = switch_core_media_bug_get_read_replace_frame(bug))) {
-			pass(lc, LEGREC_LEG_IN, f, frame_rate(f, lc->read_rate));
+			record_frame(lc, LEGREC_LEG_IN, f, frame_rate(f, lc->read_rate));
 			switch_core_media_bug_set_read_replace_frame(bug, f);
 		}
 		break;
 	case SWITCH_ABC_TYPE_WRITE_REPLACE:
 		if ((f = switch_core_media_bug_get_write_replace_frame(bug))) {
-			pass(lc, LEGREC_LEG_OUT, f, frame_rate(f, lc->write_rate));
+			record_frame(lc, LEGREC_LEG_OUT, f, frame_rate(f, lc->write_rate));
 			switch_core_media_bug_set_write_replace_frame(bug, f);
 		}
 		break;

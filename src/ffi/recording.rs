@@ -14,7 +14,7 @@ use crate::policy::consent::{Decision, Then};
 use crate::policy::keys::Pressed;
 use crate::policy::plan::CallSide;
 use crate::recorder::intake::peers::PeerInfo;
-use crate::recorder::intake::session::{CallInfo, NoticeError, PushError, Recording};
+use crate::recorder::intake::recording::{CallInfo, NoticeError, PushError, Recording};
 use crate::recorder::StartError;
 
 pub(crate) struct RecordingHandle {

@@ -22,7 +22,7 @@ use crate::spool::layout::{self, RecordingPaths};
 use encode::job::Job;
 use encode::worker::{self, Control, Inbox};
 use files::{handover, opener};
-use intake::session::{CallInfo, Recording};
+use intake::recording::{CallInfo, Recording};
 use shared::Shared;
 
 pub use shared::FinishedFn;

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::policy::config::Settings;
-use crate::recorder::intake::session::{Outcome, Recording};
+use crate::recorder::intake::recording::{Outcome, Recording};
 
 /// Called on a worker thread when a recording's files are final.
 pub type FinishedFn = Box<dyn Fn(&Recording, &Outcome) + Send + Sync>;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use legrec::policy::config::{RawConfig, Settings};
 use legrec::recorder::intake::peers::PeerInfo;
-use legrec::recorder::intake::session::CallInfo;
+use legrec::recorder::intake::recording::CallInfo;
 use legrec::recorder::Core;
 
 pub mod browser;

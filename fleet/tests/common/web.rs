@@ -416,7 +416,7 @@ pub fn record_call_centre_as(spool: &Path, legs: &str) -> PathBuf {
     use legrec::policy::config::{RawConfig, Settings};
     use legrec::policy::plan::CallSide;
     use legrec::recorder::intake::peers::PeerInfo;
-    use legrec::recorder::intake::session::CallInfo;
+    use legrec::recorder::intake::recording::CallInfo;
     use legrec::recorder::Core;
     let mut raw = RawConfig::default();
     for (i, (section, key, value)) in [

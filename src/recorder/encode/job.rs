@@ -19,7 +19,7 @@ use crate::policy::outcome;
 use crate::recorder::failpoint;
 use crate::recorder::files::handover::{Handover, JobFiles, HOLD_WHILE_OPENING};
 use crate::recorder::files::report;
-use crate::recorder::intake::session::{Outcome, Recording};
+use crate::recorder::intake::recording::{Outcome, Recording};
 use crate::recorder::ring::LegConsumer;
 use crate::sidecar::{LegFile, Sidecar};
 use crate::spool::digest::hash_file;
@@ -213,12 +213,15 @@ impl Job {
         if failpoint::hit(&failpoint::PANIC_IN_POLL) {
             panic!("failpoint PANIC_IN_POLL");
         }
-        if let Err(e) = self.poll_inner(now) {
+        if let Err(e) = self.write_queued(now) {
             self.fail(e);
         }
     }
 
-    fn poll_inner(&mut self, now: Instant) -> io::Result<()> {
+    /// What `poll` does, with the first error returned (which fails the
+    /// recording): both legs' queued audio, silence where a direction fell
+    /// behind the call's clock, the stereo file, and stale frames flushed.
+    fn write_queued(&mut self, now: Instant) -> io::Result<()> {
         for t in &mut self.tracks {
             t.drain()?;
         }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::job::Job;
 use crate::flac::encoder::take_write_time;
-use crate::recorder::intake::session::{Outcome, Recording};
+use crate::recorder::intake::recording::{Outcome, Recording};
 use crate::recorder::shared::Shared;
 use crate::Status;
 

@@ -29,7 +29,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use super::handover::{Handover, JobFiles, HOLD_WHILE_OPENING};
 use super::report::initial_sidecar;
 use crate::policy::config::{General, Settings};
-use crate::recorder::intake::session::Recording;
+use crate::recorder::intake::recording::Recording;
 use crate::recorder::start_error::StartError;
 use crate::spool::files;
 

@@ -3,4 +3,4 @@
 //! keys) and the parties that join and leave its bridge.
 
 pub mod peers;
-pub mod session;
+pub mod recording;
