@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use legrec::flac::encoder::{FlacSpec, FlacWriter};
 use legrec::policy::config::{RawConfig, Settings};
-use legrec::recorder::session::{CallInfo, Recording};
+use legrec::recorder::intake::recording::{CallInfo, Recording};
 use legrec::recorder::Core;
 
 /// Counts allocations made by threads that asked to be watched.

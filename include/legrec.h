@@ -278,6 +278,9 @@ typedef enum legrec_leg {
  * `notice_played_before` is the dialplan saying the policy's notice was
  * already played (Asterisk's LegRecord `n` option: by the IVR): the plan
  * then has no notice, unless a party's law asks for one the policy lacks.
+ * `queue` is the queue the dialplan names (LEGREC_QUEUE, legrec_queue),
+ * `pbx_queue` the one the PBX's queue application set (QUEUENAME,
+ * cc_queue): the core records the first, or the second when it is empty.
  */
 typedef struct legrec_call_info {
   const char *pbx;
@@ -289,6 +292,7 @@ typedef struct legrec_call_info {
   const char *queue;
   bool unattended;
   bool notice_played_before;
+  const char *pbx_queue;
 } legrec_call_info;
 
 /*
@@ -336,8 +340,9 @@ typedef enum legrec_consent_mode {
  * decides nothing itself:
  *
  *  - `notice`: a PBX sound name to play now, "" = none.  Play it to the
- *    recorded channel, and when `notice_to` is LEGREC_PARTY_BOTH once to
- *    the party it is bridged to.  Around each playback call
+ *    recorded channel, and when `notice_to_peer` is true once to the party
+ *    it is bridged to (`notice_to` says the same as a party, for display).
+ *    Around each playback call
  *    legrec_recording_notice_begin() and legrec_recording_notice_end();
  *    the core keeps the notice out of the recording when the policy says
  *    so (record_notice = no).
@@ -350,6 +355,8 @@ typedef enum legrec_consent_mode {
 typedef struct legrec_plan {
   const char *notice;
   legrec_party notice_to;
+  /* Play `notice` once to the party the recorded channel is bridged to. */
+  bool notice_to_peer;
   uint32_t sample_rate;
   uint32_t beep_interval;
   legrec_consent_mode consent;
@@ -487,12 +494,11 @@ typedef enum legrec_consent_decision {
   LEGREC_CONSENT_KEEP = 1,
   /* The party refused (opt-out press, or opt-in without one) and the
    * policy keeps the agent's side (declined_action = agent-only): what was
-   * recorded of the caller is deleted at the end; recording goes on.  Set
-   * the PBX's status to DECLINED. */
+   * recorded of the caller is deleted at the end; recording goes on. */
   LEGREC_CONSENT_DECLINED = 2,
   /* The party refused and the policy keeps nothing of the call
    * (declined_action = drop): the recording has stopped and what it held
-   * is deleted.  Take the media hook off now; status DECLINED. */
+   * is deleted.  legrec_consent_steps_for() says what the PBX does then. */
   LEGREC_CONSENT_DECLINED_STOPPED = 3,
 } legrec_consent_decision;
 
@@ -626,6 +632,25 @@ typedef enum legrec_start {
 
 /* "RECORDING", "DECLINED", "EXEMPT" or "FAILED"; NULL for another number. */
 const char *legrec_start_name(legrec_start start);
+
+/* What the PBX does once the consent window (legrec_recording_consent)
+ * closed with a decision. */
+typedef struct legrec_consent_steps {
+  /* What the dialplan learns (LEGREC_START_RECORDING or _DECLINED). */
+  legrec_start status;
+  /* The party refused: raise the PBX's consent event with `status`. */
+  bool announce;
+  /* Nothing more is kept: take the media hook off now, not at hangup. */
+  bool detach;
+} legrec_consent_steps;
+
+/*
+ * The steps that follow `decision` (LEGREC_CONSENT_WAIT: the window ended
+ * by a hangup, the core decides at the end; nothing to do now).
+ * Errors: LEGREC_ERR_INVALID_PARAMETER for another number.
+ */
+legrec_result legrec_consent_steps_for(legrec_consent_decision decision,
+                                       legrec_consent_steps *out);
 
 /* What an admin can do to a live recording, from the dialplan, the CLI,
  * AMI or the API. */

@@ -3,7 +3,7 @@
 //! A PBX shim (Asterisk's `app_legrec`, FreeSWITCH's `mod_legrec`) hands each
 //! audio frame to this core through the C ABI in `include/legrec.h`
 //! (`ffi`).  Frames wait in a lock-free ring per leg (`recorder::ring`),
-//! become FLAC on worker threads (`recorder::job`, `flac`), and every
+//! become FLAC on worker threads (`recorder::encode::job`, `flac`), and every
 //! decision a PBX admin would call policy lives in `policy`.
 
 pub mod admin;

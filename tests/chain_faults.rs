@@ -199,7 +199,7 @@ fn prune_killed_between_intent_and_deletion_is_finished_by_the_next() {
 /// One recording of a second, split legs, kept for a year.
 fn record_one(spool: &Path) {
     use legrec::policy::config::{RawConfig, Settings};
-    use legrec::recorder::session::CallInfo;
+    use legrec::recorder::intake::recording::CallInfo;
     let mut raw = RawConfig::default();
     raw.set("general", "spool_dir", spool.to_str().unwrap(), 1);
     raw.set("general", "workers", "1", 2);

@@ -12,7 +12,7 @@ use common::*;
 use legrec::policy::config::{RawConfig, Settings};
 use legrec::policy::consent::Decision as Consent;
 use legrec::policy::plan::CallSide;
-use legrec::recorder::session::{CallInfo, NoticeError, Recording};
+use legrec::recorder::intake::recording::{CallInfo, NoticeError, Recording};
 use legrec::recorder::Core;
 
 fn core(spool: &std::path::Path, policy: &[(&str, &str)]) -> Core {

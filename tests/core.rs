@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::asterisk::tone_share;
 use common::*;
 use legrec::policy::config::{RawConfig, Settings};
-use legrec::recorder::session::{CallInfo, Recording};
+use legrec::recorder::intake::recording::{CallInfo, Recording};
 use legrec::recorder::Core;
 
 fn core(spool: &std::path::Path, extra: &[(&str, &str, &str)]) -> Core {

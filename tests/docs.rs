@@ -64,7 +64,30 @@ fn the_xml_documents_every_status_the_shim_sets() {
     let xml = read("c-shim/asterisk/legrec-en_US.xml");
     let c = shim_sources();
     // The shim names each status by the header's legrec_start; the words
-    // are the core's (legrec_start_name).
+    // are the core's (legrec_start_name).  After the consent window it sets
+    // the status legrec_consent_steps_for() gives, for any decision.
+    let start_word = |value| {
+        let name = legrec::ffi::legrec_start_name(value);
+        // SAFETY: a static NUL-terminated string (header, "names").
+        unsafe { std::ffi::CStr::from_ptr(name) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    let after_consent: Vec<String> = if c.contains("*status = steps.status;") {
+        (0..=3)
+            .map(|decision| {
+                let mut steps = std::mem::MaybeUninit::uninit();
+                // SAFETY: `steps` is a writable legrec_consent_steps.
+                let r =
+                    unsafe { legrec::ffi::legrec_consent_steps_for(decision, steps.as_mut_ptr()) };
+                assert_eq!(r, legrec::ffi::bindings::LEGREC_OK);
+                // SAFETY: written on LEGREC_OK.
+                start_word(unsafe { steps.assume_init() }.status)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let set: BTreeSet<String> = c
         .match_indices("LEGREC_START_")
         .map(|(i, _)| {
@@ -80,12 +103,9 @@ fn the_xml_documents_every_status_the_shim_sets() {
                 "FAILED" => legrec::ffi::bindings::LEGREC_START_FAILED,
                 other => panic!("LEGREC_START_{other} is not in the header"),
             };
-            let name = legrec::ffi::legrec_start_name(value);
-            // SAFETY: a static NUL-terminated string (header, "names").
-            unsafe { std::ffi::CStr::from_ptr(name) }
-                .to_string_lossy()
-                .into_owned()
+            start_word(value)
         })
+        .chain(after_consent)
         .collect();
     assert!(
         !c.contains("\"RECORDING\"") && !c.contains("\"DECLINED\""),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use legrec::policy::config::{RawConfig, Settings};
-use legrec::recorder::session::CallInfo;
+use legrec::recorder::intake::recording::CallInfo;
 
 fn legrec(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_legrec"))

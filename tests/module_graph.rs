@@ -131,7 +131,10 @@ fn the_parser_sees_groups_and_paths() {
 #[test]
 fn the_core_modules_form_a_tree() {
     let g = graph();
-    assert!(g.contains_key("recorder::job") && g["recorder::job"].contains("spool::digest"));
+    assert!(
+        g.contains_key("recorder::encode::job")
+            && g["recorder::encode::job"].contains("spool::digest")
+    );
     if let Some(cycle) = find_cycle(&g) {
         panic!("module cycle: {}", cycle.join(" -> "));
     }

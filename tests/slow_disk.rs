@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use legrec::policy::config::{RawConfig, Settings};
-use legrec::recorder::session::{CallInfo, Recording};
+use legrec::recorder::intake::recording::{CallInfo, Recording};
 use legrec::recorder::{Core, StartError};
 use legrec::Status;
 

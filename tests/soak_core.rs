@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use legrec::policy::config::{RawConfig, Settings};
-use legrec::recorder::session::{CallInfo, Recording};
+use legrec::recorder::intake::recording::{CallInfo, Recording};
 use legrec::recorder::Core;
 use legrec::Status;
 
@@ -66,7 +66,7 @@ fn a_thousand_legs_in_real_time_with_churn_stay_flat() {
     // Each finished recording is checked, then its files removed, so a long
     // soak does not fill the disk.
     let on_finished = Box::new(
-        move |rec: &Recording, o: &legrec::recorder::session::Outcome| {
+        move |rec: &Recording, o: &legrec::recorder::intake::recording::Outcome| {
             if o.status != Status::Complete {
                 p2.lock()
                     .unwrap()

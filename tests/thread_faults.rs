@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use legrec::policy::config::{RawConfig, Settings};
 use legrec::recorder::failpoint;
-use legrec::recorder::session::{CallInfo, Recording};
+use legrec::recorder::intake::recording::{CallInfo, Recording};
 use legrec::recorder::Core;
 use legrec::Status;
 

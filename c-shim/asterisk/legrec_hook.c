@@ -120,7 +120,7 @@ struct legrec_chan *legrec_chan_find(struct ast_channel *chan)
 }
 
 /* Play the notice to the other party of the bridge, once it is there. */
-static void notify_peer(struct ast_bridge_channel *bridge_channel, struct legrec_chan *lc)
+static void play_notice_to_peer(struct ast_bridge_channel *bridge_channel, struct legrec_chan *lc)
 {
 	struct ast_bridge_channel *peer;
 
@@ -152,7 +152,7 @@ static int watch_bridge(struct ast_bridge_channel *bridge_channel, void *hook_pv
 	if (!lc) {
 		return -1;
 	}
-	notify_peer(bridge_channel, lc);
+	play_notice_to_peer(bridge_channel, lc);
 	legrec_peers_poll(bridge_channel, lc);
 	ao2_ref(lc, -1);
 	return 0;
@@ -226,12 +226,12 @@ struct call_copy {
 	char caller_name[128];
 	char callee[AST_MAX_EXTENSION];
 	char queue[128];
+	char pbx_queue[128];
 };
 
 static void copy_call(struct ast_channel *chan, struct call_copy *c, legrec_call_info *ci)
 {
 	struct ast_party_caller *caller;
-	const char *queue;
 
 	snprintf(c->pbx, sizeof(c->pbx), "Asterisk %s", ast_get_version());
 	ast_channel_lock(chan);
@@ -242,15 +242,12 @@ static void copy_call(struct ast_channel *chan, struct call_copy *c, legrec_call
 		sizeof(c->caller_number));
 	ast_copy_string(c->caller_name, S_COR(caller->id.name.valid, caller->id.name.str, ""), sizeof(c->caller_name));
 	ast_copy_string(c->callee, ast_channel_exten(chan), sizeof(c->callee));
-	queue = pbx_builtin_getvar_helper(chan, "LEGREC_QUEUE");
-	if (ast_strlen_zero(queue)) {
-		queue = pbx_builtin_getvar_helper(chan, "QUEUENAME");
-	}
-	ast_copy_string(c->queue, S_OR(queue, ""), sizeof(c->queue));
+	ast_copy_string(c->queue, S_OR(pbx_builtin_getvar_helper(chan, "LEGREC_QUEUE"), ""), sizeof(c->queue));
+	ast_copy_string(c->pbx_queue, S_OR(pbx_builtin_getvar_helper(chan, "QUEUENAME"), ""), sizeof(c->pbx_queue));
 	ast_channel_unlock(chan);
 	*ci = (legrec_call_info) {
 		.pbx = c->pbx, .channel = c->channel, .uniqueid = c->uniqueid, .caller_number = c->caller_number,
-		.caller_name = c->caller_name, .callee = c->callee, .queue = c->queue,
+		.caller_name = c->caller_name, .callee = c->callee, .queue = c->queue, .pbx_queue = c->pbx_queue,
 	};
 }
 
@@ -402,19 +399,20 @@ int legrec_chan_start(struct ast_channel *chan, const char *policy, int notice_p
 		if (plan.notice_required_by_law) {
 			ast_verb(2, "%s: the recording notice is required by a party's jurisdiction\n", ast_channel_name(chan));
 		}
-		lc->notice_to_peer = plan.notice_to == LEGREC_PARTY_BOTH;
+		lc->notice_to_peer = plan.notice_to_peer;
 		play_notice(chan, lc);
 	}
 	if (plan.consent != LEGREC_CONSENT_NOTIFY) {
-		legrec_consent_decision decision = ask_consent(chan, lc, &plan);
+		legrec_consent_steps steps;
 
-		if (decision == LEGREC_CONSENT_DECLINED || decision == LEGREC_CONSENT_DECLINED_STOPPED) {
-			*status = LEGREC_START_DECLINED;
-			legrec_ami_consent_event(chan, lc, legrec_start_name(LEGREC_START_DECLINED));
-		}
-		/* Nothing more is kept: take the hook off now, not at hangup. */
-		if (decision == LEGREC_CONSENT_DECLINED_STOPPED) {
-			legrec_chan_stop(chan);
+		if (legrec_consent_steps_for(ask_consent(chan, lc, &plan), &steps) == LEGREC_OK) {
+			*status = steps.status;
+			if (steps.announce) {
+				legrec_ami_consent_event(chan, lc, legrec_start_name(steps.status));
+			}
+			if (steps.detach) {
+				legrec_chan_stop(chan);
+			}
 		}
 	}
 	ao2_ref(lc, -1);

@@ -18,7 +18,9 @@ static uint32_t frame_rate(switch_frame_t *f, uint32_t fallback)
 	return f->rate ? f->rate : fallback;
 }
 
-static void pass(struct legrec_fs_chan *lc, legrec_leg leg, switch_frame_t *f, uint32_t rate)
+/* The warning beep goes into the frame itself, before the core takes it:
+ * the party hears it and the recording keeps it. */
+static void record_frame(struct legrec_fs_chan *lc, legrec_leg leg, switch_frame_t *f, uint32_t rate)
 {
 	bool mixed = false;
 
@@ -39,13 +41,13 @@ static switch_bool_t on_bug(switch_media_bug_t *bug, void *user_data, switch_abc
 	switch (type) {
 	case SWITCH_ABC_TYPE_READ_REPLACE:
 		if ((f = switch_core_media_bug_get_read_replace_frame(bug))) {
-			pass(lc, LEGREC_LEG_IN, f, frame_rate(f, lc->read_rate));
+			record_frame(lc, LEGREC_LEG_IN, f, frame_rate(f, lc->read_rate));
 			switch_core_media_bug_set_read_replace_frame(bug, f);
 		}
 		break;
 	case SWITCH_ABC_TYPE_WRITE_REPLACE:
 		if ((f = switch_core_media_bug_get_write_replace_frame(bug))) {
-			pass(lc, LEGREC_LEG_OUT, f, frame_rate(f, lc->write_rate));
+			record_frame(lc, LEGREC_LEG_OUT, f, frame_rate(f, lc->write_rate));
 			switch_core_media_bug_set_write_replace_frame(bug, f);
 		}
 		break;
@@ -188,11 +190,6 @@ static void remove_bug(switch_core_session_t *session, struct legrec_fs_chan *lc
 
 static void fill_call(switch_channel_t *channel, legrec_call_info *ci, char *pbx, size_t pbx_len)
 {
-	const char *queue = switch_channel_get_variable(channel, "legrec_queue");
-
-	if (zstr(queue)) {
-		queue = switch_channel_get_variable(channel, "cc_queue");
-	}
 	switch_snprintf(pbx, pbx_len, "FreeSWITCH %s", switch_version_full());
 	ci->pbx = pbx;
 	ci->channel = switch_channel_get_name(channel);
@@ -200,7 +197,8 @@ static void fill_call(switch_channel_t *channel, legrec_call_info *ci, char *pbx
 	ci->caller_number = switch_channel_get_variable(channel, "caller_id_number");
 	ci->caller_name = switch_channel_get_variable(channel, "caller_id_name");
 	ci->callee = switch_channel_get_variable(channel, "destination_number");
-	ci->queue = queue;
+	ci->queue = switch_channel_get_variable(channel, "legrec_queue");
+	ci->pbx_queue = switch_channel_get_variable(channel, "cc_queue");
 }
 
 switch_status_t legrec_fs_start(switch_core_session_t *session, const char *policy, int own_thread,
@@ -260,7 +258,7 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 	plan.consent_prompt = prompt;
 	plan.notice = lc->notice;
 	lc->beep = plan.beep_interval > 0;
-	lc->notice_to_peer = !zstr(lc->notice) && plan.notice_to == LEGREC_PARTY_BOTH;
+	lc->notice_to_peer = plan.notice_to_peer;
 	switch_core_session_get_read_impl(session, &impl);
 	lc->read_rate = impl.actual_samples_per_second ? impl.actual_samples_per_second : 8000;
 	switch_core_session_get_write_impl(session, &impl);
@@ -312,17 +310,17 @@ switch_status_t legrec_fs_start(switch_core_session_t *session, const char *poli
 		}
 	}
 	if (plan.consent != LEGREC_CONSENT_NOTIFY) {
-		legrec_consent_decision decision;
+		legrec_consent_steps steps;
 
 		switch_channel_answer(channel);
-		decision = ask_consent(session, lc, &plan);
-		if (decision == LEGREC_CONSENT_DECLINED || decision == LEGREC_CONSENT_DECLINED_STOPPED) {
-			*status = legrec_start_name(LEGREC_START_DECLINED);
-			legrec_fs_fire("legrec::consent", session, lc, *status, "");
-		}
-		/* Nothing more is kept: take the bug off now, not at hangup. */
-		if (decision == LEGREC_CONSENT_DECLINED_STOPPED) {
-			remove_bug(session, lc);
+		if (legrec_consent_steps_for(ask_consent(session, lc, &plan), &steps) == LEGREC_OK) {
+			*status = legrec_start_name(steps.status);
+			if (steps.announce) {
+				legrec_fs_fire("legrec::consent", session, lc, *status, "");
+			}
+			if (steps.detach) {
+				remove_bug(session, lc);
+			}
 		}
 	}
 	return SWITCH_STATUS_SUCCESS;

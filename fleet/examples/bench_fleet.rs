@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use legrec::policy::config::{RawConfig, Settings};
-use legrec::recorder::session::CallInfo;
+use legrec::recorder::intake::recording::CallInfo;
 use legrec::recorder::Core;
 use legrec_fleet::index::{Index, Query};
 

@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use legrec::policy::config::{RawConfig, Settings};
-use legrec::recorder::session::{CallInfo, PushError};
+use legrec::recorder::intake::recording::{CallInfo, PushError};
 use legrec::recorder::Core;
 
 fn hour(spool: &str) {

@@ -6,7 +6,7 @@ use super::bindings::*;
 use super::guard::{c_string, copy_out};
 use crate::notify::Notifier;
 use crate::policy::config::{RawConfig, Settings};
-use crate::recorder::session::{Outcome, Recording};
+use crate::recorder::intake::recording::{Outcome, Recording};
 use crate::recorder::Core;
 use std::sync::{Arc, OnceLock};
 

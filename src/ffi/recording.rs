@@ -7,13 +7,14 @@ use super::bindings::*;
 use super::core::CoreHandle;
 use super::guard::{c_string, copy_out, opt_str, req_str};
 use super::stats::stats;
+use crate::policy::admit;
 use crate::policy::config::ConsentMode;
 use crate::policy::config::NoticeTo;
-use crate::policy::consent::{self, Decision, Then};
+use crate::policy::consent::{Decision, Then};
 use crate::policy::keys::Pressed;
 use crate::policy::plan::CallSide;
-use crate::recorder::peers::PeerInfo;
-use crate::recorder::session::{CallInfo, NoticeError, PushError, Recording};
+use crate::recorder::intake::peers::PeerInfo;
+use crate::recorder::intake::recording::{CallInfo, NoticeError, PushError, Recording};
 use crate::recorder::StartError;
 
 pub(crate) struct RecordingHandle {
@@ -67,7 +68,7 @@ pub unsafe extern "C" fn legrec_recording_start(
             caller_number: text(c.caller_number),
             caller_name: text(c.caller_name),
             callee: text(c.callee),
-            queue: text(c.queue),
+            queue: admit::queue_name(&text(c.queue), &text(c.pbx_queue)).to_string(),
             unattended: c.unattended,
             notice_played_before: c.notice_played_before,
         };
@@ -377,7 +378,8 @@ pub unsafe extern "C" fn legrec_recording_plan(
                 consent_timeout_ms: p.consent_timeout * 1000,
                 consent_prompt: h.consent_prompt.as_ptr(),
                 notice_required_by_law: plan.notice_required_by_law,
-                keys: !h.rec.keys.is_empty(),
+                notice_to_peer: plan.notice_to_peer,
+                keys: !plan.keys.is_empty(),
             }
         };
         LEGREC_OK
@@ -420,10 +422,42 @@ pub unsafe extern "C" fn legrec_recording_consent(
             *out = match decision {
                 Decision::Pending => LEGREC_CONSENT_WAIT,
                 Decision::Kept => LEGREC_CONSENT_KEEP,
-                Decision::Declined if consent::then(&h.rec.policy, decision) == Then::Stop => {
+                Decision::Declined if h.rec.plan.after(decision) == Then::Stop => {
                     LEGREC_CONSENT_DECLINED_STOPPED
                 }
                 Decision::Declined => LEGREC_CONSENT_DECLINED,
+            }
+        };
+        LEGREC_OK
+    })
+}
+
+/// The C face of the plan's consent outcome (`CallPlan::after`, already
+/// folded into the decision): a refusal is the dialplan's DECLINED and an
+/// event; a stop takes the hook off.
+#[no_mangle]
+pub unsafe extern "C" fn legrec_consent_steps_for(
+    decision: legrec_consent_decision,
+    out: *mut legrec_consent_steps,
+) -> legrec_result {
+    guarded!({
+        check_null!(out);
+        let (declined, detach) = match decision {
+            LEGREC_CONSENT_WAIT | LEGREC_CONSENT_KEEP => (false, false),
+            LEGREC_CONSENT_DECLINED => (true, false),
+            LEGREC_CONSENT_DECLINED_STOPPED => (true, true),
+            _ => return LEGREC_ERR_INVALID_PARAMETER,
+        };
+        // SAFETY: `out` was checked non-NULL above and points to a writable value the caller owns (header).
+        unsafe {
+            *out = legrec_consent_steps {
+                status: if declined {
+                    LEGREC_START_DECLINED
+                } else {
+                    LEGREC_START_RECORDING
+                },
+                announce: declined,
+                detach,
             }
         };
         LEGREC_OK

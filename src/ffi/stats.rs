@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use super::bindings::legrec_recording_stats;
-use crate::recorder::session::Recording;
+use crate::recorder::intake::recording::Recording;
 
 pub(crate) fn stats(rec: &Recording) -> legrec_recording_stats {
     let leg = |i: usize| &rec.legs[i];

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::policy::config::Settings;
 use crate::policy::notify;
-use crate::recorder::session::{Outcome, Recording};
+use crate::recorder::intake::recording::{Outcome, Recording};
 use crate::recorder::Core;
 use crate::spool::layout;
 

@@ -247,7 +247,7 @@ pub struct General {
     /// Each leg's ring holds this much audio; beyond it frames are dropped.
     pub ring_ms: u32,
     /// How long a call's start waits for its files to be created before it
-    /// goes on without them (they are made behind it; see recorder::opener).
+    /// goes on without them (they are made behind it; see recorder::files::opener).
     pub start_wait_ms: u32,
     /// At load, repair the recordings a crash left unfinished (their
     /// in-progress markers that no live process holds).

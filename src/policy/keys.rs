@@ -25,6 +25,37 @@ impl KeyAction {
     }
 }
 
+/// What a recording switches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    Mask,
+    Pause,
+}
+
+/// What a key does to a recording masked and paused as given: switch
+/// `switch` to `on`, which the sidecar notes as `word`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Toggle {
+    pub switch: Switch,
+    pub on: bool,
+    pub word: &'static str,
+}
+
+/// Each key flips its state: the mask key masks or unmasks; the pause key
+/// and the on-demand record key share the pause, so that a recording
+/// paused either way is resumed by either key.
+pub fn toggle(action: KeyAction, masked: bool, paused: bool) -> Toggle {
+    let (switch, on, word) = match action {
+        KeyAction::Mask if masked => (Switch::Mask, false, "unmask"),
+        KeyAction::Mask => (Switch::Mask, true, "mask"),
+        KeyAction::Record if paused => (Switch::Pause, false, "record"),
+        KeyAction::Pause if paused => (Switch::Pause, false, "resume"),
+        KeyAction::Pause => (Switch::Pause, true, "pause"),
+        KeyAction::Record => (Switch::Pause, true, "stop-recording"),
+    };
+    Toggle { switch, on, word }
+}
+
 /// A policy's keys (`Policy::keys`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Keys {

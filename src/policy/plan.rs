@@ -1,10 +1,14 @@
 //! What a call's recording must do around the audio, decided once at start
-//! from the policy and, with `jurisdiction = auto`, the law of the parties'
-//! numbers: which notice to play, to whom.  The shims play what this says;
-//! they decide nothing.
+//! (`admit`) from the policy and, with `jurisdiction = auto`, the law of the
+//! parties' numbers: which notice to play, to whom, whether it is kept in
+//! the recording, whether the recording starts paused, what follows each
+//! consent outcome, which agent keys there are.  The recorder and the
+//! shims carry out what this says; they decide nothing.
 
-use super::config::{JurisdictionMode, NoticeTo, Policy};
+use super::config::{JurisdictionMode, NoticeTo, Policy, StartMode};
+use super::consent::{self, Decision, Then};
 use super::jurisdiction::{self, Requirement, Rule};
+use super::keys::Keys;
 
 /// The sound played when the law asks for a notice and the policy has none.
 pub const DEFAULT_NOTICE: &str = super::prompts::NOTICE;
@@ -38,13 +42,41 @@ pub struct CallPlan {
     /// policy (or the dialplan) would not play one.
     pub notice_required_by_law: bool,
     pub law: Option<Requirement>,
+    /// Play the notice, once, to the party the recorded channel is bridged
+    /// to (notice_to = both).
+    pub notice_to_peer: bool,
+    /// A notice played to the caller is cut out of the recording (the
+    /// recording pauses while it plays: `record_notice = no`).  One queued
+    /// to the agent does not reach the recorded legs.
+    pub notice_pauses_caller: bool,
+    /// Nothing is kept until an agent asks for it (`start = on-demand`).
+    pub starts_paused: bool,
+    /// Nothing is kept while the consent window is open (opt-in).
+    pub window_pauses: bool,
+    /// What the recording does once consent is kept, and once declined.
+    after_kept: Then,
+    after_declined: Then,
+    /// The agent keys; `keys::toggle` says what each one switches.
+    pub keys: Keys,
 }
 
-/// The plan for a call from `caller` to `callee`.  `played_before` is the
+impl CallPlan {
+    /// What the recording does the moment consent is decided.
+    pub fn after(&self, decision: Decision) -> Then {
+        match decision {
+            Decision::Kept => self.after_kept,
+            Decision::Declined => self.after_declined,
+            Decision::Pending => Then::Continue,
+        }
+    }
+}
+
+/// The plan for a call from `caller` to `callee` (for `admit`, which first
+/// says whether the call is recorded at all).  `played_before` is the
 /// dialplan saying the policy's notice was already played (Asterisk's
 /// LegRecord `n` option: the IVR did it).  A party under a notice or
 /// all-party rule always hears a notice, even when the policy plays none.
-pub fn for_call(
+pub(super) fn for_call(
     policy: &Policy,
     caller: &str,
     callee: &str,
@@ -70,9 +102,16 @@ pub fn for_call(
         (false, _, false) => (String::new(), NoticeTo::None, false),
     };
     CallPlan {
+        notice_to_peer: !notice.is_empty() && notice_to == NoticeTo::Both,
         notice,
         notice_to,
         notice_required_by_law: by_law,
         law,
+        notice_pauses_caller: !policy.record_notice,
+        starts_paused: policy.start == StartMode::OnDemand,
+        window_pauses: consent::window_pauses(policy),
+        after_kept: consent::then(policy, Decision::Kept),
+        after_declined: consent::then(policy, Decision::Declined),
+        keys: policy.keys(),
     }
 }

@@ -1,63 +1,32 @@
-//! The recorder: live recordings, their rings and the worker pool.
+//! The recorder: live recordings, their rings and the worker pool.  The
+//! folders follow a frame: it enters (`intake`), waits (`ring`) and becomes
+//! FLAC (`encode`) in the files `files` creates and describes.
 
+pub mod encode;
 pub mod failpoint;
-mod handover;
-pub mod job;
-mod opener;
-pub mod peers;
-mod report;
-pub mod resample;
+pub mod files;
+pub mod intake;
 pub mod ring;
-pub mod session;
 mod shared;
-pub mod spill;
+pub mod start_error;
 pub mod thread;
-mod track;
-pub mod worker;
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
-use crate::policy::config::ConsentMode;
+use crate::policy::admit::{self, Refusal};
 use crate::policy::config::Settings;
-use crate::policy::plan;
-use crate::spool::files;
 use crate::spool::layout::{self, RecordingPaths};
-use job::Job;
-use session::{CallInfo, Recording};
+use encode::job::Job;
+use encode::worker::{self, Control, Inbox};
+use files::{handover, opener};
+use intake::recording::{CallInfo, Recording};
 use shared::Shared;
-use worker::{Control, Inbox};
 
 pub use shared::FinishedFn;
-
-/// Why a recording could not start.
-#[derive(Debug)]
-pub enum StartError {
-    UnknownPolicy(String),
-    Io(String),
-    ShuttingDown,
-    /// never_record matched this entry.
-    Exempt(String),
-    /// An unattended start (API, CLI) of a policy that asks for a key.
-    NeedsConsentWindow(String),
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::UnknownPolicy(p) => write!(f, "no policy named '{p}' in the configuration"),
-            StartError::Io(e) => f.write_str(e),
-            StartError::ShuttingDown => f.write_str("legrec is shutting down"),
-            StartError::Exempt(e) => write!(f, "never_record lists '{e}': not recorded"),
-            StartError::NeedsConsentWindow(p) => write!(
-                f,
-                "policy {p} asks the caller for a key press: start it from the dialplan, not from outside the call"
-            ),
-        }
-    }
-}
+pub use start_error::StartError;
 
 /// The process-wide recorder.
 pub struct Core {
@@ -79,7 +48,7 @@ pub struct Core {
 impl Core {
     pub fn new(settings: Settings, on_finished: Option<FinishedFn>) -> io::Result<Core> {
         let g = &settings.general;
-        files::create_dirs(&g.spool_dir, g.dir_mode.0).map_err(|e| {
+        crate::spool::files::create_dirs(&g.spool_dir, g.dir_mode.0).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("cannot create spool_dir {}: {e}", g.spool_dir.display()),
@@ -188,23 +157,26 @@ impl Core {
             .policies
             .get(policy_name)
             .ok_or_else(|| StartError::UnknownPolicy(policy_name.to_string()))?;
-        if call.unattended && policy.consent != ConsentMode::Notify {
-            let e = StartError::NeedsConsentWindow(policy.name.clone());
-            log::warn!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: {e}");
-            return Err(e);
-        }
+        let facts = admit::Call {
+            caller: &call.caller_number,
+            callee: &call.callee,
+            channel: &call.channel,
+            unattended: call.unattended,
+            notice_played_before: call.notice_played_before,
+        };
+        let plan = match admit::admit(policy, &facts, &settings.jurisdictions) {
+            Ok(plan) => plan,
+            Err(Refusal::NeedsConsentWindow) => {
+                let e = StartError::NeedsConsentWindow(policy.name.clone());
+                log::warn!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: {e}");
+                return Err(e);
+            }
+            Err(Refusal::Exempt(entry)) => {
+                log::info!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: policy {} never_record lists '{entry}'", policy.name);
+                return Err(StartError::Exempt(entry));
+            }
+        };
         let policy = Arc::new(policy.clone());
-        if let Some(entry) = policy.exempt(&[&call.caller_number, &call.callee], &call.channel) {
-            log::info!(channel = call.channel.as_str(), uniqueid = call.uniqueid.as_str(); "not recorded: policy {} never_record lists '{entry}'", policy.name);
-            return Err(StartError::Exempt(entry.to_string()));
-        }
-        let plan = plan::for_call(
-            &policy,
-            &call.caller_number,
-            &call.callee,
-            &settings.jurisdictions,
-            call.notice_played_before,
-        );
         let g = &settings.general;
         let now = SystemTime::now();
         let id = layout::new_id(now);

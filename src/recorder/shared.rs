@@ -4,8 +4,8 @@
 
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::session::{Outcome, Recording};
 use crate::policy::config::Settings;
+use crate::recorder::intake::recording::{Outcome, Recording};
 
 /// Called on a worker thread when a recording's files are final.
 pub type FinishedFn = Box<dyn Fn(&Recording, &Outcome) + Send + Sync>;

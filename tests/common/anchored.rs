@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use legrec::audit::{self, Entry};
 use legrec::policy::config::Settings;
-use legrec::recorder::session::CallInfo;
+use legrec::recorder::intake::recording::CallInfo;
 use legrec::recorder::Core;
 use legrec::spool::layout;
 use sha2::{Digest, Sha256};

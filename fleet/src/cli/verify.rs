@@ -24,8 +24,8 @@ pub async fn run(args: Verify) -> Result<(), String> {
     // Without [anchor], the spool's own copy of the TSA's CA (as legrec
     // verify does, and says).
     let trust = match trust {
-        Some(t) => t,
-        None => Trust::from_file(&layout::anchor_ca(&config.spool), None)?,
+        Some(t) => Ok(t),
+        None => Trust::from_file(&layout::anchor_ca(&config.spool), None),
     };
     let store = Store::connect(bucket);
     let (problems, read) = crate::shipper::anchors::check(&config.spool, &store, &trust).await?;
@@ -33,7 +33,13 @@ pub async fn run(args: Verify) -> Result<(), String> {
     for p in &problems {
         println!("FAIL {}: {p}", log.display());
     }
-    if problems.is_empty() {
+    if read == 0 {
+        println!(
+            "NOTE {}: no anchor tokens in s3://{} (none made or shipped yet)",
+            log.display(),
+            store.bucket
+        );
+    } else if problems.is_empty() {
         println!(
             "OK   {} ({read} anchor token(s) in s3://{} stamp it as it is)",
             log.display(),

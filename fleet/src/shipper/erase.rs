@@ -165,7 +165,10 @@ impl Erasing<'_> {
                 intent.seq
             )
         };
-        for key in audio {
+        // The intent's list: a run cut short after the ship state lost
+        // them still deletes (again) every object it named.
+        let keys: std::collections::BTreeSet<&String> = asked.objects.iter().chain(audio).collect();
+        for key in keys {
             match self.store.delete(key).await {
                 Ok(()) => {}
                 Err(e) if e.trouble == Trouble::NotFound => {}
@@ -197,15 +200,7 @@ impl Erasing<'_> {
         s.apply_to(&mut facts);
         self.index.put(&facts).await.map_err(&unfinished)?;
         state::write(spool, id, &s).map_err(|e| unfinished(e.to_string()))?;
-        let asked = Asked {
-            objects: if asked.objects.is_empty() {
-                audio.to_vec()
-            } else {
-                asked.objects.clone()
-            },
-            ..asked.clone()
-        };
-        erase::tombstone(spool, path, &scrubbed, &json, &asked, intent)
+        erase::tombstone(spool, path, &scrubbed, &json, asked, intent)
     }
 
     /// A recording never shipped: the spool's erasure, then the index

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use legrec::policy::config::{RawConfig, Settings};
-use legrec::recorder::peers::PeerInfo;
-use legrec::recorder::session::CallInfo;
+use legrec::recorder::intake::peers::PeerInfo;
+use legrec::recorder::intake::recording::CallInfo;
 use legrec::recorder::Core;
 
 pub mod browser;

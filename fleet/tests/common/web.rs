@@ -415,8 +415,8 @@ pub fn record_call_centre(spool: &Path) -> PathBuf {
 pub fn record_call_centre_as(spool: &Path, legs: &str) -> PathBuf {
     use legrec::policy::config::{RawConfig, Settings};
     use legrec::policy::plan::CallSide;
-    use legrec::recorder::peers::PeerInfo;
-    use legrec::recorder::session::CallInfo;
+    use legrec::recorder::intake::peers::PeerInfo;
+    use legrec::recorder::intake::recording::CallInfo;
     use legrec::recorder::Core;
     let mut raw = RawConfig::default();
     for (i, (section, key, value)) in [

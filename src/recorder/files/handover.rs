@@ -6,7 +6,7 @@
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::StartError;
+use crate::recorder::start_error::StartError;
 
 /// How much of a recording's audio is kept in memory, encoded, while its
 /// files are still being created (a slow or hung spool disk): about 7 KB a
@@ -28,7 +28,7 @@ pub struct JobFiles {
 /// call's thread (which waits for them at most `start_wait_ms`) and the
 /// recording's encoder thread (which takes them when they come).
 #[derive(Default)]
-pub(super) struct Handover {
+pub(in crate::recorder) struct Handover {
     state: Mutex<Handed>,
     made: Condvar,
 }

@@ -12,15 +12,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::failpoint;
-use super::handover::{Handover, JobFiles, HOLD_WHILE_OPENING};
-use super::report;
-use super::ring::LegConsumer;
-use super::session::{Outcome, Recording};
 use super::track::{flush, LegOutput, Track, WRITE_CHUNK};
 use crate::flac::encoder::{speech_blocksize, timed_write, FlacSpec, FlacWriter};
 use crate::policy::config::General;
 use crate::policy::outcome;
+use crate::recorder::failpoint;
+use crate::recorder::files::handover::{Handover, JobFiles, HOLD_WHILE_OPENING};
+use crate::recorder::files::report;
+use crate::recorder::intake::recording::{Outcome, Recording};
+use crate::recorder::ring::LegConsumer;
 use crate::sidecar::{LegFile, Sidecar};
 use crate::spool::digest::hash_file;
 use crate::spool::files::{replace_locked, write_atomic};
@@ -54,7 +54,7 @@ const MARKER_EVERY: Duration = Duration::from_secs(1);
 impl Job {
     /// A new recording's encoding, started before its files exist: they
     /// come through `handover`.
-    pub(super) fn new(
+    pub(in crate::recorder) fn new(
         rec: Arc<Recording>,
         consumers: [LegConsumer; 2],
         handover: Arc<Handover>,
@@ -213,12 +213,15 @@ impl Job {
         if failpoint::hit(&failpoint::PANIC_IN_POLL) {
             panic!("failpoint PANIC_IN_POLL");
         }
-        if let Err(e) = self.poll_inner(now) {
+        if let Err(e) = self.write_queued(now) {
             self.fail(e);
         }
     }
 
-    fn poll_inner(&mut self, now: Instant) -> io::Result<()> {
+    /// What `poll` does, with the first error returned (which fails the
+    /// recording): both legs' queued audio, silence where a direction fell
+    /// behind the call's clock, the stereo file, and stale frames flushed.
+    fn write_queued(&mut self, now: Instant) -> io::Result<()> {
         for t in &mut self.tracks {
             t.drain()?;
         }

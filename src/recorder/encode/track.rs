@@ -5,8 +5,8 @@
 use std::io;
 
 use super::resample::LegResampler;
-use super::ring::{LegConsumer, LegEvent, Piece};
 use crate::flac::encoder::FlacWriter;
+use crate::recorder::ring::{LegConsumer, LegEvent, Piece};
 
 /// Samples handed to the encoder per call.
 pub(super) const WRITE_CHUNK: usize = 1024;

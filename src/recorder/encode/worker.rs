@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::job::Job;
-use super::session::{Outcome, Recording};
-use super::shared::Shared;
 use crate::flac::encoder::take_write_time;
+use crate::recorder::intake::recording::{Outcome, Recording};
+use crate::recorder::shared::Shared;
 use crate::Status;
 
 pub const POLL: Duration = Duration::from_millis(20);

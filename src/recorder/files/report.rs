@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
-use super::session::{Recording, BEEP_HZ};
+use crate::recorder::intake::recording::{Recording, BEEP_HZ};
 use crate::sidecar::{Beeps, Consent, Law, LegFile, Party, Sidecar};
 use crate::Status;
 

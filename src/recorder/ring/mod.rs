@@ -9,16 +9,18 @@
 //! is dropped and its duration remembered until an event can carry it.
 //!
 //! The sample ring is itself two FIFOs: a hot one of at most [`HOT_MS`],
-//! mapped when the leg starts, and a spill area ([`super::spill`]) for the
+//! mapped when the leg starts, and a spill area ([`spill`]) for the
 //! rest of `ring_ms`, which holds memory only once a stall has reached it.
 //! When the hot FIFO is full the producer marks a switch in the event ring
 //! and goes on in the spill area; once the worker has emptied the hot FIFO
 //! it marks a switch back.  The worker follows the marks, so the samples
 //! come out in the order they went in.
 
+pub mod spill;
+
 use rtrb::{Consumer, Producer, RingBuffer};
 
-use super::spill::{spill, SpillConsumer, SpillProducer};
+use spill::{spill, SpillConsumer, SpillProducer};
 
 /// How much of a leg's ring is held in memory all the time: a worker
 /// drains every 20 ms, so in normal running a leg holds one or two frames.

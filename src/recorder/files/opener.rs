@@ -28,9 +28,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::handover::{Handover, JobFiles, HOLD_WHILE_OPENING};
 use super::report::initial_sidecar;
-use super::session::Recording;
-use super::StartError;
 use crate::policy::config::{General, Settings};
+use crate::recorder::intake::recording::Recording;
+use crate::recorder::start_error::StartError;
 use crate::spool::files;
 
 /// Opener threads.  A start costs the kernel over 1 ms here (ext4's inode
@@ -38,10 +38,10 @@ use crate::spool::files;
 /// behind 300 starts at once by seconds; four fell behind less
 /// (BENCHMARKS.md).  On a disk that hangs, at most this many threads wait
 /// on it.
-pub(super) const THREADS: usize = 4;
+pub(in crate::recorder) const THREADS: usize = 4;
 
 /// A recording waiting for its files.
-pub(super) struct Opening {
+pub(in crate::recorder) struct Opening {
     pub rec: Arc<Recording>,
     /// The settings it started under (a reload meanwhile changes nothing).
     pub settings: Arc<Settings>,
@@ -56,7 +56,7 @@ struct Queue {
 
 /// The openers' inbox.
 #[derive(Default)]
-pub(super) struct Openings {
+pub(in crate::recorder) struct Openings {
     queue: Mutex<Queue>,
     ready: Condvar,
 }
@@ -107,8 +107,8 @@ impl Openings {
 const NICENESS: i32 = 10;
 
 /// An opener thread's body.
-pub(super) fn run(openings: Arc<Openings>) {
-    super::thread::lower_priority(NICENESS);
+pub(in crate::recorder) fn run(openings: Arc<Openings>) {
+    crate::recorder::thread::lower_priority(NICENESS);
     while let Some(o) = openings.next() {
         let Opening {
             rec,

@@ -10,12 +10,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::peers::{PeerInfo, PeerLog};
-use super::ring::LegProducer;
 use crate::policy::config::Policy;
-use crate::policy::config::StartMode;
 use crate::policy::consent::{self, Decision, Then};
-use crate::policy::keys::{KeyAction, Keys, Matcher, Pressed};
+use crate::policy::keys::{self, KeyAction, Matcher, Pressed, Switch};
 use crate::policy::plan::{CallPlan, CallSide};
+use crate::recorder::ring::LegProducer;
 use crate::sidecar::{Interval, KeyPress, NoticeRecord};
 use crate::spool::layout::RecordingPaths;
 
@@ -163,8 +162,6 @@ pub struct Recording {
     pub call: CallInfo,
     pub paths: RecordingPaths,
     pub plan: CallPlan,
-    /// The policy's agent keys.
-    pub keys: Keys,
     pub consent: Mutex<ConsentLog>,
     pub started_at: SystemTime,
     pub started: Instant,
@@ -201,9 +198,7 @@ impl Recording {
             digit_at: None,
             reason: String::new(),
         };
-        let keys = policy.keys();
         let rec = Recording {
-            keys,
             id,
             policy,
             call,
@@ -221,7 +216,7 @@ impl Recording {
             outcome: Mutex::new(None),
             finished: Condvar::new(),
         };
-        if rec.policy.start == StartMode::OnDemand {
+        if rec.plan.starts_paused {
             // Nothing is kept until an agent asks for it.
             rec.set_paused(true, "on-demand");
         }
@@ -310,7 +305,7 @@ impl Recording {
             c.window_at = Some(rfc3339(SystemTime::now()));
             c.window_offset = Some(round_ms(offset));
         }
-        if consent::window_pauses(&self.policy) {
+        if self.plan.window_pauses {
             self.set_paused(true, "consent");
         }
     }
@@ -336,7 +331,7 @@ impl Recording {
             log::info!(channel = self.call.channel.as_str(), uniqueid = self.call.uniqueid.as_str(); "recording {}: consent declined ({})", self.id,
                 self.policy.declined_action.as_str());
         }
-        match consent::then(&self.policy, answer.decision) {
+        match self.plan.after(answer.decision) {
             Then::Stop => {
                 self.stop();
             }
@@ -442,7 +437,7 @@ impl Recording {
     /// caller's side (a notice queued to the agent does not reach the
     /// recorded legs).
     pub fn notice_begin(&self, side: CallSide) -> Result<(), NoticeError> {
-        let pause = side == CallSide::Caller && !self.policy.record_notice;
+        let pause = side == CallSide::Caller && self.plan.notice_pauses_caller;
         // Paused first, so the notice's offset is where the cut is.
         let paused = pause && self.set_paused(true, "notice");
         let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
@@ -519,15 +514,15 @@ impl Recording {
     /// (asked before the digit ends, so that the PBX can hold it back
     /// too), true when it ended, which is when a key acts.
     pub fn key(&self, side: CallSide, digit: char, ended: bool) -> Pressed {
-        if self.keys.is_empty() || self.is_stopped() {
+        if self.plan.keys.is_empty() || self.is_stopped() {
             return Pressed::Pass;
         }
         let now = Instant::now();
         let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
         if !ended {
-            return log.typed[side as usize].peek(&self.keys, digit, now);
+            return log.typed[side as usize].peek(&self.plan.keys, digit, now);
         }
-        let pressed = log.typed[side as usize].press(&self.keys, digit, now);
+        let pressed = log.typed[side as usize].press(&self.plan.keys, digit, now);
         drop(log);
         if let Pressed::Key(action) = pressed {
             self.apply_key(side, action);
@@ -535,23 +530,17 @@ impl Recording {
         pressed
     }
 
+    /// Carries out what `keys::toggle` says the key does.
     fn apply_key(&self, side: CallSide, action: KeyAction) {
         let by = format!("dtmf:{}", side.as_str());
-        let done = match action {
-            KeyAction::Mask if self.is_masked() => self.set_masked(false, &by).then_some("unmask"),
-            KeyAction::Mask => self.set_masked(true, &by).then_some("mask"),
-            KeyAction::Pause | KeyAction::Record if self.is_paused() => {
-                let word = if action == KeyAction::Record {
-                    "record"
-                } else {
-                    "resume"
-                };
-                self.set_paused(false, &by).then_some(word)
-            }
-            KeyAction::Pause => self.set_paused(true, &by).then_some("pause"),
-            KeyAction::Record => self.set_paused(true, &by).then_some("stop-recording"),
+        let t = keys::toggle(action, self.is_masked(), self.is_paused());
+        let switched = match t.switch {
+            Switch::Mask => self.set_masked(t.on, &by),
+            Switch::Pause => self.set_paused(t.on, &by),
         };
+        let done = switched.then_some(t.word);
         let code = self
+            .plan
             .keys
             .codes
             .iter()
