@@ -73,20 +73,14 @@ pub async fn check(
         true => legrec::audit::verify_chain(&log)
             .map_err(|b| format!("{} line {}: {}", log.display(), b.line, b.what))?,
     };
-    let keys = store
-        .list_in(FOLDER)
-        .await
-        .map_err(|e| super::run::advice(&e))?;
+    let keys = store.list_in(FOLDER).await.map_err(|e| e.advice())?;
     let mut problems = Vec::new();
     let mut read = 0;
     for key in keys {
         let Some(seq) = layout::anchor_seq(Path::new(&key)) else {
             continue;
         };
-        let (_, bytes) = store
-            .get_all(&key)
-            .await
-            .map_err(|e| super::run::advice(&e))?;
+        let (_, bytes) = store.get_all(&key).await.map_err(|e| e.advice())?;
         read += 1;
         let file = format!("s3://{}/{key}", store.bucket);
         let trust = match trust {

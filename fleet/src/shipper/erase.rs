@@ -172,7 +172,7 @@ impl Erasing<'_> {
             match self.store.delete(key).await {
                 Ok(()) => {}
                 Err(e) if e.trouble == Trouble::NotFound => {}
-                Err(e) => return Err(unfinished(advice(&e))),
+                Err(e) => return Err(unfinished(e.advice())),
             }
         }
         erase::remove_audio(path, sc).map_err(&unfinished)?;
@@ -191,7 +191,7 @@ impl Erasing<'_> {
                 &|_| {},
             )
             .await
-            .map_err(|e| unfinished(advice(&e)))?;
+            .map_err(|e| unfinished(e.advice()))?;
         let s = Shipped {
             objects: [("sidecar".to_string(), key)].into_iter().collect(),
             ..shipped.clone()
@@ -254,11 +254,7 @@ impl Erasing<'_> {
             .store
             .get_all(key)
             .await
-            .map_err(|e| format!("{id}: {} (nothing was erased)", advice(&e)))?;
+            .map_err(|e| format!("{id}: {} (nothing was erased)", e.advice()))?;
         Ok((spool.join(self.store.relative(key)), bytes))
     }
-}
-
-fn advice(e: &super::store::StoreError) -> String {
-    super::run::advice(e)
 }

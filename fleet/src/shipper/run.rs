@@ -90,12 +90,12 @@ pub async fn run(config: &Config, opts: Options) -> Result<(), String> {
                 if last_trouble.as_deref() != Some(e.message.as_str()) {
                     log::error!(
                         "{}; shipping waits and retries (nothing is removed)",
-                        advice(&e)
+                        e.advice()
                     );
                     last_trouble = Some(e.message.clone());
                 }
                 if opts.once {
-                    return Err(advice(&e));
+                    return Err(e.advice());
                 }
                 backoff.next()
             }
@@ -118,16 +118,6 @@ async fn open_index(config: &Config, opts: &Options, stop: &AtomicBool) -> Resul
             }
         }
     }
-}
-
-pub(super) fn advice(e: &StoreError) -> String {
-    let hint = match e.trouble {
-        Trouble::Denied => " (check [storage] access_key and secret_key)",
-        Trouble::NoBucket => " (create the bucket, or correct [storage] url)",
-        Trouble::Down => " (is the store running? [storage] endpoint)",
-        _ => "",
-    };
-    format!("{}{hint}", e.message)
 }
 
 fn report(p: &Pass) {

@@ -49,6 +49,17 @@ impl std::fmt::Display for StoreError {
 }
 
 impl StoreError {
+    /// The message, with what an admin should check for this trouble.
+    pub fn advice(&self) -> String {
+        let hint = match self.trouble {
+            Trouble::Denied => " (check [storage] access_key and secret_key)",
+            Trouble::NoBucket => " (create the bucket, or correct [storage] url)",
+            Trouble::Down => " (is the store running? [storage] endpoint)",
+            _ => "",
+        };
+        format!("{}{hint}", self.message)
+    }
+
     fn other(message: String) -> StoreError {
         StoreError {
             trouble: Trouble::Other,
