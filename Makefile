@@ -67,7 +67,7 @@ asterisk:
 $(AST_MODULE_SO): $(AST_SOURCES) c-shim/asterisk/legrec_ast.h c-shim/asterisk/app_legrec.map include/legrec.h $(LEGREC_LIB) c-shim/hardening.mk $(AST_HEADER)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(AST_CFLAGS) -o $@ $(AST_SOURCES) $(LEGREC_LIB) $(NATIVE_LIBS) $(HARDEN_LDFLAGS) \
-		-Wl,--version-script=c-shim/asterisk/app_legrec.map -Wl,--exclude-libs,ALL
+		-Wl,--version-script=c-shim/asterisk/app_legrec.map -Wl,--exclude-libs,ALL -Wl,--gc-sections
 
 # Where scripts/find-freeswitch finds FreeSWITCH (FREESWITCH_PREFIX,
 # /usr/local/freeswitch, /opt/freeswitch, pkg-config).

@@ -131,3 +131,67 @@ fn installed_modules_are_stripped_with_their_symbols_kept_apart() {
         assert!(readelf(&["-SW"], &debug[0]).contains(".debug_info"));
     }
 }
+
+/// The crates only the `legrec` tool uses (RFC 3161 tokens and evidence
+/// bundles: CMS, X.509, RustCrypto's RSA, DER, tar), found in `so`'s
+/// symbols.  The module links the whole core as a static library; without
+/// `--gc-sections` every object it pulled in came along, 1.9 MB of code the
+/// PBX never runs.  (ring's RSA, rustls's, stays: the webhook client uses it.)
+fn tool_only_code(so: &Path) -> Vec<String> {
+    let out = Command::new("nm")
+        .args(["-C", "--defined-only"])
+        .arg(so)
+        .output()
+        .expect("nm (binutils) installed");
+    assert!(out.status.success(), "nm {}", so.display());
+    let crates = ["x509_tsp", "cms", "x509_cert", "der", "rsa", "tar"];
+    let mut found: Vec<String> = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let name = line.splitn(3, ' ').nth(2).unwrap_or("");
+        for krate in crates {
+            let path = format!("{krate}::");
+            let starts_a_path = name.match_indices(&path).any(|(at, _)| {
+                // `ring::rsa::` or `webpki::der::` are other crates' modules.
+                at == 0 || !matches!(name.as_bytes()[at - 1], b':' | b'_' | b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9')
+            });
+            if starts_a_path && !found.iter().any(|f| f == krate) {
+                found.push(krate.to_string());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_modules_carry_none_of_the_tools_crates() {
+    for so in modules() {
+        let found = tool_only_code(&so);
+        assert!(
+            found.is_empty(),
+            "{} links code only the legrec tool runs, from: {}",
+            so.display(),
+            found.join(", ")
+        );
+    }
+    // The same check on the whole static library, linked in as it is, must
+    // find them, or the test proves nothing.
+    let whole = tempfile::tempdir().unwrap();
+    let so = whole.path().join("app_legrec.so");
+    let st = Command::new("cc")
+        .args(["-shared", "-o"])
+        .arg(&so)
+        .arg("-Wl,--whole-archive")
+        .arg(common::staticlib())
+        .args([
+            "-Wl,--no-whole-archive",
+            "-lFLAC",
+            "-lpthread",
+            "-ldl",
+            "-lm",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let found = tool_only_code(&so);
+    assert!(found.contains(&"cms".to_string()), "{found:?}");
+}

@@ -5,18 +5,26 @@
 //! mask span silent in both legs, a pause cut out, on-demand keeping only
 //! what was asked for, the sidecar's keys with their side, and key digits
 //! that never reach the other party's phone while other digits still do.
+//! The scenarios' checks are common::keys', shared with asterisk_keys.rs;
+//! this file makes the calls FreeSWITCH's way and checks the digits.
 
 mod common;
 
-use std::time::Duration;
-
-use common::asterisk::{rms, tone_share};
+use common::asterisk::rms;
 use common::freeswitch::Sandbox;
+use common::keys::{self, Margins};
 use common::sipp::Step::{self, Audio, Key, Tone, Wait};
-use common::sipp::TONE_HZ;
 use common::*;
 
-const RATE: f64 = 8000.0;
+/// Both ends are sipp phones: the tone is steady, the caller's key 3 s in.
+const MARGINS: Margins = Margins {
+    agent_share: 0.6,
+    pause_at: 2.5..5.0,
+    // The middle tone (3 s) between the two presses, nothing else.
+    on_demand_len: 2.5..4.0,
+    on_demand_quarters: 0,
+    on_demand_share: 0.7,
+};
 
 const POLICIES: &str = r#"
     <policy name="keyed">
@@ -88,19 +96,6 @@ fn agent_pressing(key: [char; 2], last: Option<char>) -> Vec<Step> {
     steps
 }
 
-/// The share of quarter seconds in `from..to` that carry the agent's
-/// 1000 Hz (robust to a late frame or two on a busy machine).
-fn agent_share(x: &[i16], from: f64, to: f64) -> f64 {
-    let quarters: Vec<f64> = (0..((to - from) * 4.0) as usize)
-        .map(|q| from + q as f64 / 4.0)
-        .collect();
-    let toned = quarters
-        .iter()
-        .filter(|&&t| tone_share(window(x, t, t + 0.25), RATE, TONE_HZ) > 0.8)
-        .count();
-    toned as f64 / quarters.len().max(1) as f64
-}
-
 /// The digits FreeSWITCH's log shows for `what` ("Send start packet for
 /// [": RFC 2833 sent to a phone, "RTP RECV DTMF ": from a phone) on the
 /// session `uuid`'s lines, or on every other session's (the agent's) with
@@ -125,35 +120,11 @@ fn the_agents_mask_key_silences_its_span_and_never_reaches_the_caller() {
         &[Audio, Wait(12_500)],
         &agent_pressing(['*', '7'], Some('9')),
     );
-    let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
-    let sc = read_sidecar(&sidecars[0]);
-    let keys: Vec<(&str, &str, &str)> = sc
-        .keys
-        .iter()
-        .map(|k| (k.key.as_str(), k.action.as_str(), k.side.as_str()))
-        .collect();
-    assert_eq!(
-        keys,
-        [("*7", "mask", "agent"), ("*7", "unmask", "agent")],
-        "{}",
-        common::asterisk::tail(&sb.log(), 40)
-    );
-    assert_eq!(sc.masks.len(), 1, "{:#?}", sc.masks);
-    let m = &sc.masks[0];
-    assert_eq!(
-        (m.by.as_str(), m.ended_by.as_deref()),
-        ("dtmf:agent", Some("dtmf:agent"))
-    );
-    let (from, to) = (m.start_offset, m.end_offset.unwrap());
-    assert!((2.5..5.0).contains(&from) && to - from > 2.5, "{m:?}");
-    let lo = flac_decode(&leg_path(&sidecars[0], &sc, "out"));
-    let li = flac_decode(&leg_path(&sidecars[0], &sc, "in"));
-    let before = agent_share(&lo, 0.5, from - 0.5);
-    assert!(before > 0.6, "the agent before the mask: {before:.2}");
-    assert!(
-        rms(window(&lo, from + 0.1, to - 0.1)) < 1.0,
-        "masked: the agent's tone is silence"
-    );
+    let (sidecar, sc) = keys::recorded(&sb);
+    let context = common::asterisk::tail(&sb.log(), 40);
+    let (from, to) = keys::agent_masked(&sidecar, &sc, "*7", &MARGINS, &context);
+    // The caller sends audio too: the mask silences both legs.
+    let li = flac_decode(&leg_path(&sidecar, &sc, "in"));
     assert!(
         rms(window(&li, 0.5, from - 0.5)) > 300.0,
         "the caller's audio before the mask"
@@ -162,8 +133,6 @@ fn the_agents_mask_key_silences_its_span_and_never_reaches_the_caller() {
         rms(window(&li, from + 0.1, to - 0.1)) < 1.0,
         "masked: the caller's audio is silence"
     );
-    let after = agent_share(&lo, to + 0.5, to + 2.0);
-    assert!(after > 0.6, "the agent after the mask: {after:.2}");
     // Every digit arrived from the agent's phone; what went out to the
     // caller's as RFC 2833 is the 9, which is no key, and nothing of *7.
     let log = sb.log();
@@ -204,34 +173,15 @@ fn a_key_pressed_on_the_callers_phone_pauses_and_never_reaches_the_agent() {
         ],
         &[Tone, Wait(7000)],
     );
-    let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
-    let sc = read_sidecar(&sidecars[0]);
-    let keys: Vec<(&str, &str, &str)> = sc
-        .keys
-        .iter()
-        .map(|k| (k.key.as_str(), k.action.as_str(), k.side.as_str()))
-        .collect();
+    let (sidecar, sc) = keys::recorded(&sb);
     let log = sb.log();
-    assert_eq!(
-        keys,
-        [("*8", "pause", "caller")],
-        "{}",
-        common::asterisk::tail(&log, 40)
-    );
-    assert_eq!(sc.pauses.len(), 1);
-    assert_eq!(sc.pauses[0].by, "dtmf:caller");
-    let p = sc.pauses[0].start_offset;
-    assert!((2.5..5.0).contains(&p), "paused at {p}");
-    // The time after the key is cut out: about 3.5 s of an 11 s call kept.
-    let li = flac_decode(&leg_path(&sidecars[0], &sc, "in"));
-    let len = li.len() as f64 / RATE;
-    assert!(
-        (p - 0.5..p + 0.5).contains(&len),
-        "{len:.2} s kept, paused at {p:.2}"
-    );
-    assert!(
-        rms(window(&li, 0.5, p - 0.5)) > 300.0,
-        "the caller before the key"
+    // About 3.5 s of an 11 s call kept.
+    keys::caller_paused(
+        &sidecar,
+        &sc,
+        "*8",
+        &MARGINS,
+        &common::asterisk::tail(&log, 40),
     );
     // Every digit arrived from the caller's phone; only the 5 went on to
     // the agent's phone as RFC 2833.
@@ -257,25 +207,6 @@ fn on_demand_keeps_only_what_the_agent_asked_for() {
         &[Audio, Wait(12_500)],
         &agent_pressing(['*', '9'], None),
     );
-    let sidecars = sb.wait_sidecars(1, Duration::from_secs(20));
-    let sc = read_sidecar(&sidecars[0]);
-    assert_eq!(sc.start, "on-demand");
-    let keys: Vec<(&str, &str)> = sc
-        .keys
-        .iter()
-        .map(|k| (k.action.as_str(), k.side.as_str()))
-        .collect();
-    assert_eq!(
-        keys,
-        [("record", "agent"), ("stop-recording", "agent")],
-        "{:#?}",
-        sc.keys
-    );
-    assert_eq!(sc.pauses[0].by, "on-demand");
-    let lo = flac_decode(&leg_path(&sidecars[0], &sc, "out"));
-    let len = lo.len() as f64 / RATE;
-    // The middle tone (3 s) between the two presses, nothing else.
-    assert!((2.5..4.0).contains(&len), "kept {len:.2} s");
-    let toned = agent_share(&lo, 0.0, len);
-    assert!(toned > 0.7, "the agent's tone in {len:.2} s: {toned:.2}");
+    let (sidecar, sc) = keys::recorded(&sb);
+    keys::kept_on_demand(&sidecar, &sc, &MARGINS);
 }

@@ -23,6 +23,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::asterisk::{Sandbox, Setup};
+use common::Pbx;
 
 const SPOOL: &str = "/var/spool/asterisk/legrec";
 

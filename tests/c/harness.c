@@ -169,8 +169,27 @@ static void misuse(legrec_core *core, const char *spool) {
   CHECK(legrec_recording_notice_end(rec, LEGREC_SIDE_CALLER, true) == LEGREC_OK, "notice played");
   legrec_plan plan;
   CHECK(legrec_recording_plan(rec, &plan) == LEGREC_OK && strcmp(plan.notice, "legrec/legrec-notice") == 0 &&
-            plan.notice_to == LEGREC_PARTY_CALLER,
+            plan.notice_to == LEGREC_PARTY_CALLER && !plan.notice_to_peer,
         "plan");
+  /* What follows the consent window, for each decision. */
+  legrec_consent_steps steps;
+  CHECK(legrec_consent_steps_for(LEGREC_CONSENT_KEEP, &steps) == LEGREC_OK &&
+            steps.status == LEGREC_START_RECORDING && !steps.announce && !steps.detach,
+        "kept: nothing to do");
+  CHECK(legrec_consent_steps_for(LEGREC_CONSENT_WAIT, &steps) == LEGREC_OK &&
+            steps.status == LEGREC_START_RECORDING && !steps.announce && !steps.detach,
+        "hung up in the window: nothing to do now");
+  CHECK(legrec_consent_steps_for(LEGREC_CONSENT_DECLINED, &steps) == LEGREC_OK &&
+            steps.status == LEGREC_START_DECLINED && steps.announce && !steps.detach,
+        "declined, agent side kept: say so, keep the hook");
+  CHECK(legrec_consent_steps_for(LEGREC_CONSENT_DECLINED_STOPPED, &steps) == LEGREC_OK &&
+            steps.status == LEGREC_START_DECLINED && steps.announce && steps.detach,
+        "declined, nothing kept: say so, take the hook off");
+  CHECK(legrec_consent_steps_for((legrec_consent_decision)9, &steps) ==
+            LEGREC_ERR_INVALID_PARAMETER,
+        "no steps for another number");
+  CHECK(legrec_consent_steps_for(LEGREC_CONSENT_KEEP, NULL) == LEGREC_ERR_NULL_PARAMETER,
+        "steps into NULL");
   /* The words both shims use. */
   legrec_action action = LEGREC_ACTION_STOP;
   CHECK(legrec_action_parse("mask", &action) == LEGREC_OK && action == LEGREC_ACTION_MASK,
@@ -275,7 +294,10 @@ int main(int argc, char **argv) {
                              .caller_number = "+15551230000",
                              .caller_name = "Test Caller",
                              .callee = "600",
-                             .queue = "support"};
+                             /* Odd calls name no queue in the dialplan: the
+                              * PBX's queue application's is recorded. */
+                             .queue = c % 2 ? NULL : "support",
+                             .pbx_queue = c % 2 ? "support" : "another"};
     const char *policy = c == 1 ? "stereo" : "support";
     CHECK(legrec_recording_start(core, policy, &call, &recs[c]) == LEGREC_OK, "start call %d", c);
     char id[64];

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::pbx::Pbx;
 use super::{repo, target_dir};
 
 /// The Asterisk built from source under this prefix (/opt/asterisk-20) that
@@ -199,12 +200,6 @@ impl Sandbox {
     pub fn sounds(&self) -> PathBuf {
         self.path().join("data/sounds/en")
     }
-    pub fn recordings(&self) -> PathBuf {
-        self.path().join("recordings")
-    }
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.path().join("log/full")).unwrap_or_default()
-    }
     /// The running Asterisk's process id, as text (for /proc and kill).
     pub fn pid(&self) -> String {
         let pid = std::fs::read_to_string(self.path().join("run/asterisk.pid")).unwrap();
@@ -234,23 +229,6 @@ impl Sandbox {
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
-    /// Wait until `cond` holds, or panic with `what`.
-    pub fn wait_for(&self, what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-        super::wait_until(what, timeout, &mut cond, || self.log());
-    }
-
-    /// Sidecars of finished recordings.
-    pub fn sidecars(&self) -> Vec<PathBuf> {
-        super::sidecars(&self.recordings())
-    }
-
-    pub fn wait_sidecars(&self, n: usize, timeout: Duration) -> Vec<PathBuf> {
-        self.wait_for(&format!("{n} finished recordings"), timeout, || {
-            self.sidecars().len() >= n
-        });
-        self.sidecars()
-    }
-
     pub fn stop(&mut self) {
         if self.running {
             sandbox_cmd(&["stop", self.path().to_str().unwrap()]);
@@ -261,6 +239,15 @@ impl Sandbox {
     /// Log in to AMI and collect every event in the background.
     pub fn ami(&self) -> Ami {
         Ami::connect(self.ami_port)
+    }
+}
+
+impl Pbx for Sandbox {
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path().join("log/full")).unwrap_or_default()
+    }
+    fn recordings(&self) -> PathBuf {
+        self.path().join("recordings")
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::pbx::Pbx;
 use super::{repo, target_dir};
 
 /// mod_legrec.so built once per test binary from the library under test.
@@ -144,12 +145,6 @@ impl Sandbox {
     pub fn conf(&self) -> PathBuf {
         self.path().join("conf")
     }
-    pub fn recordings(&self) -> PathBuf {
-        self.path().join("recordings/legrec")
-    }
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.path().join("log/freeswitch.log")).unwrap_or_default()
-    }
 
     pub fn start(&mut self) {
         let out = sandbox_cmd(&["start", self.path().to_str().unwrap()]);
@@ -183,17 +178,6 @@ impl Sandbox {
     pub fn api(&self, command: &str) -> String {
         let out = sandbox_cmd(&["cli", self.path().to_str().unwrap(), command]);
         String::from_utf8_lossy(&out.stdout).to_string()
-    }
-
-    pub fn wait_for(&self, what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-        super::wait_until(what, timeout, &mut cond, || self.log());
-    }
-
-    pub fn wait_sidecars(&self, n: usize, timeout: Duration) -> Vec<PathBuf> {
-        self.wait_for(&format!("{n} finished recordings"), timeout, || {
-            super::sidecars(&self.recordings()).len() >= n
-        });
-        super::sidecars(&self.recordings())
     }
 
     /// Subscribe to legrec's events over the event socket.
@@ -259,6 +243,15 @@ impl Esl {
             .write_all(format!("api {command}\n\n").as_bytes())
             .unwrap();
         self.reply().1
+    }
+}
+
+impl Pbx for Sandbox {
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path().join("log/freeswitch.log")).unwrap_or_default()
+    }
+    fn recordings(&self) -> PathBuf {
+        self.path().join("recordings/legrec")
     }
 }
 

@@ -11,10 +11,17 @@ pub mod anchored;
 pub mod asterisk;
 pub mod freeswitch;
 pub mod graph;
+pub mod keys;
+pub mod pbx;
 pub mod rtp;
 pub mod sipp;
 pub mod tsa;
 pub mod webhook;
+
+// In scope wherever `common::*` is, for the sandboxes' waits; a test
+// binary without a PBX does not use it.
+#[allow(unused_imports)]
+pub use pbx::Pbx;
 
 /// target/<profile>/ of the test binary.
 pub fn target_dir() -> PathBuf {
