@@ -125,10 +125,11 @@ pub async fn recording(State(app): State<Arc<App>>, Me(s): Me, Path(id): Path<St
         serde_json::from_value(full.record.sidecar.clone()).ok();
     let duration = full.record.summary.duration;
     let pause_lengths = sidecar.as_ref().map(words::pause_lengths);
-    let marks = sidecar
+    let mut marks = sidecar
         .as_ref()
         .map(|sc| words::marks(sc, duration))
         .unwrap_or_default();
+    templates::say_marks(&mut marks)?;
     let legs: Vec<&str> = full
         .record
         .files

@@ -5,20 +5,36 @@
 use legrec::sidecar::{Interval, Sidecar};
 use serde::Serialize;
 
-/// A span (or, with `end` = `start`, a moment) on the recording's timeline.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// A span (or, with `end` = `start`, a moment) on the recording's timeline,
+/// with the facts its words need; templates/marks.txt says them (`label` for
+/// the list below the waveforms, `short` for the waveform's region), filled
+/// in by templates::say_marks.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Mark {
     /// `notice`, `consent`, `mask`, `pause`, `beep`, `peer`, `key`.
     pub kind: &'static str,
     pub start: f64,
     pub end: f64,
-    /// For the list below the waveforms.
-    pub label: String,
-    /// For the waveform's region, where room is short.
-    pub short: String,
     /// Which waveform: `in` (what the party said), `out` (what it heard),
     /// or `both`.
     pub lane: &'static str,
+    /// Who heard the notice (`caller`, `agent`, `both`), or the key's side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    /// Who asked for a mask or pause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// A pause's seconds (none: to the end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<f64>,
+    /// The consent decision and mode, the peer's name, the key and its
+    /// action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub what: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub how: Option<String>,
+    pub label: String,
+    pub short: String,
 }
 
 /// Seconds as the page says them (templates' `secs` filter too).
@@ -35,15 +51,6 @@ fn between(a: &str, b: &str) -> Option<f64> {
     let a = humantime::parse_rfc3339_weak(a).ok()?;
     let b = humantime::parse_rfc3339_weak(b).ok()?;
     Some(b.duration_since(a).ok()?.as_secs_f64())
-}
-
-fn party(p: &str) -> &str {
-    match p {
-        "caller" => "the caller",
-        "agent" => "the agent",
-        "both" => "both parties",
-        other => other,
-    }
 }
 
 /// What templates/facts.html needs beside the sidecar, which says the
@@ -64,9 +71,9 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             kind: "notice",
             start: n.offset,
             end: n.offset,
-            label: format!("played to {}", party(&n.party)),
-            short: "notice".into(),
             lane: "out",
+            party: Some(n.party.clone()),
+            ..Mark::default()
         });
     }
     if let Some(w) = s.consent.window_offset {
@@ -82,9 +89,10 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             kind: "consent",
             start: w,
             end,
-            label: format!("{} ({})", s.consent.decision, s.consent.mode),
-            short: format!("consent: {}", s.consent.decision),
             lane: "in",
+            what: Some(s.consent.decision.clone()),
+            how: Some(s.consent.mode.clone()),
+            ..Mark::default()
         });
     }
     for m in &s.masks {
@@ -92,9 +100,9 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             kind: "mask",
             start: m.start_offset,
             end: m.end_offset.unwrap_or(duration),
-            label: format!("silence, asked by {}", m.by),
-            short: "masked".into(),
             lane: "both",
+            by: Some(m.by.clone()),
+            ..Mark::default()
         });
     }
     for p in &s.pauses {
@@ -102,16 +110,10 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             kind: "pause",
             start: p.start_offset,
             end: p.start_offset,
-            label: format!(
-                "{} cut out, asked by {}",
-                pause_length(p).map_or("the rest".into(), secs),
-                p.by
-            ),
-            short: format!(
-                "paused {}",
-                pause_length(p).map_or("to the end".into(), secs)
-            ),
             lane: "both",
+            by: Some(p.by.clone()),
+            length: pause_length(p),
+            ..Mark::default()
         });
     }
     if let Some(b) = &s.beeps {
@@ -126,9 +128,8 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
                 kind: "beep",
                 start: at,
                 end: at,
-                label: "warning tone".into(),
-                short: "beep".into(),
                 lane: "out",
+                ..Mark::default()
             });
         }
     }
@@ -137,9 +138,9 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             kind: "peer",
             start: p.joined,
             end: p.left.unwrap_or(duration),
-            label: p.member.clone().unwrap_or_else(|| p.name.clone()),
-            short: p.member.clone().unwrap_or_else(|| p.name.clone()),
             lane: "out",
+            what: Some(p.member.clone().unwrap_or_else(|| p.name.clone())),
+            ..Mark::default()
         });
     }
     for k in &s.keys {
@@ -147,9 +148,11 @@ pub fn marks(s: &Sidecar, duration: f64) -> Vec<Mark> {
             kind: "key",
             start: k.offset,
             end: k.offset,
-            label: format!("{} {} on the {} side", k.key, k.action, k.side),
-            short: format!("key {}", k.key),
             lane: if k.side == "caller" { "in" } else { "out" },
+            party: Some(k.side.clone()),
+            what: Some(k.key.clone()),
+            how: Some(k.action.clone()),
+            ..Mark::default()
         });
     }
     out
