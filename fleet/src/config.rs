@@ -135,19 +135,13 @@ impl Config {
                 })
             }
         };
-        let index = lines
-            .index
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", spool.join("index.sqlite").display()));
-        if !(index.starts_with("sqlite://")
-            || index.starts_with("postgresql://")
-            || index.starts_with("postgres://"))
-        {
-            return Err(err(
-                "index",
-                format!("'{index}' is neither sqlite:///PATH nor postgresql://..."),
-            ));
-        }
+        let index = storage.database_url(
+            "index",
+            lines
+                .index
+                .clone()
+                .unwrap_or_else(|| format!("sqlite://{}", spool.join("index.sqlite").display())),
+        )?;
         let pbx_name = match lines.pbx_name.clone() {
             Some(n) if !n.trim().is_empty() => n,
             Some(_) => return Err(err("pbx_name", "is empty".into())),

@@ -27,6 +27,22 @@ impl<'a> ToolSection<'a> {
         Ok((lines, ToolSection { name, section }))
     }
 
+    /// `url` as `key`'s value, if it names a database the tools can open
+    /// (SQLite or PostgreSQL); else an error naming its line.
+    pub fn database_url(&self, key: &str, url: String) -> Result<String, ConfigError> {
+        if url.starts_with("sqlite://")
+            || url.starts_with("postgresql://")
+            || url.starts_with("postgres://")
+        {
+            Ok(url)
+        } else {
+            Err(self.err(
+                key,
+                format!("'{url}' is neither sqlite:///PATH nor postgresql://..."),
+            ))
+        }
+    }
+
     /// An error about `key`, naming its line (0 when the key is absent).
     pub fn err(&self, key: &str, message: String) -> ConfigError {
         let line = self

@@ -101,19 +101,13 @@ impl WebConfig {
         if !(1..=1440).contains(&window) {
             return Err(err("login_window_minutes", "must be 1 to 1440".into()));
         }
-        let accounts = lines
-            .accounts
-            .clone()
-            .unwrap_or_else(|| DEFAULT_ACCOUNTS.to_string());
-        if !(accounts.starts_with("sqlite://")
-            || accounts.starts_with("postgresql://")
-            || accounts.starts_with("postgres://"))
-        {
-            return Err(err(
-                "accounts",
-                format!("'{accounts}' is neither sqlite:///PATH nor postgresql://..."),
-            ));
-        }
+        let accounts = web.database_url(
+            "accounts",
+            lines
+                .accounts
+                .clone()
+                .unwrap_or_else(|| DEFAULT_ACCOUNTS.to_string()),
+        )?;
         Ok(WebConfig {
             accounts,
             listen,
