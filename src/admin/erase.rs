@@ -208,21 +208,7 @@ pub fn tombstone(
 /// Erasures chained as intended and not yet tombstoned (a run cut short:
 /// a bucket down, a kill): the next run finishes them.
 pub fn unfinished(spool: &Path) -> Result<Vec<Entry>, String> {
-    let log = layout::audit_log(spool);
-    let entries = audit::entries_lenient(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let mut open: std::collections::BTreeMap<String, Entry> = Default::default();
-    for e in entries {
-        match e.event.as_str() {
-            INTENT => {
-                open.insert(e.id.clone(), e);
-            }
-            TOMBSTONE => {
-                open.remove(&e.id);
-            }
-            _ => {}
-        }
-    }
-    Ok(open.into_values().collect())
+    super::prune::open_intents(spool, INTENT, TOMBSTONE)
 }
 
 /// Every recording of the spool in which `number` took part: caller,

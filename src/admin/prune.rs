@@ -113,34 +113,41 @@ pub fn carry_out(spool: &Path, intent: &Intent, also: &str) -> Result<(), String
     Ok(())
 }
 
+/// The entries `intent` (chained by `chain_intent`) that no later
+/// `outcome` of the same id answers: deletions cut short by a kill or a
+/// store that was down, the next run's to finish.  Read leniently: a torn
+/// tail (cut at the next append) or a broken chain (verify's to report)
+/// must not stop them.
+pub fn open_intents(
+    spool: &Path,
+    intent: &str,
+    outcome: &str,
+) -> Result<Vec<audit::Entry>, String> {
+    let log = layout::audit_log(spool);
+    let entries = audit::entries_lenient(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let mut open: std::collections::BTreeMap<String, audit::Entry> = Default::default();
+    for e in entries {
+        if e.event == intent {
+            open.insert(e.id.clone(), e);
+        } else if e.event == outcome {
+            open.remove(&e.id);
+        }
+    }
+    Ok(open.into_values().collect())
+}
+
 /// Intents the chain holds without an outcome after them (a prune killed
 /// between the two).  An intent of a shipped recording (its ship state
 /// still there) is `legrec prune`'s with the bucket, which sees it again.
 pub fn unfinished(spool: &Path) -> Result<Vec<Intent>, String> {
-    let log = layout::audit_log(spool);
-    // Read leniently: a torn tail (cut at the next append) or a broken
-    // chain (verify's to report) must not stop retention.
-    let entries = audit::entries_lenient(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let mut open: std::collections::BTreeMap<&str, &audit::Entry> = Default::default();
-    for e in &entries {
-        match e.event.as_str() {
-            INTENT => {
-                open.insert(&e.id, e);
-            }
-            OUTCOME => {
-                open.remove(e.id.as_str());
-            }
-            _ => {}
-        }
-    }
-    Ok(open
-        .into_values()
+    Ok(open_intents(spool, INTENT, OUTCOME)?
+        .into_iter()
         .filter(|e| !layout::ship_state(spool, &e.id).exists())
         .map(|e| Intent {
-            id: e.id.clone(),
-            policy: e.policy.clone(),
-            seq: e.seq,
             files: e.files.iter().map(|f| spool.join(&f.file)).collect(),
+            id: e.id,
+            policy: e.policy,
+            seq: e.seq,
         })
         .collect())
 }
