@@ -102,13 +102,17 @@ fn a_shipped_recording_is_erased_from_the_bucket_the_spool_and_the_index() {
     let conf = conf.to_str().unwrap();
     let out = fleet(&["ship", "--config", conf, "--once"]);
     assert!(out.status.success(), "{out:?}");
-    assert!(!sidecars[0].exists() && sidecars[1].exists());
-    assert_eq!(objects(&sw, "rec").len(), 12);
+    assert!(
+        !sidecars[0].exists() && sidecars[1].exists(),
+        "keep_local_days = 0 removed the first's sidecar, the hold kept the second's: {out:?}"
+    );
+    let shipped = objects(&sw, "rec");
+    assert_eq!(shipped.len(), 12, "{:?}", shipped.keys());
 
     // Under the hold: refused, and the error says which hold.
     let out = fleet(&["erase", &ids[1], "--config", conf, "--reason", "art. 17"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    assert!(!out.status.success(), "{out:?}");
     assert!(
         err.contains(&format!(
             "{}: refused, under legal hold {}",
@@ -116,7 +120,8 @@ fn a_shipped_recording_is_erased_from_the_bucket_the_spool_and_the_index() {
         )),
         "{err}"
     );
-    assert_eq!(keys_of(&objects(&sw, "rec"), &ids[1]).len(), 4);
+    let kept = keys_of(&objects(&sw, "rec"), &ids[1]);
+    assert_eq!(kept.len(), 4, "{kept:?}");
     assert!(!chain(&spool).iter().any(|e| e.event == "erasing"));
 
     // Kept only in the bucket (its local copy removed): erased there.
@@ -136,8 +141,13 @@ fn a_shipped_recording_is_erased_from_the_bucket_the_spool_and_the_index() {
     let sc: legrec::sidecar::Sidecar = serde_json::from_slice(&left[&keys[0]]).unwrap();
     assert_eq!(sc.status, "erased");
     assert_eq!(sc.caller.number, "erased");
-    assert!(sc.legs.is_empty());
-    assert_eq!(keys_of(&left, &ids[2]).len(), 4, "the others stay");
+    assert!(sc.legs.is_empty(), "{:?}", sc.legs);
+    assert_eq!(
+        keys_of(&left, &ids[2]).len(),
+        4,
+        "the others stay: {:?}",
+        left.keys()
+    );
     assert!(
         sidecars[0].exists(),
         "the scrubbed sidecar is kept here too"
@@ -153,7 +163,7 @@ fn a_shipped_recording_is_erased_from_the_bucket_the_spool_and_the_index() {
     release(&spool, &hold.name);
     fleet_ok(&["erase", &ids[1], "--config", conf, "--reason", "art. 17"]);
     let left = objects(&sw, "rec");
-    assert_eq!(keys_of(&left, &ids[1]).len(), 1);
+    assert_eq!(keys_of(&left, &ids[1]).len(), 1, "{:?}", left.keys());
     let dir = sidecars[1].parent().unwrap();
     assert!(
         !std::fs::read_dir(dir).unwrap().flatten().any(|f| f
@@ -165,7 +175,10 @@ fn a_shipped_recording_is_erased_from_the_bucket_the_spool_and_the_index() {
     );
     assert_eq!(indexed(&pg.url, &ids[1]).0, vec!["sidecar".to_string()]);
     let out = fleet(&["erase", &ids[1], "--config", conf, "--reason", "again"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("erased already"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("erased already"),
+        "{out:?}"
+    );
 
     // The chain: each intent before its tombstone, the objects named.
     let entries = chain(&spool);
@@ -179,7 +192,11 @@ fn a_shipped_recording_is_erased_from_the_bucket_the_spool_and_the_index() {
             .find(|e| e.event == "erased" && &e.id == id)
             .expect("tombstone");
         assert!(intent.seq < tomb.seq);
-        assert!(tomb.note.contains("s3") || tomb.note.contains("site-a/p/"));
+        assert!(
+            tomb.note.contains("s3") || tomb.note.contains("site-a/p/"),
+            "{}",
+            tomb.note
+        );
         assert!(tomb.note.contains(".flac"), "{}", tomb.note);
     }
     let (failures, said) = verify(&spool);
@@ -209,7 +226,7 @@ fn a_bucket_down_leaves_the_erasure_chained_and_the_next_run_finishes_it() {
     sw.stop();
     let out = fleet(&["erase", &id, "--config", conf, "--reason", "art. 17"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    assert!(!out.status.success(), "{out:?}");
     assert!(err.contains("is the store running?"), "{err}");
     let intent = chain(&spool)
         .into_iter()
@@ -243,7 +260,7 @@ fn a_bucket_down_leaves_the_erasure_chained_and_the_next_run_finishes_it() {
         .filter(|e| e.event == "erased")
         .collect();
     assert_eq!(tombs.len(), 1);
-    assert!(tombs[0].note.contains("art. 17"));
+    assert!(tombs[0].note.contains("art. 17"), "{}", tombs[0].note);
     let found = fleet_ok(&["search", "--config", conf, "--json"]);
     assert!(
         found.contains(&id) && !found.contains("5551001"),

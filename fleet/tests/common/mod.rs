@@ -31,7 +31,10 @@ pub fn repo() -> PathBuf {
 /// another's on the same ports.
 pub fn ports() -> u16 {
     static NEXT: AtomicU16 = AtomicU16::new(0);
-    let base = 20000 + ((std::process::id() % 250) as u16) * 128;
+    // Below 32768, where Linux's outgoing connections take their local
+    // ports (ip_local_port_range): a server's port checked free here could
+    // otherwise be taken by a connection before the server binds it.
+    let base = 20000 + ((std::process::id() % 96) as u16) * 128;
     for _ in 0..64 {
         let slot = NEXT.fetch_add(1, Ordering::Relaxed) % 8;
         let first = base + slot * 16;
