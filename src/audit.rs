@@ -320,9 +320,15 @@ pub fn verify_chain(path: &Path) -> Result<Vec<Entry>, Broken> {
         line: 0,
         what: format!("{}: {e}", path.display()),
     })?;
+    verify_lines(BufReader::new(f))
+}
+
+/// `verify_chain` of a log's lines read from elsewhere (a copy in the
+/// bucket, the whole lines of a log being written).
+pub fn verify_lines(lines: impl BufRead) -> Result<Vec<Entry>, Broken> {
     let mut prev = GENESIS.to_string();
     let mut entries = Vec::new();
-    for (i, line) in BufReader::new(f).lines().enumerate() {
+    for (i, line) in lines.lines().enumerate() {
         let n = i + 1;
         let broken = |what: String| Broken { line: n, what };
         let line = line.map_err(|e| broken(e.to_string()))?;

@@ -62,8 +62,9 @@ pub enum Command {
     /// too: each token's signature and certificate chain against [anchor]
     /// tsa_ca of --config (or --tsa-ca), that it stamps the hash its entry
     /// has now, and, with [anchor], that no stretch of the chain went
-    /// unanchored; with a [storage] url in --config, the tokens the shipper
-    /// copied to the bucket are checked against the chain too. With
+    /// unanchored; with a [storage] url in --config, the tokens and the
+    /// copy of the chains the shipper put in the bucket are checked against
+    /// the chain too, naming the first entry rewritten or cut. With
     /// --bundle: an evidence bundle made by `legrec evidence`, on its own
     /// (no spool, no database).
     Verify(Verify),
@@ -125,7 +126,10 @@ pub enum Command {
     /// Ship finished recordings to [storage] url, verify them there, index them
     ///
     /// Every object is read back and checked against the recording's
-    /// SHA-256, indexed, and noted in the audit chain.
+    /// SHA-256, indexed, and noted in the audit chain. The anchors' tokens
+    /// and what the audit chain and the access trail gained (a segment at
+    /// most every ten minutes, every pass with --once) go to the bucket
+    /// too, under <prefix>/.anchors/ and <prefix>/.chains/.
     Ship(Ship),
     /// Bring the index up to date with this PBX's spool
     Index(Index),

@@ -36,25 +36,6 @@ fn rechain(spool: &Path, entries: Vec<legrec::audit::Entry>) {
     legrec::audit::append_all(&log, kept, 0o640).unwrap();
 }
 
-/// `legrec verify` of the spool alone: its failures and what it said.
-fn verify_spool(spool: &Path) -> (usize, String) {
-    let mut out = Vec::new();
-    let n = legrec::admin::verify::run(spool, &mut out);
-    (n, String::from_utf8_lossy(&out).into_owned())
-}
-
-fn verify_with_bucket(spool: &Path, conf: &str) -> (bool, String) {
-    let out = fleet(&["verify", spool.to_str().unwrap(), "--config", conf]);
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
 #[test]
 fn tokens_in_the_bucket_catch_a_chain_rewritten_or_cut_behind_its_anchor() {
     let tsa = tsa::Tsa::start("reply");

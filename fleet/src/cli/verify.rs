@@ -2,7 +2,9 @@
 //! (`legrec` runs this for it): `legrec verify`'s checks, then the
 //! anchors' tokens the shipper copied to the bucket against the spool's
 //! chain (shipper::anchors::check), so a chain rewritten or cut behind an
-//! anchor whose token is left only in the bucket is named by its seq.
+//! anchor whose token is left only in the bucket is named by its seq; and
+//! the chains' own copies there (shipper::chains::check), which name the
+//! first entry rewritten or cut behind the copy, anchored or not.
 
 use legrec::anchor::check::Trust;
 use legrec::spool::layout;
@@ -47,6 +49,30 @@ pub async fn run(args: Verify) -> Result<(), String> {
         );
     } else {
         failures += 1;
+    }
+    let chains = crate::shipper::chains::check(&config.spool, &store).await?;
+    for c in &chains {
+        for p in &c.problems {
+            println!("FAIL {}: {p}", c.log.display());
+        }
+        if c.problems.is_empty() {
+            println!(
+                "OK   {} (its first {} entries are as copied to {}, {} segment(s))",
+                c.log.display(),
+                c.entries,
+                c.folder,
+                c.segments
+            );
+        } else {
+            failures += 1;
+        }
+    }
+    if chains.is_empty() {
+        println!(
+            "NOTE {}: no copy of it in s3://{} (`legrec ship` makes one)",
+            log.display(),
+            store.bucket
+        );
     }
     match failures {
         0 => Ok(()),

@@ -3,6 +3,7 @@
 //! (a process of its own, reading only finished recordings).
 
 pub mod anchors;
+pub mod chains;
 pub mod erase;
 mod local;
 mod lock;

@@ -29,6 +29,8 @@ pub struct Pass {
     pub rechecked: Vec<String>,
     /// The anchors' tokens copied to the bucket.
     pub tokens: usize,
+    /// The chains' entries copied to the bucket.
+    pub chain_entries: usize,
 }
 
 pub struct Options {
@@ -124,14 +126,17 @@ fn report(p: &Pass) {
     for f in &p.failed {
         log::error!("{f}");
     }
-    if p.shipped + p.removed_local + p.rechecked.len() + p.tokens > 0 || !p.failed.is_empty() {
+    if p.shipped + p.removed_local + p.rechecked.len() + p.tokens + p.chain_entries > 0
+        || !p.failed.is_empty()
+    {
         log::info!(
-            "shipped {} recording(s), {} not, {} local cop(ies) removed, {} object(s) put again, {} anchor token(s) copied",
+            "shipped {} recording(s), {} not, {} local cop(ies) removed, {} object(s) put again, {} anchor token(s) copied, {} chain entr(ies) copied",
             p.shipped,
             p.failed.len(),
             p.removed_local,
             p.rechecked.len(),
-            p.tokens
+            p.tokens,
+            p.chain_entries
         );
     }
 }
@@ -210,6 +215,8 @@ async fn pass(
     if let Some(days) = config.keep_local_days {
         p.removed_local = local::remove_expired(ship, days, SystemTime::now()).await?;
     }
+    // Last: what this pass chained (shipped, removed-local) goes too.
+    p.chain_entries = super::chains::ship(ship.spool, ship.store, ship.pbx, opts.once).await?;
     Ok(p)
 }
 

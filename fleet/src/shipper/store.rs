@@ -197,6 +197,25 @@ impl Store {
             })
     }
 
+    /// Puts `bytes` as `key` in one request: what the shipper writes
+    /// itself, such as a segment of a chain.
+    pub async fn put_bytes(&self, key: &str, bytes: Vec<u8>, pbx: &str) -> Result<(), StoreError> {
+        self.put_body(key, ByteStream::from(bytes), pbx).await
+    }
+
+    async fn put_body(&self, key: &str, body: ByteStream, pbx: &str) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .metadata("legrec-pbx", pbx)
+            .body(body)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(&format!("put {key}"), e))
+    }
+
     /// Puts `path` as `key`, in one request or, above `part_size`, in parts
     /// (`started` is told each multipart upload id before its first part,
     /// so a crash can be cleaned up after).
@@ -216,16 +235,7 @@ impl Store {
             let body = ByteStream::from_path(path)
                 .await
                 .map_err(|e| StoreError::other(format!("{}: {e}", path.display())))?;
-            self.client
-                .put_object()
-                .bucket(&self.bucket)
-                .key(key)
-                .metadata("legrec-pbx", pbx)
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| classify(&format!("put {key}"), e))?;
-            return Ok(());
+            return self.put_body(key, body, pbx).await;
         }
         let created = self
             .client

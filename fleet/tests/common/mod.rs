@@ -66,6 +66,27 @@ pub fn fleet_ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `legrec verify` of the spool alone: its failures and what it said.
+pub fn verify_spool(spool: &Path) -> (usize, String) {
+    let mut out = Vec::new();
+    let n = legrec::admin::verify::run(spool, &mut out);
+    (n, String::from_utf8_lossy(&out).into_owned())
+}
+
+/// `legrec verify SPOOL --config CONF` by legrec-fleet (the bucket's
+/// anchor tokens and chain copy too): whether it passed, what it said.
+pub fn verify_with_bucket(spool: &Path, conf: &str) -> (bool, String) {
+    let out = fleet(&["verify", spool.to_str().unwrap(), "--config", conf]);
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// A call to record.
 #[derive(Clone)]
 pub struct Call {
