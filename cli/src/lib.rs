@@ -129,7 +129,7 @@ pub enum Command {
     /// SHA-256, indexed, and noted in the audit chain. The anchors' tokens
     /// and what the audit chain and the access trail gained (a segment at
     /// most every ten minutes, every pass with --once) go to the bucket
-    /// too, under <prefix>/.anchors/ and <prefix>/.chains/.
+    /// too, under <prefix>/.anchors/<pbx_name>/ and <prefix>/.chains/<pbx_name>/.
     Ship(Ship),
     /// Bring the index up to date with this PBX's spool
     Index(Index),

@@ -86,7 +86,7 @@ fn tokens_in_the_bucket_catch_a_chain_rewritten_or_cut_behind_its_anchor() {
                 .client()
                 .get_object()
                 .bucket("rec")
-                .key(format!("site-a/.anchors/{name}"))
+                .key(format!("site-a/.anchors/pbx-a/{name}"))
                 .send()
                 .await
                 .expect("the token's object");
@@ -100,6 +100,26 @@ fn tokens_in_the_bucket_catch_a_chain_rewritten_or_cut_behind_its_anchor() {
     assert!(ok, "{said}");
     assert!(
         said.contains("1 anchor token(s) in s3://rec stamp it as it is"),
+        "{said}"
+    );
+
+    // A second PBX of the fleet under the same prefix, anchored by the
+    // same TSA: its token goes beside this one's, not among them.
+    let b = tmp.path().join("b");
+    std::fs::create_dir_all(&b).unwrap();
+    let spool_b = b.join("spool");
+    record(&spool_b, &[Call::new("5551009", "sales", None)]);
+    tsa.anchor(&spool_b);
+    let conf_b = write_conf(
+        &b,
+        &spool_b,
+        &format!("{}pbx_name = pbx-b\n", sw.storage("rec", "site-a")),
+    );
+    let out = fleet(&["ship", "--config", conf_b.to_str().unwrap(), "--once"]);
+    assert!(out.status.success(), "{out:?}");
+    let (ok, said) = verify_with_bucket(&spool, conf);
+    assert!(
+        ok && said.contains("1 anchor token(s) in s3://rec stamp it as it is"),
         "{said}"
     );
 
@@ -121,7 +141,7 @@ fn tokens_in_the_bucket_catch_a_chain_rewritten_or_cut_behind_its_anchor() {
     assert!(!ok, "{said}");
     assert!(
         said.contains(&format!("entry {seq} is not what the TSA stamped at"))
-            && said.contains(&format!("s3://rec/site-a/.anchors/{name}")),
+            && said.contains(&format!("s3://rec/site-a/.anchors/pbx-a/{name}")),
         "{said}"
     );
 

@@ -26,7 +26,7 @@ fn segments(sw: &Seaweed, chain: &str) -> Vec<(String, Vec<u8>)> {
             let list = c
                 .list_objects_v2()
                 .bucket("rec")
-                .prefix(format!("site-a/.chains/{chain}/"))
+                .prefix(format!("site-a/.chains/pbx-a/{chain}/"))
                 .send()
                 .await
                 .unwrap();
@@ -121,14 +121,14 @@ fn the_chain_goes_to_the_bucket_and_a_rewrite_or_cut_behind_it_is_named() {
     );
     assert_eq!(
         segs[0].0,
-        format!("site-a/.chains/audit/0000000001-{n:010}.jsonl")
+        format!("site-a/.chains/pbx-a/audit/0000000001-{n:010}.jsonl")
     );
     assert_eq!(segs[0].1, whole);
     let (ok, said) = verify_with_bucket(&spool, conf);
     assert!(ok, "{said}");
     assert!(
         said.contains(&format!(
-            "its first {n} entries are as copied to s3://rec/site-a/.chains/audit, 1 segment(s)"
+            "its first {n} entries are as copied to s3://rec/site-a/.chains/pbx-a/audit, 1 segment(s)"
         )),
         "{said}"
     );
@@ -136,17 +136,36 @@ fn the_chain_goes_to_the_bucket_and_a_rewrite_or_cut_behind_it_is_named() {
     assert_eq!(
         listens,
         vec![(
-            "site-a/.chains/access/0000000001-0000000001.jsonl".to_string(),
+            "site-a/.chains/pbx-a/access/0000000001-0000000001.jsonl".to_string(),
             std::fs::read(&trail).unwrap()
         )]
     );
     assert!(
         said.contains(&format!(
-            "OK   {} (its first 1 entries are as copied to s3://rec/site-a/.chains/access",
+            "OK   {} (its first 1 entries are as copied to s3://rec/site-a/.chains/pbx-a/access",
             trail.display()
         )),
         "{said}"
     );
+
+    // A second PBX of the fleet under the same prefix: its chain, whose
+    // seqs overlap this one's, goes beside it, and both verify.
+    let b = tmp.path().join("b");
+    std::fs::create_dir_all(&b).unwrap();
+    let spool_b = b.join("spool");
+    record(&spool_b, &[Call::new("5551009", "sales", None)]);
+    let conf_b = write_conf(
+        &b,
+        &spool_b,
+        &format!("{}pbx_name = pbx-b\n", sw.storage("rec", "site-a")),
+    );
+    let conf_b = conf_b.to_str().unwrap();
+    let (ok, err) = ship(conf_b);
+    assert!(ok, "{err}");
+    for (spool, conf) in [(&spool, conf), (&spool_b, conf_b)] {
+        let (ok, said) = verify_with_bucket(spool, conf);
+        assert!(ok && said.contains("1 segment(s)"), "{said}");
+    }
 
     // An erasure: its intent and tombstone reach the bucket on the next
     // pass, in a segment of their own.
@@ -214,7 +233,7 @@ fn the_chain_goes_to_the_bucket_and_a_rewrite_or_cut_behind_it_is_named() {
     let (ok, err) = ship(conf);
     assert!(!ok, "{err}");
     assert!(
-        err.contains("is no longer what was copied to s3://rec/site-a/.chains/audit/"),
+        err.contains("is no longer what was copied to s3://rec/site-a/.chains/pbx-a/audit/"),
         "{err}"
     );
     assert_eq!(

@@ -30,7 +30,8 @@ pub async fn run(args: Verify) -> Result<(), String> {
         None => Trust::from_file(&layout::anchor_ca(&config.spool), None),
     };
     let store = Store::connect(bucket);
-    let (problems, read) = crate::shipper::anchors::check(&config.spool, &store, &trust).await?;
+    let (problems, read) =
+        crate::shipper::anchors::check(&config.spool, &store, &config.pbx_name, &trust).await?;
     let log = layout::audit_log(&config.spool);
     for p in &problems {
         println!("FAIL {}: {p}", log.display());
@@ -50,7 +51,7 @@ pub async fn run(args: Verify) -> Result<(), String> {
     } else {
         failures += 1;
     }
-    let chains = crate::shipper::chains::check(&config.spool, &store).await?;
+    let chains = crate::shipper::chains::check(&config.spool, &store, &config.pbx_name).await?;
     for c in &chains {
         for p in &c.problems {
             println!("FAIL {}: {p}", c.log.display());

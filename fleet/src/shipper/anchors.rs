@@ -1,10 +1,10 @@
 //! The anchors' tokens (`<spool>/.anchors/*.tsr`, written by `legrec
 //! anchor`) copied to the bucket beside the recordings, under
-//! `<prefix>/.anchors/`, so that whoever can rewrite the spool cannot
-//! also remove the proof of what the chain was: `legrec verify --config
-//! FILE` checks the bucket's tokens against the local chain (`check`).
-//! A token put and read back intact is noted in
-//! `<spool>/.ship/anchors/<name>` and not put again.
+//! `<prefix>/.anchors/<pbx>/`, so that whoever can rewrite the spool
+//! cannot also remove the proof of what the chain was: `legrec verify
+//! --config FILE` checks the bucket's tokens against the local chain
+//! (`check`).  A token put and read back intact is noted in
+//! `<spool>/.ship/anchors/<pbx>/<name>` and not put again.
 
 use std::path::Path;
 
@@ -15,8 +15,13 @@ use super::store::{Store, StoreError, Trouble};
 
 const FOLDER: &str = ".anchors";
 
-fn noted(spool: &Path) -> std::path::PathBuf {
-    layout::ship_dir(spool).join("anchors")
+/// Where this PBX's tokens go, under the prefix.
+fn folder(pbx: &str) -> String {
+    Store::own_folder(FOLDER, pbx)
+}
+
+fn noted(spool: &Path, pbx: &str) -> std::path::PathBuf {
+    layout::ship_dir(spool).join(folder(pbx).trim_start_matches('.'))
 }
 
 fn other(message: String) -> StoreError {
@@ -31,7 +36,7 @@ pub async fn ship(spool: &Path, store: &Store, pbx: &str) -> Result<usize, Store
     let Ok(dir) = std::fs::read_dir(layout::anchors_dir(spool)) else {
         return Ok(0);
     };
-    let notes = noted(spool);
+    let notes = noted(spool, pbx);
     let mut put = 0;
     for path in dir.flatten().map(|e| e.path()) {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
@@ -40,7 +45,7 @@ pub async fn ship(spool: &Path, store: &Store, pbx: &str) -> Result<usize, Store
         if !legrec::anchor::is_token(&path) || notes.join(name).exists() {
             continue;
         }
-        let key = store.key(&format!("{FOLDER}/{name}"));
+        let key = store.key(&format!("{}/{name}", folder(pbx)));
         let (sha, _) = legrec::spool::digest::hash_file(&path)
             .map_err(|e| other(format!("{}: {e}", path.display())))?;
         store.put_file(&key, &path, pbx, u64::MAX, &|_| {}).await?;
@@ -64,6 +69,7 @@ pub async fn ship(spool: &Path, store: &Store, pbx: &str) -> Result<usize, Store
 pub async fn check(
     spool: &Path,
     store: &Store,
+    pbx: &str,
     trust: &Result<Trust, String>,
 ) -> Result<(Vec<String>, usize), String> {
     let log = layout::audit_log(spool);
@@ -73,7 +79,7 @@ pub async fn check(
         true => legrec::audit::verify_chain(&log)
             .map_err(|b| format!("{} line {}: {}", log.display(), b.line, b.what))?,
     };
-    let keys = store.list_in(FOLDER).await.map_err(|e| e.advice())?;
+    let keys = store.list_in(&folder(pbx)).await.map_err(|e| e.advice())?;
     let mut problems = Vec::new();
     let mut read = 0;
     for key in keys {

@@ -1,7 +1,7 @@
 //! The chains copied to the bucket beside the recordings: `audit.jsonl`
 //! (recorded, shipped, held, erased ...) and, where the browser keeps its
 //! trail in this spool, `access.jsonl`.  Whole entries go in segments,
-//! `<prefix>/.chains/<chain>/<first seq>-<last seq>.jsonl` (ten digits
+//! `<prefix>/.chains/<pbx>/<chain>/<first seq>-<last seq>.jsonl` (ten digits
 //! each, so a listing is in order), each read back before it counts.  A
 //! tombstone, a hold or a listen is then on record where the PBX's own
 //! disk cannot take it back, and `legrec verify --config FILE` (`check`)
@@ -12,8 +12,8 @@
 //! pass with `--once`): a year of a busy PBX is tens of thousands of
 //! small objects, not one a pass.  The shipper never copies on from a
 //! chain whose copied part changed: it stops and says why, since either
-//! the spool was tampered with or a new spool took the same prefix, and
-//! only the admin can tell which.
+//! the spool was tampered with or a new spool took the same prefix and
+//! pbx_name, and only the admin can tell which.
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -39,8 +39,8 @@ fn chains(spool: &Path) -> [(&'static str, PathBuf); 2] {
     ]
 }
 
-/// The last entry copied, noted in `<spool>/.ship/chains/<chain>` (or,
-/// that note lost, read from the bucket's last segment).
+/// The last entry copied, noted in `<spool>/.ship/chains/<pbx>/<chain>`
+/// (or, that note lost, read from the bucket's last segment).
 #[derive(Serialize, Deserialize)]
 struct Copied {
     key: String,
@@ -48,8 +48,13 @@ struct Copied {
     hash: String,
 }
 
-fn note_path(spool: &Path, chain: &str) -> PathBuf {
-    layout::ship_dir(spool).join("chains").join(chain)
+/// Where this PBX's copy of `chain` goes, under the prefix.
+fn folder(pbx: &str, chain: &str) -> String {
+    format!("{}/{chain}", Store::own_folder(FOLDER, pbx))
+}
+
+fn note_path(spool: &Path, pbx: &str, chain: &str) -> PathBuf {
+    layout::ship_dir(spool).join(folder(pbx, chain).trim_start_matches('.'))
 }
 
 fn other(message: String) -> StoreError {
@@ -96,7 +101,7 @@ async fn ship_chain(
     log: &Path,
     once: bool,
 ) -> Result<usize, StoreError> {
-    let note = note_path(spool, chain);
+    let note = note_path(spool, pbx, chain);
     let last_put = std::fs::metadata(&note).and_then(|m| m.modified()).ok();
     if !once && last_put.is_some_and(|t| t.elapsed().unwrap_or_default() < EVERY) {
         return Ok(0);
@@ -111,7 +116,7 @@ async fn ship_chain(
         .and_then(|b| serde_json::from_slice::<Copied>(&b).ok())
     {
         Some(c) => Some(c),
-        None => last_in_bucket(store, chain).await?,
+        None => last_in_bucket(store, &folder(pbx, chain)).await?,
     };
     let start = match &copied {
         None => 0,
@@ -119,7 +124,7 @@ async fn ship_chain(
             Some(e) if e.hash == c.hash => c.seq as usize,
             Some(_) => {
                 return Err(other(format!(
-                    "{}: entry {} is no longer what was copied to s3://{}/{}: the chain was rewritten, or a new spool took this prefix of [storage] url (then give it another); nothing more is copied until that is settled (`legrec verify --config FILE` says what changed)",
+                    "{}: entry {} is no longer what was copied to s3://{}/{}: the chain was rewritten, or a new spool took this prefix and pbx_name (then give it another pbx_name); nothing more is copied until that is settled (`legrec verify --config FILE` says what changed)",
                     log.display(),
                     c.seq,
                     store.bucket,
@@ -128,7 +133,7 @@ async fn ship_chain(
             }
             None => {
                 return Err(other(format!(
-                    "{}: the chain ends at entry {}, but entry {} was copied to s3://{}/{}: its tail was cut, or a new spool took this prefix of [storage] url (then give it another); nothing more is copied until that is settled",
+                    "{}: the chain ends at entry {}, but entry {} was copied to s3://{}/{}: its tail was cut, or a new spool took this prefix and pbx_name (then give it another pbx_name); nothing more is copied until that is settled",
                     log.display(),
                     entries.len(),
                     c.seq,
@@ -148,7 +153,8 @@ async fn ship_chain(
         .copied()
         .collect();
     let key = store.key(&format!(
-        "{FOLDER}/{chain}/{:010}-{:010}.jsonl",
+        "{}/{:010}-{:010}.jsonl",
+        folder(pbx, chain),
         start + 1,
         last.seq
     ));
@@ -170,9 +176,9 @@ async fn ship_chain(
     Ok(entries.len() - start)
 }
 
-/// The bucket's last segment of `chain`, read for its last entry.
-async fn last_in_bucket(store: &Store, chain: &str) -> Result<Option<Copied>, StoreError> {
-    let keys = store.list_in(&format!("{FOLDER}/{chain}")).await?;
+/// The bucket's last segment in `folder`, read for its last entry.
+async fn last_in_bucket(store: &Store, folder: &str) -> Result<Option<Copied>, StoreError> {
+    let keys = store.list_in(folder).await?;
     let Some(key) = keys
         .into_iter()
         .filter(|k| segment_range(k).is_some())
@@ -206,11 +212,11 @@ pub struct Checked {
 
 /// Every chain with a copy in the bucket, checked: the copy whole and
 /// linked from entry 1, and each of its entries still in the chain.
-pub async fn check(spool: &Path, store: &Store) -> Result<Vec<Checked>, String> {
+pub async fn check(spool: &Path, store: &Store, pbx: &str) -> Result<Vec<Checked>, String> {
     let mut out = Vec::new();
     for (chain, log) in chains(spool) {
         let mut keys: Vec<((u64, u64), String)> = store
-            .list_in(&format!("{FOLDER}/{chain}"))
+            .list_in(&folder(pbx, chain))
             .await
             .map_err(|e| e.advice())?
             .into_iter()
@@ -225,11 +231,7 @@ pub async fn check(spool: &Path, store: &Store) -> Result<Vec<Checked>, String> 
             copy.extend(store.get_all(key).await.map_err(|e| e.advice())?.1);
         }
         let mut checked = Checked {
-            folder: format!(
-                "s3://{}/{}",
-                store.bucket,
-                store.key(&format!("{FOLDER}/{chain}"))
-            ),
+            folder: format!("s3://{}/{}", store.bucket, store.key(&folder(pbx, chain))),
             log,
             entries: 0,
             segments: keys.len(),

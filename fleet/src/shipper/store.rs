@@ -161,6 +161,24 @@ impl Store {
         }
     }
 
+    /// The folder under the prefix where PBX `pbx` keeps what is its own
+    /// beside the recordings (`.anchors`, `.chains`): PBXs of a fleet may
+    /// share a prefix, and their chains' seqs overlap.  Characters a key
+    /// should not carry become `_`.
+    pub fn own_folder(folder: &str, pbx: &str) -> String {
+        let pbx: String = pbx
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' | '_' => c,
+                _ => '_',
+            })
+            .collect();
+        match pbx.trim_matches('.') {
+            "" => format!("{folder}/_"),
+            _ => format!("{folder}/{pbx}"),
+        }
+    }
+
     /// The object key of `relative` (a path under the spool).
     pub fn key(&self, relative: &str) -> String {
         if self.prefix.is_empty() {
