@@ -148,13 +148,19 @@ fn queue_call_records_caller_and_agent_on_separate_aligned_legs() {
         tone_share(notice, RATE, 1000.0) < 0.2,
         "notice is speech, not the agent's tone"
     );
-    // Then the agent's 1000 Hz tone, for its 3 s, at the end of `out`.
-    let agent = window(&lo, len - 2.5, len - 0.5);
-    assert!(
-        tone_share(agent, RATE, 1000.0) > 0.8,
-        "agent tone in out leg: {}",
-        tone_share(agent, RATE, 1000.0)
-    );
+    // Then the agent's 1000 Hz tone, for its 3 s, at the end of `out`: a
+    // 2 s stretch of it ending within the last 3 s (on a loaded machine
+    // the hangup after the agent's playback can leave a second or more of
+    // silence behind it).
+    let (share, agent) = (5..=30)
+        .map(|tenths| {
+            let end = len - f64::from(tenths) / 10.0;
+            let w = window(&lo, end - 2.0, end);
+            (tone_share(w, RATE, 1000.0), w)
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .unwrap();
+    assert!(share > 0.8, "agent tone in out leg: {share}");
     // The caller's 500 Hz is in `in` all along, and never in `out`.
     let caller = window(&li, 1.0, len - 1.0);
     assert!(
