@@ -26,7 +26,8 @@ use sha2::{Digest, Sha256};
 
 use crate::spool::layout;
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The `prev` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct FileHash {
@@ -291,6 +292,33 @@ pub fn append_all(path: &Path, entries: Vec<Entry>, mode: u32) -> io::Result<Vec
     Ok(written)
 }
 
+/// The log's whole lines as its writers left them: where they end is read
+/// under the writers' lock (shared), so no append is caught half written
+/// or before it was synced, and the bytes up to there are read after the
+/// lock is let go, so a long read holds no writer up.  Lines appended
+/// meanwhile are the next reader's.
+pub fn committed(path: &Path) -> io::Result<Vec<u8>> {
+    let mut f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?;
+    // Where the last whole line ends, under the lock: writers only ever
+    // write after it (a repair over a torn tail included), never before.
+    // SAFETY: a descriptor owned by `f`, unlocked before it is read again.
+    let end = unsafe {
+        if libc::flock(f.as_raw_fd(), libc::LOCK_SH) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let end = tail(&mut f).map(|t| t.end);
+        libc::flock(f.as_raw_fd(), libc::LOCK_UN);
+        end?
+    };
+    f.seek(SeekFrom::Start(0))?;
+    let mut bytes = Vec::with_capacity(end as usize);
+    Read::take(&mut f, end).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Every line of the log that is an entry, whatever breaks the chain
 /// between them (a torn tail, an edit: `legrec verify`'s to report): for
 /// what must go on regardless, such as honouring holds and finishing an
@@ -378,6 +406,16 @@ mod tests {
             .unwrap();
         }
         (d, p)
+    }
+
+    #[test]
+    fn committed_bytes_end_at_the_last_whole_line() {
+        let (_d, p) = log_with(3);
+        let whole = std::fs::read(&p).unwrap();
+        let mut f = OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(br#"{"seq":4,"at":"#).unwrap();
+        assert_eq!(committed(&p).unwrap(), whole);
+        assert_eq!(verify_lines(&whole[..]).unwrap().len(), 3);
     }
 
     fn lines(p: &Path) -> Vec<String> {

@@ -50,6 +50,16 @@ fn delete(sw: &Seaweed, key: &str) {
         .unwrap();
 }
 
+/// The shipper's note of what it copied of the audit chain.
+fn audit_note(spool: &Path) -> std::path::PathBuf {
+    std::fs::read_dir(layout::ship_dir(spool).join("copied"))
+        .unwrap()
+        .flatten()
+        .map(|d| d.path().join("last"))
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("/audit/")))
+        .expect("a note of the audit chain's copy")
+}
+
 fn entries_in(bytes: &[u8]) -> Vec<Entry> {
     bytes
         .split(|&b| b == b'\n')
@@ -124,6 +134,7 @@ fn the_chain_goes_to_the_bucket_and_a_rewrite_or_cut_behind_it_is_named() {
         format!("site-a/.chains/pbx-a/audit/0000000001-{n:010}.jsonl")
     );
     assert_eq!(segs[0].1, whole);
+    let stale = std::fs::read(audit_note(&spool)).unwrap();
     let (ok, said) = verify_with_bucket(&spool, conf);
     assert!(ok, "{said}");
     assert!(
@@ -187,19 +198,38 @@ fn the_chain_goes_to_the_bucket_and_a_rewrite_or_cut_behind_it_is_named() {
         "the tombstone is in the bucket: {second:?}"
     );
 
-    // The note of what was copied lost: the bucket's last segment says
-    // where to go on, and nothing is copied twice.
-    std::fs::remove_dir_all(layout::ship_dir(&spool).join("chains")).unwrap();
+    // A put that landed but whose note was not written (a crash, a full
+    // disk): the next pass puts those entries again in a segment that
+    // overlaps, and the copy still checks, as the same entries twice.
+    std::fs::write(audit_note(&spool), &stale).unwrap();
     record(&spool, &[Call::new("5551003", "sales", None)]);
     let (ok, err) = ship(conf);
     assert!(ok, "{err}");
     let segs = segments(&sw, "audit");
     assert_eq!(segs.len(), 3);
-    let all: Vec<u8> = segs.iter().flat_map(|s| s.1.clone()).collect();
-    assert_eq!(
-        all,
-        std::fs::read(&log).unwrap(),
-        "the copies, end to end, are the chain"
+    assert!(
+        segs[2].0.contains(&format!("/{:010}-", n + 1)),
+        "{:?}",
+        segs.iter().map(|s| &s.0).collect::<Vec<_>>()
+    );
+    let (ok, said) = verify_with_bucket(&spool, conf);
+    assert!(ok, "{said}");
+
+    // The notes lost: the bucket's last segment says where to go on, and
+    // nothing is copied twice.
+    std::fs::remove_dir_all(layout::ship_dir(&spool).join("copied")).unwrap();
+    record(&spool, &[Call::new("5551005", "sales", None)]);
+    let (ok, err) = ship(conf);
+    assert!(ok, "{err}");
+    let segs = segments(&sw, "audit");
+    assert_eq!(segs.len(), 4);
+    let last_before = entries_in(&segs[2].1).last().unwrap().seq;
+    assert_eq!(entries_in(&segs[3].1)[0].seq, last_before + 1);
+    let mut tail = segs[2].1.clone();
+    tail.extend(&segs[3].1);
+    assert!(
+        std::fs::read(&log).unwrap().ends_with(&tail),
+        "the last copies, end to end, are the chain's end"
     );
     let (ok, said) = verify_with_bucket(&spool, conf);
     assert!(ok, "{said}");
@@ -233,12 +263,17 @@ fn the_chain_goes_to_the_bucket_and_a_rewrite_or_cut_behind_it_is_named() {
     let (ok, err) = ship(conf);
     assert!(!ok, "{err}");
     assert!(
-        err.contains("is no longer what was copied to s3://rec/site-a/.chains/pbx-a/audit/"),
+        err.contains("is no longer what was copied to s3://rec/site-a/.chains/pbx-a/audit/")
+            && err.contains("1 chain(s) not copied"),
         "{err}"
+    );
+    assert!(
+        err.contains("shipped 1 recording(s), 0 not"),
+        "recordings still ship: {err}"
     );
     assert_eq!(
         segments(&sw, "audit").len(),
-        3,
+        4,
         "nothing copied on from a rewritten chain"
     );
 
@@ -255,11 +290,22 @@ fn the_chain_goes_to_the_bucket_and_a_rewrite_or_cut_behind_it_is_named() {
     );
 
     // A segment removed from the bucket: the copy itself says so.
-    delete(&sw, &segs[1].0);
+    delete(&sw, &segs[0].0);
     let (ok, said) = verify_with_bucket(&spool, conf);
     assert!(!ok, "{said}");
     assert!(
-        said.contains("a segment removed or changed in the bucket"),
+        said.contains(&format!(
+            "entries 1 to {n} are missing from s3://rec/site-a/.chains/pbx-a/audit: a segment removed from the bucket"
+        )),
+        "{said}"
+    );
+    // And all of it: the shipper's note says there was a copy.
+    for (key, _) in &segs[1..] {
+        delete(&sw, key);
+    }
+    let (ok, said) = verify_with_bucket(&spool, conf);
+    assert!(
+        !ok && said.contains("but no segment is there: removed from the bucket"),
         "{said}"
     );
 }

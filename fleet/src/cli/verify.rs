@@ -57,12 +57,16 @@ pub async fn run(args: Verify) -> Result<(), String> {
             println!("FAIL {}: {p}", c.log.display());
         }
         if c.problems.is_empty() {
+            // How far the copy trails is said, not judged: a shipper
+            // stopped for a night is not a forgery, and an auditor
+            // comparing dates sees either.
             println!(
-                "OK   {} (its first {} entries are as copied to {}, {} segment(s))",
+                "OK   {} (its first {} entries are as copied to {}, {} segment(s); {} newer not copied yet)",
                 c.log.display(),
                 c.entries,
                 c.folder,
-                c.segments
+                c.segments,
+                c.here.saturating_sub(c.entries)
             );
         } else {
             failures += 1;
@@ -70,9 +74,10 @@ pub async fn run(args: Verify) -> Result<(), String> {
     }
     if chains.is_empty() {
         println!(
-            "NOTE {}: no copy of it in s3://{} (`legrec ship` makes one)",
+            "NOTE {}: no copy of it in s3://{} for pbx_name {} (`legrec ship` makes one)",
             log.display(),
-            store.bucket
+            store.bucket,
+            config.pbx_name
         );
     }
     match failures {

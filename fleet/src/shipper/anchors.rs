@@ -3,8 +3,8 @@
 //! `<prefix>/.anchors/<pbx>/`, so that whoever can rewrite the spool
 //! cannot also remove the proof of what the chain was: `legrec verify
 //! --config FILE` checks the bucket's tokens against the local chain
-//! (`check`).  A token put and read back intact is noted in
-//! `<spool>/.ship/anchors/<pbx>/<name>` and not put again.
+//! (`check`).  A token put and read back intact is noted under
+//! `<spool>/.ship/copied/` (Store::noted) and not put again.
 
 use std::path::Path;
 
@@ -20,10 +20,6 @@ fn folder(pbx: &str) -> String {
     Store::own_folder(FOLDER, pbx)
 }
 
-fn noted(spool: &Path, pbx: &str) -> std::path::PathBuf {
-    layout::ship_dir(spool).join(folder(pbx).trim_start_matches('.'))
-}
-
 fn other(message: String) -> StoreError {
     StoreError {
         trouble: Trouble::Other,
@@ -36,7 +32,7 @@ pub async fn ship(spool: &Path, store: &Store, pbx: &str) -> Result<usize, Store
     let Ok(dir) = std::fs::read_dir(layout::anchors_dir(spool)) else {
         return Ok(0);
     };
-    let notes = noted(spool, pbx);
+    let notes = store.noted(spool, &folder(pbx));
     let mut put = 0;
     for path in dir.flatten().map(|e| e.path()) {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {

@@ -29,8 +29,8 @@ pub struct Pass {
     pub rechecked: Vec<String>,
     /// The anchors' tokens copied to the bucket.
     pub tokens: usize,
-    /// The chains' entries copied to the bucket.
-    pub chain_entries: usize,
+    /// The chains' entries copied to the bucket, and why a chain was not.
+    pub chains: super::chains::Copy,
 }
 
 pub struct Options {
@@ -57,21 +57,12 @@ pub async fn run(config: &Config, opts: Options) -> Result<(), String> {
         pbx: &config.pbx_name,
         part_size: config.multipart_bytes,
     };
-    let mut done: HashSet<String> = HashSet::new();
-    let mut cleaned = false;
+    let mut kept = Kept::default();
+    let mut chain_trouble: Vec<String> = Vec::new();
     let mut backoff = Backoff::default();
     let mut last_trouble: Option<String> = None;
     while !stop.load(Ordering::Relaxed) {
-        let result = pass(
-            &ship,
-            config,
-            &opts,
-            &chained,
-            &mut done,
-            &mut cleaned,
-            &stop,
-        )
-        .await;
+        let result = pass(&ship, config, &opts, &chained, &mut kept, &stop).await;
         let wait = match result {
             Ok(p) => {
                 if last_trouble.take().is_some() {
@@ -79,10 +70,19 @@ pub async fn run(config: &Config, opts: Options) -> Result<(), String> {
                 }
                 backoff = Backoff::default();
                 report(&p);
+                // Said once, like a store that is down: a chain left
+                // uncopied stays so until an admin looks.
+                if p.chains.trouble != chain_trouble {
+                    for t in &p.chains.trouble {
+                        log::error!("{t}");
+                    }
+                    chain_trouble = p.chains.trouble.clone();
+                }
                 if opts.once {
-                    return match p.failed.len() {
-                        0 => Ok(()),
-                        n => Err(format!("{n} recording(s) not shipped")),
+                    return match (p.failed.len(), p.chains.trouble.len()) {
+                        (0, 0) => Ok(()),
+                        (0, n) => Err(format!("{n} chain(s) not copied")),
+                        (n, _) => Err(format!("{n} recording(s) not shipped")),
                     };
                 }
                 opts.interval
@@ -126,7 +126,7 @@ fn report(p: &Pass) {
     for f in &p.failed {
         log::error!("{f}");
     }
-    if p.shipped + p.removed_local + p.rechecked.len() + p.tokens + p.chain_entries > 0
+    if p.shipped + p.removed_local + p.rechecked.len() + p.tokens + p.chains.entries > 0
         || !p.failed.is_empty()
     {
         log::info!(
@@ -136,9 +136,20 @@ fn report(p: &Pass) {
             p.removed_local,
             p.rechecked.len(),
             p.tokens,
-            p.chain_entries
+            p.chains.entries
         );
     }
+}
+
+/// What one pass leaves the next.
+#[derive(Default)]
+struct Kept {
+    /// Recordings shipped and chained: not looked at again.
+    done: HashSet<String>,
+    /// When each chain was last copied.
+    due: super::chains::Due,
+    /// Uploads left unfinished by an earlier run were aborted.
+    cleaned: bool,
 }
 
 async fn pass(
@@ -146,22 +157,21 @@ async fn pass(
     config: &Config,
     opts: &Options,
     chained: &HashSet<String>,
-    done: &mut HashSet<String>,
-    cleaned: &mut bool,
+    kept: &mut Kept,
     stop: &AtomicBool,
 ) -> Result<Pass, StoreError> {
     ship.store.check().await?;
-    if !*cleaned {
+    if !kept.cleaned {
         let n = uploads::clean(ship.store, ship.spool).await?;
         if n > 0 {
             log::info!("aborted {n} upload(s) in parts left unfinished");
         }
-        *cleaned = true;
+        kept.cleaned = true;
     }
     let mut p = Pass::default();
     let todo: Vec<PathBuf> = layout::sidecars(ship.spool)
         .into_iter()
-        .filter(|s| !done.contains(&id_of(s)))
+        .filter(|s| !kept.done.contains(&id_of(s)))
         .collect();
     // Chained in batches of whatever finished meanwhile: one sync of the
     // chain for many recordings.
@@ -183,7 +193,7 @@ async fn pass(
                 Ok(Some(v)) => batch.push(v),
                 Ok(None) => {
                     if state::read(ship.spool, &id_of(&sidecar)).is_some_and(|s| s.audited) {
-                        done.insert(id_of(&sidecar));
+                        kept.done.insert(id_of(&sidecar));
                     }
                 }
                 Err(e)
@@ -200,7 +210,7 @@ async fn pass(
         let ids: Vec<String> = batch.iter().map(|v| v.id.clone()).collect();
         if !batch.is_empty() {
             p.shipped += ship.chain(batch)?;
-            done.extend(ids);
+            kept.done.extend(ids);
         }
     }
     if let Some(e) = down {
@@ -216,7 +226,8 @@ async fn pass(
         p.removed_local = local::remove_expired(ship, days, SystemTime::now()).await?;
     }
     // Last: what this pass chained (shipped, removed-local) goes too.
-    p.chain_entries = super::chains::ship(ship.spool, ship.store, ship.pbx, opts.once).await?;
+    p.chains =
+        super::chains::ship(ship.spool, ship.store, ship.pbx, opts.once, &mut kept.due).await?;
     Ok(p)
 }
 

@@ -179,6 +179,18 @@ impl Store {
         }
     }
 
+    /// Where the shipper notes what it copied to `folder` of this bucket
+    /// and prefix (`<spool>/.ship/copied/<16 hex>`): a note names the
+    /// place it is true of, so after [storage] url or pbx_name changes,
+    /// the new place is filled from scratch rather than taken as done.
+    pub fn noted(&self, spool: &Path, folder: &str) -> std::path::PathBuf {
+        let place = format!("s3://{}/{}", self.bucket, self.key(folder));
+        let hash = legrec::hex(&Sha256::digest(place.as_bytes()));
+        legrec::spool::layout::ship_dir(spool)
+            .join("copied")
+            .join(&hash[..16])
+    }
+
     /// The object key of `relative` (a path under the spool).
     pub fn key(&self, relative: &str) -> String {
         if self.prefix.is_empty() {
