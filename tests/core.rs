@@ -99,6 +99,52 @@ fn a_silent_direction_is_filled_so_legs_stay_on_one_timeline() {
     assert_eq!(sc.legs[0].filled_samples, 0);
 }
 
+/// A direction that keeps sending but runs a little slow (a loaded PBX's
+/// playback; an Asterisk 20 under a whole test run here) once sat at the
+/// slack's edge and got a sample or two of silence at every poll: a
+/// crackle through its audio.  Silence now comes only in pieces of half
+/// the slack or more.
+#[test]
+fn a_direction_that_runs_slow_gets_silence_in_whole_pieces_not_a_crackle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let core = core(tmp.path(), &[("general", "align_slack_ms", "100")]);
+    let rec = core.start("p", call("Test/slow")).unwrap();
+    // Nothing from `out` for 300 ms, as while a key's digits were sent...
+    for _ in 0..15 {
+        rec.push(0, &[700; 160], 8000).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // ...then its audio again, 20 ms of it every 21 ms: 5% slow.
+    for _ in 0..60 {
+        rec.push(0, &[700; 160], 8000).unwrap();
+        rec.push(1, &[1000; 160], 8000).unwrap();
+        std::thread::sleep(Duration::from_millis(21));
+    }
+    let sc = finish(&rec);
+    let day = day_dir(tmp.path(), "p");
+    let lo = flac_decode(&day.join(&sc.legs[1].file));
+    let first = lo.iter().position(|&s| s != 0).unwrap();
+    let last = lo.iter().rposition(|&s| s != 0).unwrap();
+    let mut runs = Vec::new();
+    let mut run = 0;
+    for &s in &lo[first..=last] {
+        if s == 0 {
+            run += 1;
+        } else if run > 0 {
+            runs.push(run);
+            run = 0;
+        }
+    }
+    assert_eq!(
+        lo[first..=last].iter().filter(|&&s| s != 0).count(),
+        60 * 160
+    );
+    assert!(
+        runs.iter().all(|&r| r >= 400),
+        "silence inside the audio, in samples: {runs:?}"
+    );
+}
+
 #[test]
 fn dropped_frames_become_counted_silence_at_their_place() {
     let tmp = tempfile::tempdir().unwrap();

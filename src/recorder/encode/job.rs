@@ -226,14 +226,16 @@ impl Job {
             t.drain()?;
         }
         if !self.rec.is_paused() {
-            // A direction that sent nothing for longer than the slack gets
-            // silence up to the call's clock, so later audio lands at the
-            // right time.
+            // A direction more than the slack behind the call's clock (it
+            // sent nothing, or runs slow) gets silence so later audio
+            // lands at the right time: up to half the slack behind, not to
+            // the slack's edge, where a slow one would get a sample or two
+            // at every poll, a crackle through its audio.
             let rate = f64::from(self.rec.policy.sample_rate);
             let expected = (self.rec.offset_at(now) * rate) as u64;
             for t in &mut self.tracks {
                 if t.out.samples + self.slack < expected {
-                    let n = expected - self.slack - t.out.samples;
+                    let n = expected - self.slack / 2 - t.out.samples;
                     t.out.filled += n;
                     t.out.silence(n)?;
                 }
