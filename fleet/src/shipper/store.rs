@@ -163,20 +163,26 @@ impl Store {
 
     /// The folder under the prefix where PBX `pbx` keeps what is its own
     /// beside the recordings (`.anchors`, `.chains`): PBXs of a fleet may
-    /// share a prefix, and their chains' seqs overlap.  Characters a key
-    /// should not carry become `_`.
+    /// share a prefix, and their chains' seqs overlap.  Bytes a key should
+    /// not carry are percent-encoded, not replaced, so two names never
+    /// share a folder ("pbx a" and "pbx_a" once did, and the second PBX's
+    /// segments would have overwritten the first's); so is a name of dots
+    /// only, which is not a folder.
     pub fn own_folder(folder: &str, pbx: &str) -> String {
-        let pbx: String = pbx
-            .chars()
-            .map(|c| match c {
-                'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' | '_' => c,
-                _ => '_',
-            })
-            .collect();
-        match pbx.trim_matches('.') {
-            "" => format!("{folder}/_"),
-            _ => format!("{folder}/{pbx}"),
+        let only_dots = pbx.bytes().all(|b| b == b'.');
+        let mut name = String::with_capacity(pbx.len());
+        for b in pbx.bytes() {
+            match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' => name.push(b as char),
+                b'.' if !only_dots => name.push('.'),
+                _ => name.push_str(&format!("%{b:02X}")),
+            }
         }
+        if name.is_empty() {
+            // A lone '%' is no encoding of any other name.
+            name.push('%');
+        }
+        format!("{folder}/{name}")
     }
 
     /// Where the shipper notes what it copied to `folder` of this bucket
@@ -510,5 +516,37 @@ fn stall_for_tests() {
     if let Some(s) = std::env::var_os("LEGREC_SHIP_STALL_AFTER_PART") {
         let secs = s.to_string_lossy().parse().unwrap_or(0);
         std::thread::sleep(Duration::from_secs(secs));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Store;
+
+    #[test]
+    fn every_pbx_name_has_a_folder_of_its_own() {
+        assert_eq!(
+            Store::own_folder(".chains", "site-a-pbx1"),
+            ".chains/site-a-pbx1"
+        );
+        assert_eq!(
+            Store::own_folder(".chains", "pbx.example"),
+            ".chains/pbx.example"
+        );
+        let names = [
+            "pbx a", "pbx_a", "pbx%20a", "pbx/a", ".", "..", "_", "%", "", "é",
+        ];
+        let folders: std::collections::HashSet<String> = names
+            .iter()
+            .map(|n| Store::own_folder(".chains", n))
+            .collect();
+        assert_eq!(folders.len(), names.len(), "{folders:?}");
+        for f in &folders {
+            let name = f.strip_prefix(".chains/").unwrap();
+            assert!(
+                !name.is_empty() && name != "." && name != ".." && !name.contains('/'),
+                "{f}"
+            );
+        }
     }
 }
