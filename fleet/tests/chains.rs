@@ -17,6 +17,12 @@ use legrec::spool::layout;
 /// The bucket's segments of `chain` (audit, access), in order: key ->
 /// bytes.
 fn segments(sw: &Seaweed, chain: &str) -> Vec<(String, Vec<u8>)> {
+    segments_of(sw, "pbx-a", chain)
+}
+
+/// The segments of `chain` in the folder of the PBX whose name is
+/// `folder` once encoded.
+fn segments_of(sw: &Seaweed, folder: &str, chain: &str) -> Vec<(String, Vec<u8>)> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -26,7 +32,7 @@ fn segments(sw: &Seaweed, chain: &str) -> Vec<(String, Vec<u8>)> {
             let list = c
                 .list_objects_v2()
                 .bucket("rec")
-                .prefix(format!("site-a/.chains/pbx-a/{chain}/"))
+                .prefix(format!("site-a/.chains/{folder}/{chain}/"))
                 .send()
                 .await
                 .unwrap();
@@ -160,7 +166,8 @@ fn the_chain_goes_to_the_bucket_and_a_rewrite_or_cut_behind_it_is_named() {
     );
 
     // A second PBX of the fleet under the same prefix: its chain, whose
-    // seqs overlap this one's, goes beside it, and both verify.
+    // seqs overlap this one's, goes beside it, and both verify.  Its name
+    // has a space, which its folder's key carries encoded.
     let b = tmp.path().join("b");
     std::fs::create_dir_all(&b).unwrap();
     let spool_b = b.join("spool");
@@ -168,11 +175,12 @@ fn the_chain_goes_to_the_bucket_and_a_rewrite_or_cut_behind_it_is_named() {
     let conf_b = write_conf(
         &b,
         &spool_b,
-        &format!("{}pbx_name = pbx-b\n", sw.storage("rec", "site-a")),
+        &format!("{}pbx_name = pbx b\n", sw.storage("rec", "site-a")),
     );
     let conf_b = conf_b.to_str().unwrap();
     let (ok, err) = ship(conf_b);
     assert!(ok, "{err}");
+    assert_eq!(segments_of(&sw, "pbx%20b", "audit").len(), 1);
     for (spool, conf) in [(&spool, conf), (&spool_b, conf_b)] {
         let (ok, said) = verify_with_bucket(spool, conf);
         assert!(ok && said.contains("1 segment(s)"), "{said}");
