@@ -145,6 +145,29 @@ fn a_direction_that_runs_slow_gets_silence_in_whole_pieces_not_a_crackle() {
     );
 }
 
+/// A party still there when the recording stops leaves with it, at the
+/// same millisecond precision it joined with: once its join was rounded
+/// up (0.013) and the stop's offset was not (0.012911678), a span that
+/// ended before it began (seen in freeswitch_races in a whole run).
+#[test]
+fn a_party_there_at_the_stop_leaves_no_earlier_than_it_joined() {
+    let tmp = tempfile::tempdir().unwrap();
+    let core = core(tmp.path(), &[]);
+    for n in 0..20 {
+        let rec = core.start("p", call(&format!("Test/stop{n}"))).unwrap();
+        let who = legrec::recorder::intake::peers::PeerInfo {
+            channel: "Test/agent".into(),
+            ..Default::default()
+        };
+        assert!(rec.peer_join(who));
+        let sc = finish(&rec);
+        let p = &sc.peers[0];
+        let left = p.left.expect("closed by the stop");
+        assert!(left >= p.joined, "{p:?}");
+        assert_eq!(left, (left * 1000.0).round() / 1000.0, "{p:?}");
+    }
+}
+
 #[test]
 fn dropped_frames_become_counted_silence_at_their_place() {
     let tmp = tempfile::tempdir().unwrap();

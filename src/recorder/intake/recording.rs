@@ -369,7 +369,10 @@ impl Recording {
             let now = Instant::now();
             let offset = self.offset_locked(&log, now);
             close_open(&mut log.masks, offset, "stop");
-            log.peers.close_all(&rfc3339(SystemTime::now()), offset);
+            // Rounded as a join was: a party that joined in this very
+            // millisecond, rounded up, must not leave before it came.
+            log.peers
+                .close_all(&rfc3339(SystemTime::now()), round_ms(offset));
             if let Some(since) = log.paused_since.take() {
                 log.paused_total += now - since;
                 close_open(&mut log.pauses, offset, "stop");
