@@ -299,11 +299,14 @@ impl Recording {
     /// The consent window opens.  Under opt-in nothing is kept until the
     /// caller agrees.
     pub fn consent_begin(&self) {
-        let offset = self.offset_at(Instant::now());
+        let offset = {
+            let log = self.control.lock().unwrap_or_else(|e| e.into_inner());
+            self.story_offset(&log, Instant::now())
+        };
         {
             let mut c = self.consent.lock().unwrap_or_else(|e| e.into_inner());
             c.window_at = Some(rfc3339(SystemTime::now()));
-            c.window_offset = Some(round_ms(offset));
+            c.window_offset = Some(offset);
         }
         if self.plan.window_pauses {
             self.set_paused(true, "consent");
@@ -367,12 +370,9 @@ impl Recording {
         if !was {
             let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
-            let offset = self.offset_locked(&log, now);
+            let offset = self.story_offset(&log, now);
             close_open(&mut log.masks, offset, "stop");
-            // Rounded as a join was: a party that joined in this very
-            // millisecond, rounded up, must not leave before it came.
-            log.peers
-                .close_all(&rfc3339(SystemTime::now()), round_ms(offset));
+            log.peers.close_all(&rfc3339(SystemTime::now()), offset);
             if let Some(since) = log.paused_since.take() {
                 log.paused_total += now - since;
                 close_open(&mut log.pauses, offset, "stop");
@@ -398,13 +398,22 @@ impl Recording {
             .as_secs_f64()
     }
 
+    /// Where `now` falls in the call's story (the sidecar's offsets of
+    /// masks, pauses, keys, notices, peers): whole milliseconds, taken the
+    /// same way on every path, so that a party that joined in the very
+    /// millisecond a stop came never leaves before it joined (a join
+    /// rounded up, a stop not, once did).
+    fn story_offset(&self, log: &ControlLog, now: Instant) -> f64 {
+        round_ms(self.offset_locked(log, now))
+    }
+
     /// Mask or unmask; false if already in that state.
     pub fn set_masked(&self, on: bool, by: &str) -> bool {
         let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
         if self.masked.load(Ordering::Acquire) == on {
             return false;
         }
-        let offset = self.offset_locked(&log, Instant::now());
+        let offset = self.story_offset(&log, Instant::now());
         if on {
             log.masks.push(open_interval(offset, by));
         } else {
@@ -421,7 +430,7 @@ impl Recording {
             return false;
         }
         let now = Instant::now();
-        let offset = self.offset_locked(&log, now);
+        let offset = self.story_offset(&log, now);
         if on {
             log.pauses.push(open_interval(offset, by));
             log.paused_since = Some(now);
@@ -451,7 +460,7 @@ impl Recording {
             }
             return Err(NoticeError::OutOfOrder);
         }
-        let offset = self.offset_locked(&log, Instant::now());
+        let offset = self.story_offset(&log, Instant::now());
         log.playing[side as usize] = Some(Playing {
             at: SystemTime::now(),
             offset,
@@ -487,17 +496,15 @@ impl Recording {
     /// there already.
     pub fn peer_join(&self, who: PeerInfo) -> bool {
         let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
-        let offset = self.offset_locked(&log, Instant::now());
-        log.peers
-            .join(who, rfc3339(SystemTime::now()), round_ms(offset))
+        let offset = self.story_offset(&log, Instant::now());
+        log.peers.join(who, rfc3339(SystemTime::now()), offset)
     }
 
     /// A party left; false when it was not there.
     pub fn peer_leave(&self, channel: &str) -> bool {
         let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
-        let offset = self.offset_locked(&log, Instant::now());
-        log.peers
-            .leave(channel, rfc3339(SystemTime::now()), round_ms(offset))
+        let offset = self.story_offset(&log, Instant::now());
+        log.peers.leave(channel, rfc3339(SystemTime::now()), offset)
     }
 
     /// A queue connected `member` (see `PeerLog::queue_member`).
@@ -551,7 +558,7 @@ impl Recording {
             .map(|(c, _)| c.clone())
             .unwrap_or_default();
         let mut log = self.control.lock().unwrap_or_else(|e| e.into_inner());
-        let offset = round_ms(self.offset_locked(&log, Instant::now()));
+        let offset = self.story_offset(&log, Instant::now());
         log.keys.push(KeyPress {
             key: code,
             action: done.unwrap_or(action.as_str()).to_string(),
@@ -591,21 +598,23 @@ impl Recording {
     }
 }
 
+/// A span opened at `offset`, a story offset.
 fn open_interval(offset: f64, by: &str) -> Interval {
     Interval {
         start: rfc3339(SystemTime::now()),
         end: None,
-        start_offset: round_ms(offset),
+        start_offset: offset,
         end_offset: None,
         by: by.to_string(),
         ended_by: None,
     }
 }
 
+/// The open span of `list`, if any, closed at `offset`, a story offset.
 fn close_open(list: &mut [Interval], offset: f64, by: &str) {
     if let Some(last) = list.last_mut().filter(|i| i.end.is_none()) {
         last.end = Some(rfc3339(SystemTime::now()));
-        last.end_offset = Some(round_ms(offset));
+        last.end_offset = Some(offset);
         last.ended_by = Some(by.to_string());
     }
 }
